@@ -1,0 +1,184 @@
+"""The declarative node API.
+
+A node type is a class::
+
+    class SplitData(Node):
+        \"\"\"Split the rows of a table in two. (This docstring is the help text.)\"\"\"
+
+        type_id = "split_data"
+        version = 1
+        title = "Split Data"
+        category = "Transform"
+
+        class Inputs:
+            data = Input(TABLE)
+
+        class Outputs:
+            train = Output(TABLE)
+            test = Output(TABLE)
+
+        fraction = FloatParam(0.7, minimum=0.0, maximum=1.0, help="Share of rows in 'train'.")
+
+        def run(self, ctx, data):
+            ...
+            return {"train": first, "test": second}
+
+Parameters are validated when the node is built, so ``run`` only ever sees
+valid values. ``migrate_params`` upgrades parameters saved by an older
+``version``; ``replaces`` lists old type ids that still load as this type.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from nodes.context import RunContext
+from nodes.errors import ParameterError
+from nodes.params import Param
+from nodes.ports import Input, Output
+
+
+class Node:
+    """Base class of every node type. Subclasses declare; ``run`` computes."""
+
+    type_id: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    title: ClassVar[str] = ""
+    category: ClassVar[str] = "Other"
+    replaces: ClassVar[tuple[str, ...]] = ()
+    #: Nodes that run user-supplied code need the user's explicit trust.
+    needs_trust: ClassVar[bool] = False
+
+    inputs: ClassVar[dict[str, Input]] = {}
+    outputs: ClassVar[dict[str, Output]] = {}
+    parameters: ClassVar[dict[str, Param]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.inputs = _collect_ports(cls, "Inputs", Input)
+        cls.outputs = _collect_ports(cls, "Outputs", Output)
+        params: dict[str, Param] = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if isinstance(value, Param):
+                    params[name] = value
+        cls.parameters = params
+        if cls.type_id and not cls.title:
+            cls.title = cls.type_id.replace("_", " ").title()
+
+    def __init__(self, params: Mapping[str, Any] | None = None, *, label: str | None = None) -> None:
+        self.label = label or self.title
+        self.params = self.validate_params(params or {}, label=self.label)
+
+    # -- declaration queries --------------------------------------------
+    @classmethod
+    def help_text(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary_line(cls) -> str:
+        return cls.help_text().split("\n\n")[0].replace("\n", " ")
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return {name: _copy_default(p.default) for name, p in cls.parameters.items()}
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """Everything a GUI or the CLI needs to present this node type."""
+        return {
+            "type_id": cls.type_id, "version": cls.version, "title": cls.title,
+            "category": cls.category, "summary": cls.summary_line(), "help": cls.help_text(),
+            "inputs": [p.describe() for p in cls.inputs.values()],
+            "outputs": [p.describe() for p in cls.outputs.values()],
+            "parameters": [p.describe() for p in cls.parameters.values()],
+            "needs_trust": cls.needs_trust,
+        }
+
+    # -- parameters -----------------------------------------------------
+    @classmethod
+    def parameter_problems(cls, raw: Mapping[str, Any], label: str | None = None
+                           ) -> tuple[dict[str, Any], list[ParameterError]]:
+        """Validate every value; return the canonical set and all problems found."""
+        label = label or cls.title
+        values = cls.defaults()
+        problems: list[ParameterError] = []
+        for name, value in raw.items():
+            param = cls.parameters.get(name)
+            if param is None:
+                known = ", ".join(cls.parameters) or "none"
+                problems.append(ParameterError(label, name, value,
+                                               f"'{cls.title}' has no such parameter (known: {known})"))
+                continue
+            try:
+                values[name] = param.validate(value, label)
+            except ParameterError as error:
+                problems.append(error)
+        try:
+            cls.check_parameters(values, label)
+        except ParameterError as error:
+            problems.append(error)
+        return values, problems
+
+    @classmethod
+    def validate_params(cls, raw: Mapping[str, Any], label: str | None = None) -> dict[str, Any]:
+        """The canonical parameter set, or the first ParameterError."""
+        values, problems = cls.parameter_problems(raw, label)
+        if problems:
+            raise problems[0]
+        return values
+
+    @classmethod
+    def check_parameters(cls, values: dict[str, Any], label: str) -> None:
+        """Checks that involve several parameters; raise ParameterError."""
+
+    @classmethod
+    def migrate_params(cls, params: dict[str, Any], from_version: int) -> dict[str, Any]:
+        """Upgrade parameters saved by ``from_version`` of this node type."""
+        return params
+
+    @classmethod
+    def source_digest(cls, params: Mapping[str, Any]) -> str | None:
+        """Digest of external data this node reads (files), for its cache key.
+
+        Nodes that read nothing from outside return None (the default).
+        """
+        return None
+
+    # -- running --------------------------------------------------------
+    def run(self, ctx: RunContext, **inputs: Any) -> dict[str, Any]:
+        """Compute the outputs from the inputs. Override in every node type."""
+        raise NotImplementedError(f"{type(self).__name__}.run")
+
+    def execute(self, ctx: RunContext, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Run and check that the outputs are the declared ones."""
+        result = self.run(ctx, **inputs)
+        if not isinstance(result, dict) and len(self.outputs) == 1:
+            result = {next(iter(self.outputs)): result}
+        if not isinstance(result, dict) or set(result) != set(self.outputs):
+            got = sorted(result) if isinstance(result, dict) else type(result).__name__
+            raise TypeError(f"{type(self).__name__}.run returned {got}, "
+                            f"expected outputs {sorted(self.outputs)}")
+        return result
+
+
+def _collect_ports(cls: type, holder: str, kind: type) -> dict[str, Any]:
+    ports: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        namespace = vars(klass).get(holder)
+        if namespace is None:
+            continue
+        for name, value in vars(namespace).items():
+            if isinstance(value, kind):
+                ports[name] = value
+    return ports
+
+
+def _copy_default(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copy_default(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy_default(v) for k, v in value.items()}
+    return value

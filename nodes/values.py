@@ -1,0 +1,372 @@
+"""The values that flow along wires: Table, Learner, Model, Transform, Metrics.
+
+Each value can describe itself for viewers (``summary()``), digest itself
+for lineage (``digest()``), and save itself to / load itself from a folder in
+safe formats: Parquet and JSON for data, skops for scikit-learn objects.
+Nothing here pickles. ``save_value``/``load_value`` dispatch on the kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from nodes.digest import file_digest, frame_digest, stable_digest
+
+ROLES = ("feature", "label", "score", "id", "ignore")
+
+# skops refuses scikit-learn's Tree by default because a crafted file can
+# make predict() read out of bounds. We only load skops files whose SHA-256
+# we wrote ourselves (cache entries, bundles with verified digests).
+_TRUSTED_SKOPS_TYPES = ["sklearn.tree._tree.Tree"]
+
+
+class UnsafeArtifactError(Exception):
+    """An artifact holds types we do not load, or its digest does not match."""
+
+
+class Table:
+    """A pandas DataFrame plus the role of each column.
+
+    Roles: ``feature`` (default), ``label``, ``score``, ``id``, ``ignore``.
+    Column names are strings. The frame is never mutated in place by nodes;
+    they derive new tables (pandas copy-on-write makes that cheap).
+    """
+
+    kind: ClassVar[str] = "table"
+
+    def __init__(self, frame: pd.DataFrame, roles: Mapping[str, str] | None = None) -> None:
+        if not all(isinstance(c, str) for c in frame.columns):
+            frame = frame.rename(columns=str)
+        if frame.columns.has_duplicates:
+            dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+            raise ValueError(f"duplicate column names: {dup}")
+        self.frame = frame
+        self.roles: dict[str, str] = {}
+        for column, role in (roles or {}).items():
+            if role not in ROLES:
+                raise ValueError(f"column role {role!r} is not one of {ROLES}")
+            if column in frame.columns and role != "feature":
+                self.roles[column] = role
+
+    # -- roles ---------------------------------------------------------
+    def role(self, column: str) -> str:
+        return self.roles.get(column, "feature")
+
+    def columns_with_role(self, role: str) -> list[str]:
+        return [c for c in self.frame.columns if self.role(c) == role]
+
+    @property
+    def label_column(self) -> str | None:
+        labels = self.columns_with_role("label")
+        return labels[0] if labels else None
+
+    @property
+    def feature_columns(self) -> list[str]:
+        return self.columns_with_role("feature")
+
+    def with_frame(self, frame: pd.DataFrame, extra_roles: Mapping[str, str] | None = None) -> Table:
+        """A new table over ``frame`` keeping the roles of columns that survive."""
+        roles = {c: r for c, r in self.roles.items() if c in frame.columns}
+        roles.update(extra_roles or {})
+        return Table(frame, roles)
+
+    # -- description ---------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.frame.shape
+
+    def schema(self) -> list[dict[str, str]]:
+        return [{"name": c, "dtype": str(t), "role": self.role(c)}
+                for c, t in self.frame.dtypes.items()]
+
+    def summary(self) -> dict[str, Any]:
+        return {"kind": self.kind, "rows": len(self.frame), "columns": self.schema()}
+
+    def digest(self) -> str:
+        return stable_digest({"frame": frame_digest(self.frame), "roles": self.roles})
+
+    def __repr__(self) -> str:
+        return f"Table({len(self.frame)} rows x {len(self.frame.columns)} columns)"
+
+    # -- persistence ---------------------------------------------------
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.frame.to_parquet(folder / "table.parquet", index=False)
+        _write_json(folder / "roles.json", self.roles)
+
+    @classmethod
+    def load(cls, folder: Path) -> Table:
+        frame = pd.read_parquet(folder / "table.parquet")
+        return cls(frame, _read_json(folder / "roles.json"))
+
+
+@dataclass
+class Learner:
+    """An untrained model: a scikit-learn estimator with its settings.
+
+    ``task`` is ``classification``, ``regression`` or ``clustering``;
+    ``name`` is what the GUI shows (e.g. "Logistic Regression").
+    """
+
+    estimator: Any
+    task: str
+    name: str
+    kind: ClassVar[str] = "learner"
+
+    def summary(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "task": self.task,
+                "parameters": json_safe(self.estimator.get_params(deep=False))}
+
+    def digest(self) -> str:
+        return stable_digest({"task": self.task, "name": self.name, "estimator": self.estimator})
+
+    def save(self, folder: Path) -> None:
+        _save_with_skops(folder, self.estimator, {"task": self.task, "name": self.name})
+
+    @classmethod
+    def load(cls, folder: Path) -> Learner:
+        estimator, meta = _load_with_skops(folder)
+        return cls(estimator, meta["task"], meta["name"])
+
+
+@dataclass
+class Model:
+    """A fitted model plus the schema of the data it expects.
+
+    ``feature_columns`` and ``feature_dtypes`` are the training schema, in
+    order; ``classes`` the class labels (classification) in the order of the
+    estimator's probability columns; ``training_data`` the digest of the
+    table the model was trained on (lineage).
+    """
+
+    estimator: Any
+    task: str
+    name: str
+    feature_columns: list[str]
+    feature_dtypes: dict[str, str]
+    label_column: str | None
+    classes: list[Any] | None = None
+    training_data: str | None = None
+    kind: ClassVar[str] = "model"
+
+    def summary(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "task": self.task,
+                "features": [{"name": c, "dtype": self.feature_dtypes.get(c, "")}
+                             for c in self.feature_columns],
+                "label": self.label_column, "classes": json_safe(self.classes),
+                "parameters": json_safe(self.estimator.get_params(deep=False)),
+                "training_data": self.training_data}
+
+    def digest(self) -> str:
+        return stable_digest({"estimator": self.estimator, "features": self.feature_columns,
+                              "label": self.label_column, "classes": self.classes,
+                              "task": self.task})
+
+    def save(self, folder: Path) -> None:
+        _save_with_skops(folder, self.estimator, {
+            "task": self.task, "name": self.name, "feature_columns": self.feature_columns,
+            "feature_dtypes": self.feature_dtypes, "label_column": self.label_column,
+            "classes": json_safe(self.classes), "training_data": self.training_data})
+
+    @classmethod
+    def load(cls, folder: Path) -> Model:
+        estimator, meta = _load_with_skops(folder)
+        classes = meta["classes"]
+        if classes is not None and hasattr(estimator, "classes_"):
+            classes = list(estimator.classes_)  # keep numpy scalar types exact
+        return cls(estimator, meta["task"], meta["name"], meta["feature_columns"],
+                   meta["feature_dtypes"], meta["label_column"], classes, meta["training_data"])
+
+
+@dataclass
+class Transform:
+    """A fitted column transformation (e.g. a scaler) to apply to new data.
+
+    ``columns`` are the columns it was fitted on, in order; applying it to a
+    table that lacks one of them is an error naming the column.
+    """
+
+    transformer: Any
+    columns: list[str]
+    name: str
+    kind: ClassVar[str] = "transform"
+
+    def apply(self, table: Table) -> Table:
+        missing = [c for c in self.columns if c not in table.frame.columns]
+        if missing:
+            raise KeyError(missing)
+        frame = table.frame.copy()
+        values = self.transformer.transform(frame[self.columns].to_numpy(dtype=float))
+        frame[self.columns] = values
+        return table.with_frame(frame)
+
+    def summary(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "columns": self.columns,
+                "parameters": json_safe(self.transformer.get_params(deep=False))}
+
+    def digest(self) -> str:
+        return stable_digest({"transformer": self.transformer, "columns": self.columns})
+
+    def save(self, folder: Path) -> None:
+        _save_with_skops(folder, self.transformer, {"columns": self.columns, "name": self.name})
+
+    @classmethod
+    def load(cls, folder: Path) -> Transform:
+        transformer, meta = _load_with_skops(folder)
+        return cls(transformer, meta["columns"], meta["name"])
+
+
+@dataclass
+class Matrix:
+    """A labelled matrix, e.g. a confusion matrix (rows: actual, columns: predicted)."""
+
+    row_labels: list[Any]
+    column_labels: list[Any]
+    values: list[list[float]]
+    row_title: str = "Actual"
+    column_title: str = "Predicted"
+
+
+@dataclass
+class Metrics:
+    """Evaluation results: named scalars, matrices and curves (tables of points)."""
+
+    task: str
+    scalars: dict[str, float]
+    matrices: dict[str, Matrix] = field(default_factory=dict)
+    curves: dict[str, pd.DataFrame] = field(default_factory=dict)
+    kind: ClassVar[str] = "metrics"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "scalars": {k: json_safe(v) for k, v in self.scalars.items()},
+            "matrices": {k: {"row_labels": json_safe(m.row_labels),
+                             "column_labels": json_safe(m.column_labels),
+                             "values": json_safe(m.values), "row_title": m.row_title,
+                             "column_title": m.column_title}
+                         for k, m in self.matrices.items()},
+            "curves": {k: {"columns": list(c.columns),
+                           "values": json_safe(c.to_numpy().tolist())}
+                       for k, c in self.curves.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Metrics:
+        return cls(
+            task=data["task"],
+            scalars={k: (math.nan if v is None else v) for k, v in data["scalars"].items()},
+            matrices={k: Matrix(**m) for k, m in data.get("matrices", {}).items()},
+            curves={k: pd.DataFrame(c["values"], columns=c["columns"])
+                    for k, c in data.get("curves", {}).items()},
+        )
+
+    def summary(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.to_dict()}
+
+    def digest(self) -> str:
+        return stable_digest(self.to_dict())
+
+    def save(self, folder: Path) -> None:
+        _write_json(folder / "metrics.json", self.to_dict())
+
+    @classmethod
+    def load(cls, folder: Path) -> Metrics:
+        return cls.from_dict(_read_json(folder / "metrics.json"))
+
+
+VALUE_KINDS: dict[str, Any] = {cls.kind: cls for cls in (Table, Learner, Model, Transform, Metrics)}
+
+
+def value_digest(value: Any) -> str:
+    """The lineage digest of any output value."""
+    if hasattr(value, "digest"):
+        return value.digest()
+    return stable_digest(value)
+
+
+def save_value(value: Any, folder: Path) -> str:
+    """Save ``value`` into ``folder`` in a safe format; return its kind."""
+    folder.mkdir(parents=True, exist_ok=True)
+    kind = getattr(value, "kind", None)
+    if kind in VALUE_KINDS and isinstance(value, VALUE_KINDS[kind]):
+        value.save(folder)
+        return kind
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise TypeError(f"cannot store a value of type {type(value).__name__} safely") from None
+    (folder / "value.json").write_text(text)
+    return "json"
+
+
+def load_value(kind: str, folder: Path) -> Any:
+    """Load a value that ``save_value`` wrote."""
+    if kind == "json":
+        return json.loads((folder / "value.json").read_text())
+    try:
+        cls = VALUE_KINDS[kind]
+    except KeyError:
+        raise UnsafeArtifactError(f"unknown stored value kind {kind!r}") from None
+    return cls.load(folder)
+
+
+# -- helpers -------------------------------------------------------------
+
+def _save_with_skops(folder: Path, obj: Any, meta: dict[str, Any]) -> None:
+    import skops.io
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "object.skops"
+    skops.io.dump(obj, target)
+    meta = {**meta, "object_sha256": file_digest(target)}
+    _write_json(folder / "meta.json", meta)
+
+
+def _load_with_skops(folder: Path) -> tuple[Any, dict[str, Any]]:
+    import skops.io
+
+    meta = _read_json(folder / "meta.json")
+    target = folder / "object.skops"
+    data = target.read_bytes()
+    if hashlib.sha256(data).hexdigest() != meta.get("object_sha256"):
+        raise UnsafeArtifactError(f"{target} does not match the digest recorded beside it")
+    untrusted = [t for t in skops.io.get_untrusted_types(data=data)
+                 if t not in _TRUSTED_SKOPS_TYPES]
+    if untrusted:
+        raise UnsafeArtifactError(f"{target} holds types that are not loaded: {untrusted}")
+    return skops.io.loads(data, trusted=_TRUSTED_SKOPS_TYPES), meta
+
+
+def json_safe(value: Any) -> Any:
+    """Plain JSON for numpy scalars/arrays, NaN as None, estimators as their class name."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return type(value).__name__
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, allow_nan=False))
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
