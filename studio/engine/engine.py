@@ -1,0 +1,368 @@
+"""The engine: checks a workflow, decides what must run, runs it, records it.
+
+    engine = Engine(jobs=2)
+    record = engine.run(workflow)            # everything
+    record = engine.run(workflow, targets=["evaluate"])   # a node and what it needs
+    engine.outputs(workflow, "evaluate")     # {"metrics": Metrics(...)}
+
+What runs is decided by cache keys (see ``cache.py``): a node whose key is
+in the cache is not run again. Independent branches run in parallel on the
+executor. A failing node does not stop independent branches; the nodes
+downstream of it are skipped. Failed nodes write nothing to the cache.
+Every state change and progress report is published on ``engine.events``:
+
+- ``run_started`` (run_id, nodes): nodes in the order they may run
+- ``node_state`` (run_id, node_id, state, error, duration_s)
+- ``node_progress`` (run_id, node_id, fraction, message)
+- ``run_finished`` (run_id, record)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from nodes.context import derive_seed
+from nodes.errors import RunCancelled, StudioError
+from nodes.values import Model, Table, Transform, value_digest
+from studio.engine.cache import Cache, CacheEntry, MemoryCache, Origin, compute_keys
+from studio.engine.executor import Executor, InProcessExecutor, NodeTask, TaskOutcome
+from studio.engine.graph import build_graph, check_workflow, with_ancestors
+from studio.engine.record import NodeRecord, RunRecord, environment, utc_now
+from studio.engine.states import NodeState
+from studio.events import EventBus
+from studio.workflow.errors import WorkflowInvalidError
+from studio.workflow.fileformat import dumps
+from studio.workflow.model import Workflow
+
+log = logging.getLogger(__name__)
+
+#: Output kinds whose digest goes into the lineage as "models produced".
+_ARTIFACT_TYPES = (Model, Transform)
+
+
+@dataclass
+class LastResult:
+    """What the engine last knew about a node: for 'outdated' and viewers."""
+
+    key: str
+    state: NodeState
+    error: str | None = None
+    origin: Origin | None = None
+
+
+class Engine:
+    """Runs workflows with a cache and an executor, and remembers the results."""
+
+    def __init__(self, *, cache: Cache | None = None, executor: Executor | None = None,
+                 jobs: int | None = None) -> None:
+        self.cache = cache if cache is not None else MemoryCache()
+        self._executor = executor
+        self._jobs = jobs
+        self.events = EventBus()
+        self.last: dict[str, LastResult] = {}
+        self._lock = threading.Lock()
+        self._run_lock = threading.Lock()
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = InProcessExecutor(self._jobs)
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- queries --------------------------------------------------------
+    def keys(self, workflow: Workflow, nodes: Iterable[str] | None = None) -> dict[str, str]:
+        graph = build_graph(workflow)
+        selected = None if nodes is None else with_ancestors(graph, nodes)
+        return compute_keys(workflow, graph, selected)
+
+    def states(self, workflow: Workflow) -> dict[str, NodeState]:
+        """Each node's state for the workflow as it is now (outdated if it changed)."""
+        try:
+            keys = self.keys(workflow)
+        except (nx.NetworkXUnfeasible, StudioError):
+            keys = {}
+        with self._lock:
+            states = {}
+            for node_id in workflow.nodes:
+                last = self.last.get(node_id)
+                if last is None:
+                    states[node_id] = NodeState.NOT_RUN
+                elif keys.get(node_id) == last.key:
+                    states[node_id] = last.state
+                else:
+                    states[node_id] = NodeState.OUTDATED
+            return states
+
+    def outputs(self, workflow: Workflow, node_id: str) -> dict[str, Any] | None:
+        """The current outputs of a node, or None if it has no up-to-date result."""
+        key = self.keys(workflow, [node_id])[node_id]
+        entry = self.cache.get(key)
+        return entry.outputs if entry is not None else None
+
+    # -- running --------------------------------------------------------
+    def run(self, workflow: Workflow, *, targets: Iterable[str] | None = None,
+            use_cache: bool = True, cancel_event: threading.Event | None = None,
+            trusted: bool = True, workflow_path: str | Path | None = None) -> RunRecord:
+        """Run the workflow (or ``targets`` and their ancestors); return the record.
+
+        Raises WorkflowInvalidError, listing every problem, before running
+        anything when the workflow cannot run as it is.
+        """
+        with self._run_lock:
+            return _Run(self, workflow.copy(), targets, use_cache,
+                        cancel_event or threading.Event(), trusted, workflow_path).execute()
+
+
+class _Run:
+    """One run's bookkeeping; lives only for the duration of ``Engine.run``."""
+
+    def __init__(self, engine: Engine, workflow: Workflow, targets: Iterable[str] | None,
+                 use_cache: bool, cancel_event: threading.Event, trusted: bool,
+                 workflow_path: str | Path | None) -> None:
+        self.engine = engine
+        self.workflow = workflow
+        self.use_cache = use_cache
+        self.cancel_event = cancel_event
+        self.run_id = uuid.uuid4().hex[:12]
+        self.started_clock = time.perf_counter()
+
+        target_list = list(targets) if targets is not None else None
+        for target in target_list or []:
+            workflow.node(target)  # unknown ids are an error now, not a silent no-op
+        problems = check_workflow(workflow, target_list, trusted=trusted)
+        if problems:
+            raise WorkflowInvalidError(problems)
+        self.graph = build_graph(workflow)
+        self.selected = (set(workflow.nodes) if target_list is None
+                         else with_ancestors(self.graph, target_list))
+        self.order = [n for n in nx.topological_sort(self.graph) if n in self.selected]
+        self.keys = compute_keys(workflow, self.graph, self.selected)
+        self.entries: dict[str, CacheEntry] = {}
+        self.states: dict[str, NodeState] = {}
+
+        document = dumps(workflow)
+        self.record = RunRecord(
+            run_id=self.run_id,
+            workflow={"name": workflow.info.name, "path": str(workflow_path or ""),
+                      "sha256": hashlib.sha256(document.encode()).hexdigest(),
+                      "targets": target_list},
+            executor=engine.executor.describe(), seed=workflow.info.seed, started=utc_now(),
+            nodes={n: NodeRecord(n, workflow.label(n), workflow.nodes[n].type_id,
+                                 workflow.nodes[n].version, cache_key=self.keys[n])
+                   for n in self.order})
+
+    # -- state changes --------------------------------------------------
+    def _set_state(self, node_id: str, state: NodeState, error: str | None = None) -> None:
+        self.states[node_id] = state
+        node_record = self.record.nodes[node_id]
+        node_record.state = state.value
+        if error is not None:
+            node_record.error = error
+        self.engine.events.publish("node_state", run_id=self.run_id, node_id=node_id,
+                                   state=state, error=error,
+                                   duration_s=node_record.duration_s)
+
+    def _progress(self, node_id: str, fraction: float, message: str) -> None:
+        self.engine.events.publish("node_progress", run_id=self.run_id, node_id=node_id,
+                                   fraction=fraction, message=message)
+
+    # -- the run ----------------------------------------------------------
+    def execute(self) -> RunRecord:
+        events = self.engine.events
+        events.publish("run_started", run_id=self.run_id, nodes=list(self.order))
+        for node_id in self.order:
+            self._set_state(node_id, NodeState.QUEUED)
+        if self.use_cache:
+            for node_id in self.order:
+                entry = self.engine.cache.get(self.keys[node_id])
+                if entry is not None:
+                    self._accept_cached(node_id, entry)
+
+        running: dict[Future[TaskOutcome], str] = {}
+        started: dict[str, float] = {}
+        try:
+            while True:
+                if not self.cancel_event.is_set():
+                    for node_id in self._ready(running.values()):
+                        started[node_id] = time.perf_counter()
+                        self.record.nodes[node_id].started = utc_now()
+                        self._set_state(node_id, NodeState.RUNNING)
+                        running[self._submit(node_id)] = node_id
+                if not running:
+                    break
+                done, _ = wait(running, timeout=0.05, return_when=FIRST_COMPLETED)
+                for future in done:
+                    node_id = running.pop(future)
+                    self._finish(node_id, future, time.perf_counter() - started[node_id])
+        finally:
+            for future, node_id in running.items():  # only on an unexpected error here
+                future.cancel()
+                self._set_state(node_id, NodeState.CANCELLED)
+        return self._close()
+
+    def _ready(self, in_flight: Iterable[str]) -> list[str]:
+        busy = set(in_flight)
+        ready = []
+        for node_id in self.order:
+            if self.states[node_id] != NodeState.QUEUED or node_id in busy:
+                continue
+            if all(self.states.get(p) in (NodeState.DONE, NodeState.CACHED)
+                   for p in self.graph.predecessors(node_id)):
+                ready.append(node_id)
+        return ready
+
+    def _submit(self, node_id: str) -> Future[TaskOutcome]:
+        node = self.workflow.nodes[node_id]
+        inputs = {edge.target_port: self.entries[edge.source].outputs[edge.source_port]
+                  for edge in self.workflow.incoming(node_id)}
+        task = NodeTask(node_id, self.workflow.label(node_id),
+                        self.workflow.registry.get(node.type_id), node.params,
+                        derive_seed(self.workflow.info.seed, node_id))
+        return self.engine.executor.submit(task, inputs, self.cancel_event, self._progress)
+
+    def _accept_cached(self, node_id: str, entry: CacheEntry) -> None:
+        self.entries[node_id] = entry
+        node_record = self.record.nodes[node_id]
+        node_record.cache_hit = True
+        node_record.duration_s = 0.0
+        node_record.outputs = _describe_outputs(entry)
+        if entry.origin is not None:
+            node_record.origin = {**asdict(entry.origin), "same_environment":
+                                  entry.origin.environment == environment()["fingerprint"]}
+        self._remember(node_id, NodeState.CACHED, origin=entry.origin)
+        self._set_state(node_id, NodeState.CACHED)
+
+    def _finish(self, node_id: str, future: Future[TaskOutcome], elapsed: float) -> None:
+        node_record = self.record.nodes[node_id]
+        node_record.finished = utc_now()
+        node_record.duration_s = round(elapsed, 6)
+        try:
+            outcome = future.result()
+        except RunCancelled:
+            self._set_state(node_id, NodeState.CANCELLED)
+            return
+        except StudioError as error:
+            self._fail(node_id, str(error), type(error).__name__)
+            return
+        except Exception as error:  # a bug in a node: keep the traceback for the log
+            log.error("node %s failed:\n%s", node_id, traceback.format_exc())
+            self._fail(node_id, f"{type(error).__name__}: {error}", type(error).__name__)
+            return
+        node_record.messages = outcome.messages
+        origin = Origin(self.run_id, environment()["fingerprint"], environment()["host"],
+                        node_record.finished)
+        entry = CacheEntry(outputs=outcome.outputs,
+                           output_digests={p: _artifact_digest(v)
+                                           for p, v in outcome.outputs.items()},
+                           datasets=outcome.datasets, origin=origin)
+        self.entries[node_id] = entry
+        node_record.outputs = _describe_outputs(entry)
+        self.engine.cache.put(self.keys[node_id], entry)
+        self._remember(node_id, NodeState.DONE, origin=origin)
+        self._set_state(node_id, NodeState.DONE)
+
+    def _fail(self, node_id: str, message: str, error_type: str) -> None:
+        self.record.nodes[node_id].error_type = error_type
+        self._remember(node_id, NodeState.FAILED, error=message)
+        self._set_state(node_id, NodeState.FAILED, error=message)
+        label = self.workflow.label(node_id)
+        for downstream in nx.descendants(self.graph, node_id) & self.selected:
+            if self.states[downstream] == NodeState.QUEUED:
+                self._set_state(downstream, NodeState.SKIPPED,
+                                error=f"not run because '{label}' failed")
+
+    def _remember(self, node_id: str, state: NodeState, *, error: str | None = None,
+                  origin: Origin | None = None) -> None:
+        with self.engine._lock:
+            self.engine.last[node_id] = LastResult(self.keys[node_id], state, error, origin)
+
+    def _close(self) -> RunRecord:
+        cancelled = self.cancel_event.is_set()
+        for node_id in self.order:
+            if self.states[node_id] == NodeState.QUEUED:
+                self._set_state(node_id, NodeState.NOT_RUN if cancelled else NodeState.SKIPPED)
+        record = self.record
+        record.finished = utc_now()
+        record.duration_s = round(time.perf_counter() - self.started_clock, 6)
+        if cancelled:
+            record.status = "cancelled"
+        elif any(s == NodeState.FAILED for s in self.states.values()):
+            record.status = "failed"
+        else:
+            record.status = "succeeded"
+        record.lineage = self._lineage()
+        self.engine.events.publish("run_finished", run_id=self.run_id, record=record)
+        return record
+
+    def _lineage(self) -> dict[str, Any]:
+        datasets, models = [], []
+        dataset_digests: dict[str, list[str]] = {}
+        for node_id in self.order:
+            entry = self.entries.get(node_id)
+            if entry is None:
+                continue
+            used_by = sorted(nx.descendants(self.graph, node_id) & self.selected)
+            for dataset in entry.datasets:
+                datasets.append({"node": node_id, **asdict(dataset), "used_by": used_by})
+                dataset_digests.setdefault(node_id, []).append(dataset.sha256)
+        for node_id in self.order:
+            entry = self.entries.get(node_id)
+            if entry is None:
+                continue
+            upstream = nx.ancestors(self.graph, node_id)
+            sources = sorted({d for n in upstream for d in dataset_digests.get(n, [])})
+            for port, value in entry.outputs.items():
+                if isinstance(value, _ARTIFACT_TYPES):
+                    models.append({
+                        "node": node_id, "port": port, "kind": value.kind,
+                        "name": value.name, "sha256": entry.output_digests.get(port),
+                        "trained_on": sources,
+                        "used_by": sorted(nx.descendants(self.graph, node_id) & self.selected)})
+        return {"datasets": datasets, "models": models}
+
+
+def _artifact_digest(value: Any) -> str | None:
+    """Digest models and other small outputs; tables are described, not hashed
+    (hashing every intermediate table would cost more than some nodes do)."""
+    if isinstance(value, Table):
+        return None
+    try:
+        return value_digest(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe_outputs(entry: CacheEntry) -> dict[str, dict[str, Any]]:
+    described = {}
+    for port, value in entry.outputs.items():
+        info: dict[str, Any] = {"kind": getattr(value, "kind", type(value).__name__)}
+        if isinstance(value, Table):
+            info["rows"], info["columns"] = value.shape
+        digest = entry.output_digests.get(port)
+        if digest:
+            info["sha256"] = digest
+        described[port] = info
+    return described
+

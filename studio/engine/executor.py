@@ -1,0 +1,106 @@
+"""Executors: where node tasks run. The runner decides what runs and when.
+
+An executor takes a ``NodeTask`` plus its input values and returns a
+``concurrent.futures.Future`` of a ``TaskOutcome``. The in-process executor
+runs tasks on a thread pool (numpy, pandas and scikit-learn release the GIL
+in their heavy loops, and nothing has to be copied between processes). A
+distributed executor implements the same three methods.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodes.context import DatasetRead, RunContext
+from nodes.node import Node
+
+
+@dataclass(frozen=True)
+class NodeTask:
+    """Everything needed to run one node, and nothing that cannot be shipped."""
+
+    node_id: str
+    label: str
+    node_type: type[Node]
+    params: dict[str, Any]
+    seed: int
+
+
+@dataclass
+class TaskOutcome:
+    """A node's outputs plus what it reported while running."""
+
+    outputs: dict[str, Any]
+    datasets: list[DatasetRead] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+
+ProgressSink = Callable[[str, float, str], None]
+
+
+def execute_task(task: NodeTask, inputs: Mapping[str, Any], cancel_event: threading.Event,
+                 on_progress: ProgressSink | None = None) -> TaskOutcome:
+    """Run one node: build it (validating parameters again), run, time it."""
+    def progress(fraction: float, message: str) -> None:
+        if on_progress is not None:
+            on_progress(task.node_id, fraction, message)
+
+    context = RunContext(node_id=task.node_id, node_title=task.label, seed=task.seed,
+                         on_progress=progress, cancel_event=cancel_event)
+    node = task.node_type(task.params, label=task.label)
+    context.check_cancelled()
+    start = time.perf_counter()
+    outputs = node.execute(context, inputs)
+    return TaskOutcome(outputs, context.datasets, context.messages,
+                       time.perf_counter() - start)
+
+
+class Executor(ABC):
+    """Runs node tasks; ``jobs`` says how many may run at once."""
+
+    name = "executor"
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+
+    @abstractmethod
+    def submit(self, task: NodeTask, inputs: Mapping[str, Any], cancel_event: threading.Event,
+               on_progress: ProgressSink | None = None) -> Future[TaskOutcome]:
+        """Start the task; the future holds its outcome or its exception."""
+
+    def close(self) -> None:
+        """Release workers (the executor is not used after this)."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "jobs": self.jobs}
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class InProcessExecutor(Executor):
+    """Tasks on a pool of ``jobs`` threads in this process."""
+
+    name = "in-process"
+
+    def __init__(self, jobs: int | None = None) -> None:
+        super().__init__(jobs)
+        self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="axon-node")
+
+    def submit(self, task: NodeTask, inputs: Mapping[str, Any], cancel_event: threading.Event,
+               on_progress: ProgressSink | None = None) -> Future[TaskOutcome]:
+        return self._pool.submit(execute_task, task, dict(inputs), cancel_event, on_progress)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
