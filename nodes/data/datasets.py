@@ -1,0 +1,228 @@
+"""Data sources: the shipped sample datasets and CSV files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nodes.context import DatasetRead, RunContext
+from nodes.data.checks import columns_text, require_columns
+from nodes.digest import file_digest
+from nodes.errors import NodeInputError, ParameterError
+from nodes.node import Node
+from nodes.params import BoolParam, ChoiceParam, ColumnParam, StringParam
+from nodes.ports import TABLE, Output
+from nodes.values import Table
+from sample_datasets import DATA_DIR
+
+#: Names of the shipped sample datasets (the stems of their JSON sidecars).
+SAMPLE_DATASET_NAMES = sorted(path.stem for path in DATA_DIR.glob("*.json"))
+
+
+def dataset_info(name: str) -> dict[str, Any]:
+    """The JSON sidecar of sample dataset ``name``: title, description, source,
+    license, label, task, rows, columns and the SHA-256 of the CSV file."""
+    name = SampleDataset.parameters["dataset"].validate(name, SampleDataset.title)
+    return json.loads((DATA_DIR / f"{name}.json").read_text())
+
+
+def _sample_csv(info: Mapping[str, Any]) -> Path:
+    return DATA_DIR / info["file"]
+
+
+class SampleDataset(Node):
+    """A real dataset shipped with Axon Studio.
+
+    Output 'data': the dataset as a table; its label column (e.g. MEDV for
+    boston_housing, diagnosis for breast_cancer, species for iris) has the
+    label role, every other column is a feature.
+
+    The file is checked against the SHA-256 recorded beside it, so a
+    modified copy is refused rather than silently used.
+    """
+
+    type_id = "sample_dataset"
+    version = 1
+    title = "Sample Dataset"
+    category = "Data"
+
+    class Outputs:
+        data = Output(TABLE, help="The dataset, label column marked as label.")
+
+    dataset = ChoiceParam("boston_housing", SAMPLE_DATASET_NAMES,
+                          help="Which sample dataset to load.")
+
+    @classmethod
+    def source_digest(cls, params: Mapping[str, Any]) -> str | None:
+        name = params.get("dataset", cls.parameters["dataset"].default)
+        if name not in SAMPLE_DATASET_NAMES:
+            return None
+        return file_digest(_sample_csv(dataset_info(name)))
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        info = dataset_info(self.dataset)
+        path = _sample_csv(info)
+        digest = file_digest(path)
+        if digest != info["sha256"]:
+            raise NodeInputError(
+                self.label, f"the sample file {path} was modified: its SHA-256 is {digest}, "
+                f"but {self.dataset}.json records {info['sha256']}.",
+                fix="Restore the original file (reinstall Axon Studio, or 'git checkout' it).")
+        frame = pd.read_csv(path)
+        ctx.record_dataset(DatasetRead(name=self.dataset, sha256=digest, source=str(path),
+                                       rows=len(frame), columns=len(frame.columns)))
+        return {"data": Table(frame, {info["label"]: "label"})}
+
+
+_DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|"}
+_COLUMN_TYPES = ("int", "float", "str", "bool", "category")
+_COLUMN_TYPES_FORM = ("it must be empty or 'column:type' pairs separated by commas, "
+                      "e.g. 'age:int,city:category', with type one of " + ", ".join(_COLUMN_TYPES))
+_BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def parse_column_types(text: str) -> dict[str, str]:
+    """``"age:int,city:category"`` -> ``{"age": "int", "city": "category"}``.
+
+    Raises ValueError on a malformed text. The last ':' separates name and
+    type, so column names may contain ':' but not ','.
+    """
+    result: dict[str, str] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        column, sep, kind = part.rpartition(":")
+        column, kind = column.strip(), kind.strip().lower()
+        if not sep or not column or kind not in _COLUMN_TYPES:
+            raise ValueError(part.strip())
+        if column in result:
+            raise ValueError(f"{column!r} listed twice")
+        result[column] = kind
+    return result
+
+
+def _resolve(path: str) -> Path:
+    return (Path.cwd() / Path(path).expanduser()).resolve()
+
+
+class ImportCSV(Node):
+    """Read a table from a CSV (delimited text) file.
+
+    Output 'data': the file's rows and columns. Every column is a feature,
+    except 'label_column' (empty: no label), which gets the label role.
+
+    'path' is required; a relative path is resolved against the current
+    working directory (where `studio` was started), so prefer absolute
+    paths in shared workflows. Without a header row, columns are named
+    Col1, Col2, ... Column types are inferred by pandas unless
+    'column_types' fixes some of them ("col:type,col:type" with type int,
+    float, str, bool or category; empty: infer all). The file's SHA-256
+    goes into the cache key and the run's lineage, so editing the file
+    makes the node run again.
+    """
+
+    type_id = "import_csv"
+    version = 1
+    title = "Import Data (CSV)"
+    category = "Data"
+
+    class Outputs:
+        data = Output(TABLE, help="The table read from the file.")
+
+    path = StringParam("", allow_empty=False,
+                       help="File to read; relative paths start at the working directory.")
+    delimiter = ChoiceParam(",", list(_DELIMITERS), help="Character between fields.")
+    has_header = BoolParam(True, help="The first line holds the column names.")
+    label_column = ColumnParam("", help="Column to mark as the label; empty: no label.")
+    column_types = StringParam("", advanced=True,
+                               help="Types to force, e.g. 'age:int,city:category' "
+                                    "(int, float, str, bool, category); empty: infer.")
+
+    @classmethod
+    def check_parameters(cls, values: dict[str, Any], label: str) -> None:
+        try:
+            parse_column_types(values["column_types"])
+        except ValueError as error:
+            raise ParameterError(label, "column_types", values["column_types"],
+                                 f"{_COLUMN_TYPES_FORM} (problem: {error})") from None
+
+    @classmethod
+    def source_digest(cls, params: Mapping[str, Any]) -> str | None:
+        path = _resolve(str(params.get("path", "")))
+        return file_digest(path) if path.is_file() else None
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        path = _resolve(self.path)
+        if not path.is_file():
+            state = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise NodeInputError(
+                self.label, f"the file '{self.path}' ({path}) {state}.",
+                fix=f"Correct the 'path' parameter; relative paths start at {Path.cwd()}.")
+        try:
+            frame = pd.read_csv(path, sep=_DELIMITERS[self.delimiter],
+                                header=0 if self.has_header else None)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+                ValueError, OSError) as error:
+            raise NodeInputError(
+                self.label, f"cannot read '{path}' as CSV: {error}",
+                fix="Check the 'delimiter' and 'has_header' parameters and that the file is "
+                    "UTF-8 delimited text.") from None
+        if not self.has_header:
+            frame.columns = [f"Col{i + 1}" for i in range(len(frame.columns))]
+        table = Table(frame)
+        frame = self._apply_types(table)
+        roles = {}
+        if self.label_column:
+            require_columns(self.label, table, [self.label_column], port=None,
+                            why=" named by the 'label_column' parameter")
+            roles[self.label_column] = "label"
+        ctx.record_dataset(DatasetRead(name=path.name, sha256=file_digest(path),
+                                       source=str(path), rows=len(frame),
+                                       columns=len(frame.columns)))
+        return {"data": Table(frame, roles)}
+
+    def _apply_types(self, table: Table) -> pd.DataFrame:
+        types = parse_column_types(self.column_types)
+        require_columns(self.label, table, list(types), port=None,
+                        why=" named by the 'column_types' parameter")
+        frame = table.frame
+        for column, kind in types.items():
+            try:
+                frame[column] = _convert(frame[column], kind)
+            except (ValueError, TypeError) as error:
+                raise NodeInputError(
+                    self.label, f"column {column!r} cannot be read as {kind}: {error}",
+                    columns=[column],
+                    fix=f"Fix the values or choose another type for {column!r} in "
+                        f"'column_types'. Its first values: "
+                        f"{columns_text([str(v) for v in frame[column].head(5)])}.") from None
+        return frame
+
+
+def _convert(series: pd.Series, kind: str) -> pd.Series:
+    if kind == "str":
+        return series.astype("str").where(series.notna())
+    if kind == "category":
+        return series.astype("category")
+    if kind == "bool":
+        if pd.api.types.is_bool_dtype(series.dtype):
+            return series
+        if series.isna().any():
+            raise ValueError("it has missing values; a bool column cannot hold them")
+        words = series.astype("str").str.strip().str.lower()
+        unknown = sorted(set(words[~words.isin(list(_BOOL_WORDS))]))
+        if unknown:
+            raise ValueError(f"values {unknown[:5]} are not true/false/yes/no/1/0")
+        return words.map(_BOOL_WORDS).astype(bool)
+    numbers = pd.to_numeric(series)
+    if kind == "float":
+        return numbers.astype("float64")
+    if numbers.isna().any():
+        raise ValueError("it has missing values; use float (or Clean Missing Data first)")
+    if (numbers != numbers.round()).any():
+        raise ValueError("it has fractional values; use float")
+    return numbers.astype("int64")

@@ -1,0 +1,1 @@
+"""Evaluation nodes: metrics from a scored table."""

@@ -1,0 +1,205 @@
+"""Metrics of a scored table: how good are the predictions of Score Model?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from nodes.context import RunContext
+from nodes.data.checks import (
+    require_columns,
+    require_no_missing,
+    require_numeric,
+    require_rows,
+    resolve_label_column,
+)
+from nodes.errors import NodeInputError
+from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
+from nodes.node import Node
+from nodes.params import ColumnParam, FloatParam
+from nodes.ports import METRICS, TABLE, Input, Output
+from nodes.values import Matrix, Metrics, Table
+
+
+class EvaluateModel(Node):
+    """Measure how well a model's predictions match the true labels.
+
+    Input 'scored': the output of Score Model, i.e. a table with the true
+    label (the label-role column, or 'label_column' when set) and 'Scored
+    Labels' (plus 'Scored Probabilities...' for classifiers that give
+    probabilities). Output 'metrics': named numbers, matrices and curves,
+    all computed with scikit-learn.metrics; 'rows' is the number of rows.
+
+    The task is classification when the table has probability columns, or
+    the label is text/boolean, or both the label and 'Scored Labels' are
+    whole-number columns; otherwise regression.
+
+    Two classes: accuracy, precision, recall, f1, auc, log_loss, the
+    'confusion_matrix' (rows: actual, columns: predicted, classes in sorted
+    order) and the 'roc' curve (fpr, tpr, threshold). The positive class is
+    the second of the sorted class labels, the last row and column of the
+    confusion matrix (e.g. 'malignant' of benign/malignant, 1 of 0/1); it
+    is the class whose probability Score Model reports. A row is predicted
+    positive when its probability is >= 'threshold'; at the default 0.5
+    'Scored Labels' is used as is. auc and log_loss use the probabilities
+    and are left out without them (auc also when the rows hold one class).
+
+    More classes: accuracy, precision/recall/f1 averaged over classes
+    ('_macro') and over rows ('_micro'), per class as 'precision[<class>]'
+    and so on, log_loss (with probabilities) and the confusion matrix.
+
+    Regression: mae, rmse, r2, relative_absolute_error (sum |y - pred| /
+    sum |y - mean(y)|) and relative_squared_error (sum (y - pred)^2 /
+    sum (y - mean(y))^2), as ML Studio defines them.
+    """
+
+    type_id = "evaluate_model"
+    version = 1
+    title = "Evaluate Model"
+    category = "Evaluate"
+
+    class Inputs:
+        scored = Input(TABLE, help="Scored rows from Score Model.")
+
+    class Outputs:
+        metrics = Output(METRICS, help="The evaluation metrics.")
+
+    threshold = FloatParam(0.5, minimum=0.0, maximum=1.0,
+                           help="Two classes only: predict the positive class when its "
+                                "probability is >= this.")
+    label_column = ColumnParam("", input_port="scored",
+                               help="Column with the true values; empty: the label column.")
+
+    def run(self, ctx: RunContext, scored: Table) -> dict[str, Any]:
+        require_rows(self.label, scored, port="scored")
+        label = resolve_label_column(self.label, scored, self.label_column, port="scored")
+        require_columns(self.label, scored, [SCORED_LABELS], port="scored",
+                        why=" (connect the output of Score Model)")
+        require_no_missing(self.label, scored, [label, SCORED_LABELS], port="scored")
+        frame = scored.frame
+        probability_columns = [c for c in frame.columns if c == SCORED_PROBABILITIES
+                               or c.startswith(SCORED_PROBABILITIES + "_")]
+        require_no_missing(self.label, scored, probability_columns, port="scored")
+        if _is_classification(frame[label], frame[SCORED_LABELS], probability_columns):
+            metrics = self._classification(ctx, frame, label, probability_columns)
+        else:
+            require_numeric(self.label, scored, [label, SCORED_LABELS], port="scored",
+                            what="regression", fix="Evaluate the output of Score Model.")
+            metrics = _regression(frame[label].to_numpy(dtype=float),
+                                  frame[SCORED_LABELS].to_numpy(dtype=float))
+        metrics.scalars["rows"] = float(len(frame))
+        return {"metrics": metrics}
+
+    def _classification(self, ctx: RunContext, frame: pd.DataFrame, label: str,
+                        probability_columns: list[str]) -> Metrics:
+        actual = frame[label].to_numpy()
+        predicted = frame[SCORED_LABELS].to_numpy()
+        try:
+            classes = sorted(set(actual.tolist()) | set(predicted.tolist()))
+        except TypeError:
+            raise NodeInputError(
+                self.label, f"the label {label!r} ({frame[label].dtype}) and "
+                f"'{SCORED_LABELS}' ({frame[SCORED_LABELS].dtype}) hold different kinds of "
+                "values.", port="scored", columns=[label, SCORED_LABELS],
+                fix="Set 'label_column' to the column the model was trained to predict.") from None
+        if SCORED_PROBABILITIES in probability_columns or (
+                not probability_columns and len(classes) <= 2):
+            if len(classes) != 2:
+                raise NodeInputError(
+                    self.label, f"two-class scores, but the label and '{SCORED_LABELS}' hold "
+                    f"{len(classes)} classes: {classes[:10]}.", port="scored",
+                    columns=[label], fix="Evaluate rows that hold both classes, and check "
+                                         "'label_column'.")
+            probability = (frame[SCORED_PROBABILITIES].to_numpy(dtype=float)
+                           if probability_columns else None)
+            if probability is None and self.threshold != 0.5:
+                ctx.log("No 'Scored Probabilities' column: 'threshold' is not used.")
+            return _binary(actual, predicted, probability, classes, self.threshold, ctx)
+        return _multiclass(actual, predicted, frame, probability_columns, classes, ctx)
+
+
+def _is_classification(label: pd.Series, predicted: pd.Series,
+                       probability_columns: list[str]) -> bool:
+    def whole(series: pd.Series) -> bool:
+        return pd.api.types.is_integer_dtype(series.dtype)
+
+    numeric = (pd.api.types.is_numeric_dtype(label.dtype)
+               and not pd.api.types.is_bool_dtype(label.dtype))
+    return bool(probability_columns) or not numeric or (whole(label) and whole(predicted))
+
+
+def _binary(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarray | None,
+            classes: list[Any], threshold: float, ctx: RunContext) -> Metrics:
+    negative, positive = classes
+    if probability is not None and threshold != 0.5:
+        predicted = np.array([negative, positive], dtype=object)[
+            (probability >= threshold).astype(int)]
+    scalars = {
+        "accuracy": skm.accuracy_score(actual, predicted),
+        "precision": skm.precision_score(actual, predicted, pos_label=positive, zero_division=0),
+        "recall": skm.recall_score(actual, predicted, pos_label=positive, zero_division=0),
+        "f1": skm.f1_score(actual, predicted, pos_label=positive, zero_division=0),
+    }
+    curves = {}
+    if probability is not None:
+        scalars["log_loss"] = skm.log_loss(actual, probability, labels=classes)
+        if len(set(actual.tolist())) == 2:
+            scalars["auc"] = skm.roc_auc_score(actual == positive, probability)
+            fpr, tpr, thresholds = skm.roc_curve(actual, probability, pos_label=positive)
+            curves["roc"] = pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thresholds})
+        else:
+            ctx.log("The true labels hold one class only: no auc or roc curve.")
+    return Metrics("classification", _floats(scalars),
+                   {"confusion_matrix": _confusion(actual, predicted, classes)}, curves)
+
+
+def _multiclass(actual: np.ndarray, predicted: np.ndarray, frame: pd.DataFrame,
+                probability_columns: list[str], classes: list[Any], ctx: RunContext) -> Metrics:
+    scalars: dict[str, float] = {"accuracy": skm.accuracy_score(actual, predicted)}
+    for average in ("macro", "micro"):
+        precision, recall, f1, _ = skm.precision_recall_fscore_support(
+            actual, predicted, labels=classes, average=average, zero_division=0)
+        scalars.update({f"precision_{average}": precision, f"recall_{average}": recall,
+                        f"f1_{average}": f1})
+    precision, recall, f1, _ = skm.precision_recall_fscore_support(
+        actual, predicted, labels=classes, average=None, zero_division=0)
+    for index, name in enumerate(classes):
+        scalars.update({f"precision[{name}]": precision[index],
+                        f"recall[{name}]": recall[index], f"f1[{name}]": f1[index]})
+    if probability_columns:
+        by_class = {c[len(SCORED_PROBABILITIES) + 1:]: c for c in probability_columns}
+        if set(by_class) == {str(c) for c in classes}:
+            probabilities = frame[[by_class[str(c)] for c in classes]].to_numpy(dtype=float)
+            scalars["log_loss"] = skm.log_loss(actual, probabilities, labels=classes)
+        else:
+            ctx.log("The probability columns do not match the classes of the rows: no log_loss.")
+    return Metrics("classification", _floats(scalars),
+                   {"confusion_matrix": _confusion(actual, predicted, classes)})
+
+
+def _regression(actual: np.ndarray, predicted: np.ndarray) -> Metrics:
+    error = actual - predicted
+    deviation = actual - actual.mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative_absolute = np.abs(error).sum() / np.abs(deviation).sum()
+        relative_squared = (error ** 2).sum() / (deviation ** 2).sum()
+    return Metrics("regression", _floats({
+        "mae": skm.mean_absolute_error(actual, predicted),
+        "rmse": skm.root_mean_squared_error(actual, predicted),
+        "r2": skm.r2_score(actual, predicted),
+        "relative_absolute_error": relative_absolute,
+        "relative_squared_error": relative_squared,
+    }))
+
+
+def _confusion(actual: np.ndarray, predicted: np.ndarray, classes: list[Any]) -> Matrix:
+    counts = skm.confusion_matrix(actual, predicted, labels=classes)
+    names = [c.item() if isinstance(c, np.generic) else c for c in classes]
+    return Matrix(row_labels=names, column_labels=list(names), values=counts.tolist())
+
+
+def _floats(scalars: dict[str, Any]) -> dict[str, float]:
+    return {name: float(value) for name, value in scalars.items()}

@@ -1,0 +1,1 @@
+"""Model nodes: learners (untrained models) and Train Model / Score Model."""

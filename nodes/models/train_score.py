@@ -1,0 +1,181 @@
+"""Training a learner on a table, and scoring a table with the trained model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from nodes.context import RunContext
+from nodes.data.checks import (
+    require_columns,
+    require_no_missing,
+    require_numeric,
+    require_rows,
+    resolve_label_column,
+)
+from nodes.errors import NodeInputError
+from nodes.node import Node
+from nodes.params import BoolParam, ColumnParam
+from nodes.ports import LEARNER, MODEL, TABLE, Input, Output
+from nodes.values import Learner, Model, Table
+
+SCORED_LABELS = "Scored Labels"
+SCORED_PROBABILITIES = "Scored Probabilities"
+
+_TASKS = ("classification", "regression")
+
+
+class TrainModel(Node):
+    """Train a learner on a table: the model learns to predict the label from the features.
+
+    Input 'learner': an untrained model (e.g. Logistic Regression); input
+    'data': the training rows. Output 'model': the trained model, which
+    remembers the feature columns (names, order and types) it was trained
+    on; Score Model needs the same columns.
+
+    The label is 'label_column', or when that is empty the table's
+    label-role column. The features are every feature-role column except
+    the label; they must be numeric (booleans count as 0/1) and, like the
+    label, have no missing values. A regression label must be numeric; a
+    classification label needs at least two classes. The learner itself is
+    not changed: a fresh copy is trained each time.
+    """
+
+    type_id = "train_model"
+    version = 1
+    title = "Train Model"
+    category = "Train/Score"
+
+    class Inputs:
+        learner = Input(LEARNER, help="The untrained model.")
+        data = Input(TABLE, help="The training rows: feature columns and a label column.")
+
+    class Outputs:
+        model = Output(MODEL, help="The trained model.")
+
+    label_column = ColumnParam("", help="Column to predict; empty: the table's label column.")
+
+    def run(self, ctx: RunContext, learner: Learner, data: Table) -> dict[str, Any]:
+        ctx.progress(0.0, "checking the training data")
+        if learner.task not in _TASKS:
+            raise NodeInputError(
+                self.label, f"'{learner.name}' is a {learner.task} learner; Train Model trains "
+                "classification and regression learners.", port="learner",
+                fix="Connect a classification or regression learner.")
+        require_rows(self.label, data, port="data")
+        label = resolve_label_column(self.label, data, self.label_column, port="data")
+        features = [c for c in data.feature_columns if c != label]
+        if not features:
+            raise NodeInputError(
+                self.label, f"the table has no feature column besides the label {label!r}.",
+                port="data", fix="Keep some feature columns upstream (Select Columns).")
+        require_numeric(self.label, data, features, port="data")
+        require_no_missing(self.label, data, [*features, label], port="data")
+        target = data.frame[label]
+        if learner.task == "regression":
+            require_numeric(self.label, data, [label], port="data", what="regression label",
+                            fix="Use a classification learner, or choose a numeric label.")
+            y = target.to_numpy(dtype=float)
+        else:
+            y = target.to_numpy()
+            classes = pd.unique(target)
+            if len(classes) < 2:
+                raise NodeInputError(
+                    self.label, f"the label {label!r} has a single class ({classes[0]!r}); "
+                    "a classifier needs at least two.", port="data", columns=[label],
+                    fix="Check the label column, or train on rows with more than one class.")
+        X = data.frame[features].to_numpy(dtype=float)
+        estimator = clone(learner.estimator)
+        ctx.progress(0.05, f"training {learner.name} on {len(X)} rows")
+        try:
+            estimator.fit(X, y)
+        except ValueError as error:
+            raise NodeInputError(self.label, f"'{learner.name}' cannot be trained on this "
+                                 f"data: {error}", port="data",
+                                 fix="Check that the learner suits the label "
+                                     f"{label!r} (classes or numbers).") from None
+        ctx.progress(1.0, "trained")
+        return {"model": Model(
+            estimator=estimator, task=learner.task, name=learner.name,
+            feature_columns=features,
+            feature_dtypes={c: str(data.frame[c].dtype) for c in features},
+            label_column=label,
+            classes=list(estimator.classes_) if learner.task == "classification" else None,
+            training_data=data.digest())}
+
+
+class ScoreModel(Node):
+    """Predict with a trained model: add its predictions to a table.
+
+    Input 'model': a trained model; input 'data': rows with every feature
+    column the model was trained on (numeric, no missing values; other
+    columns are passed through). Output 'scored': the input columns plus
+    score columns (role 'score'):
+
+    - 'Scored Labels': the predicted class, or for regression the
+      predicted value.
+    - Classification with probabilities, two classes: 'Scored
+      Probabilities', the probability of the positive class, the second of
+      the sorted class labels (e.g. 'malignant' of benign/malignant, 1 of
+      0/1). More classes: one 'Scored Probabilities_<class>' per class.
+
+    Score columns of an earlier Score Model are replaced. With
+    'append_scores_to_input' off the output has only the label column (if
+    the data has it) and the score columns. The model's label column gets
+    the label role when the data has no label column, so Evaluate Model
+    finds it.
+    """
+
+    type_id = "score_model"
+    version = 1
+    title = "Score Model"
+    category = "Train/Score"
+
+    class Inputs:
+        model = Input(MODEL, help="The trained model.")
+        data = Input(TABLE, help="The rows to score.")
+
+    class Outputs:
+        scored = Output(TABLE, help="The rows with the predictions.")
+
+    append_scores_to_input = BoolParam(True, help="Keep the input columns; off: only the "
+                                                  "label and the score columns.")
+
+    def run(self, ctx: RunContext, model: Model, data: Table) -> dict[str, Any]:
+        features = model.feature_columns
+        require_rows(self.label, data, port="data")
+        require_columns(self.label, data, features, port="data",
+                        why=f" that '{model.name}' was trained on")
+        require_numeric(self.label, data, features, port="data")
+        require_no_missing(self.label, data, features, port="data")
+        X = data.frame[features].to_numpy(dtype=float)
+        scores = _predict(model, X)
+        label = model.label_column if model.label_column in data.frame.columns else None
+        if self.append_scores_to_input:
+            stale = set(data.columns_with_role("score")) | set(scores)
+            base = data.frame.drop(columns=[c for c in data.frame.columns if c in stale])
+        else:
+            base = data.frame[[label] if label else []]
+        frame = pd.concat([base, pd.DataFrame(scores, index=base.index)], axis=1)
+        roles = dict.fromkeys(scores, "score")
+        if label and data.label_column is None:
+            roles[label] = "label"
+        return {"scored": data.with_frame(frame, roles)}
+
+
+def _predict(model: Model, X: np.ndarray) -> dict[str, np.ndarray]:
+    estimator = model.estimator
+    scores = {SCORED_LABELS: estimator.predict(X)}
+    if model.task == "classification" and hasattr(estimator, "predict_proba"):
+        probabilities = estimator.predict_proba(X)
+        classes = model.classes or list(estimator.classes_)
+        if len(classes) == 2:
+            scores[SCORED_PROBABILITIES] = probabilities[:, 1]
+        else:
+            for index, name in enumerate(classes):
+                scores[f"{SCORED_PROBABILITIES}_{name}"] = probabilities[:, index]
+    return scores
+

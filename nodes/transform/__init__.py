@@ -1,0 +1,1 @@
+"""Transform nodes: select columns, normalize, split."""
