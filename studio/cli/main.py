@@ -1,2 +1,113 @@
-def main() -> int:  # placeholder until the CLI lands in this change
-    raise SystemExit(2)
+"""The ``studio`` command.
+
+    studio [FILE]              open the desktop app (headless run without a display)
+    studio gui [FILE]          the same
+    studio run FILE ...        run a workflow headless
+    studio validate FILE       check a workflow without running it
+    studio nodes               list the node catalog
+    studio doctor              what is installed and usable, with fixes
+
+Exit codes: 0 success, 1 a node failed (or the environment has a problem,
+for doctor), 2 invalid file or arguments, 130 cancelled with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+
+COMMANDS = ("gui", "run", "validate", "nodes", "doctor")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio", description="Axon Studio: visual machine-learning workflows.",
+        epilog="With no command, or a workflow file, opens the desktop app.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the desktop app")
+    gui.add_argument("file", nargs="?", help="a workflow file (*.axon.json) to open")
+
+    run = sub.add_parser("run", help="run a workflow headless",
+                         description="Run a workflow file without the GUI.")
+    run.add_argument("file", help="the workflow file (*.axon.json)")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="NODE.PARAM=VALUE",
+                     help="override a parameter for this run (NODE is an id or a title); "
+                          "VALUE is JSON when it parses as JSON, else text; repeatable")
+    run.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                     help="run up to N nodes at once (default: the number of cores)")
+    run.add_argument("--no-cache", action="store_true",
+                     help="recompute every node, ignoring cached results")
+    run.add_argument("--disk-cache", action="store_true",
+                     help="keep results on disk in your cache folder, across runs")
+    run.add_argument("--cache-dir", metavar="DIR",
+                     help="use DIR as the on-disk cache (implies --disk-cache)")
+    run.add_argument("--out", metavar="DIR",
+                     help="where to write outputs and the run record "
+                          "(default: runs/<workflow>-<time> in the current folder)")
+    run.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                     help="file format for output tables (default: csv)")
+    run.add_argument("--json", action="store_true",
+                     help="print the run record as JSON on stdout instead of the live display")
+    run.add_argument("--trust", action="store_true",
+                     help="allow nodes that run code stored in the workflow file")
+    run.add_argument("--seed", type=int, default=None,
+                     help="override the workflow's random seed for this run")
+
+    validate = sub.add_parser("validate", help="check a workflow without running it")
+    validate.add_argument("file")
+
+    nodes = sub.add_parser("nodes", help="list the node catalog")
+    nodes.add_argument("--category", help="only this category")
+    nodes.add_argument("--json", action="store_true", help="machine-readable output")
+
+    doctor = sub.add_parser("doctor", help="check what is installed and usable")
+    doctor.add_argument("--import-tensorflow", action="store_true",
+                        help="also import TensorFlow to prove it works (takes ~10 s)")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv = ["gui", *argv]  # `studio FILE` opens the file in the app
+    if not argv:
+        argv = ["gui"]
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        from studio.cli.run import run_command
+
+        return run_command(args)
+    if args.command == "validate":
+        from studio.cli.info import validate_command
+
+        return validate_command(args)
+    if args.command == "nodes":
+        from studio.cli.info import nodes_command
+
+        return nodes_command(args)
+    if args.command == "doctor":
+        from studio.cli.info import doctor_command
+
+        return doctor_command(args)
+    from studio.cli.gui import gui_command
+
+    return gui_command(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""`studio run`: run a workflow headless, show progress, write outputs and the record."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from nodes.errors import StudioError
+from nodes.values import Metrics, Table, json_safe, save_value
+from studio.cli.display import LineDisplay, LiveDisplay, format_duration, print_table
+from studio.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID, EXIT_OK
+from studio.engine import DiskCache, Engine, MemoryCache, RunRecord
+from studio.engine.states import NodeState
+from studio.workflow import Workflow, WorkflowFileError, WorkflowInvalidError, load_workflow
+
+
+def run_command(args: argparse.Namespace) -> int:
+    out, err = sys.stdout, sys.stderr
+    try:
+        workflow = load_workflow(args.file)
+        apply_overrides(workflow, args.overrides)
+    except StudioError as error:
+        print(f"error: {error}", file=err)
+        return EXIT_INVALID
+    if args.seed is not None:
+        workflow.info.seed = args.seed
+
+    if args.cache_dir or args.disk_cache:
+        cache = DiskCache(Path(args.cache_dir) if args.cache_dir else None)
+    else:
+        cache = MemoryCache()
+    engine = Engine(cache=cache, jobs=args.jobs)
+    cancel = threading.Event()
+    display = None
+    if not args.json:
+        display = (LiveDisplay(workflow, out) if out.isatty() else LineDisplay(workflow, out))
+        engine.events.subscribe(display.on_event)
+
+    previous_handler = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        record = engine.run(workflow, use_cache=not args.no_cache, cancel_event=cancel,
+                            trusted=args.trust, workflow_path=Path(args.file).resolve())
+    except WorkflowInvalidError as error:
+        print(f"error: {error}", file=err)
+        return EXIT_INVALID
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+        engine.close()
+    if display is not None:
+        display.finish()
+
+    out_dir = Path(args.out) if args.out else default_out_dir(Path(args.file), record)
+    outputs = {n: engine.cache.get(record.nodes[n].cache_key) for n in record.nodes}
+    written = write_outputs(workflow, record, outputs, out_dir, args.format)
+    record.write(out_dir / "run_record.json")
+
+    if args.json:
+        document = record.to_dict()
+        document["metrics"] = collect_metrics(workflow, record, outputs)
+        document["output_dir"] = str(out_dir)
+        json.dump(document, out, indent=2)
+        out.write("\n")
+    else:
+        print_summary(workflow, record, outputs, out)
+        print(f"\nOutputs ({written} files) and the run record are in {out_dir}", file=out)
+
+    if record.status == "cancelled":
+        return EXIT_CANCELLED
+    return EXIT_OK if record.status == "succeeded" else EXIT_FAILED
+
+
+_OVERRIDE = re.compile(r"^(?P<node>.+)\.(?P<param>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$", re.S)
+
+
+def apply_overrides(workflow: Workflow, overrides: list[str]) -> None:
+    """Apply --set NODE.PARAM=VALUE (VALUE is JSON if it parses, else text)."""
+    for text in overrides:
+        match = _OVERRIDE.match(text)
+        if not match:
+            raise StudioError(f"--set {text!r} is not of the form NODE.PARAM=VALUE.",
+                              fix="For example: --set split.fraction=0.8")
+        node = workflow.find_node(match["node"])
+        raw = match["value"]
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        workflow.set_param(node.id, match["param"], value)
+
+
+def default_out_dir(workflow_file: Path, record: RunRecord) -> Path:
+    stem = workflow_file.name.removesuffix(".json").removesuffix(".axon")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{stem}-{stamp}-{record.run_id[:6]}"
+
+
+def write_outputs(workflow: Workflow, record: RunRecord, entries: dict[str, Any],
+                  out_dir: Path, table_format: str) -> int:
+    """Tables as CSV/Parquet, metrics as JSON, models in their safe formats."""
+    folder = out_dir / "outputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for node_id, entry in entries.items():
+        if entry is None:
+            continue
+        for port, value in entry.outputs.items():
+            stem = f"{node_id}.{port}"
+            if isinstance(value, Table):
+                if table_format == "parquet":
+                    value.frame.to_parquet(folder / f"{stem}.parquet", index=False)
+                else:
+                    value.frame.to_csv(folder / f"{stem}.csv", index=False)
+            elif isinstance(value, Metrics):
+                (folder / f"{stem}.json").write_text(
+                    json.dumps(value.to_dict(), indent=2, allow_nan=False) + "\n")
+            else:
+                try:
+                    save_value(value, folder / stem)
+                except TypeError:
+                    continue
+            count += 1
+    return count
+
+
+def collect_metrics(workflow: Workflow, record: RunRecord, entries: dict[str, Any]
+                    ) -> dict[str, dict[str, Any]]:
+    metrics = {}
+    for node_id, entry in entries.items():
+        if entry is None:
+            continue
+        for port, value in entry.outputs.items():
+            if isinstance(value, Metrics):
+                metrics[f"{node_id}.{port}"] = json_safe(value.scalars)
+    return metrics
+
+
+def print_summary(workflow: Workflow, record: RunRecord, entries: dict[str, Any],
+                  out: TextIO) -> None:
+    rows = []
+    for node_id, node in record.nodes.items():
+        rows.append([node_id, node.title, node.state,
+                     format_duration(node.duration_s), "yes" if node.cache_hit else ""])
+    print(file=out)
+    print_table(["node", "title", "state", "time", "cached"], rows, out)
+    counts = ", ".join(f"{n} {s}" for s, n in record.counts().items())
+    print(f"\nRun {record.run_id} {record.status} in {format_duration(record.duration_s)} "
+          f"({counts})", file=out)
+    for node_id, node in record.nodes.items():
+        if node.state == NodeState.FAILED.value:
+            print(f"\nerror in '{node.title}' ({node_id}): {node.error}", file=out)
+    for name, scalars in collect_metrics(workflow, record, entries).items():
+        node_id = name.split(".")[0]
+        print(f"\nMetrics of '{record.nodes[node_id].title}' ({name}):", file=out)
+        print_table(["metric", "value"],
+                    [[k, _format_number(v)] for k, v in scalars.items()], out)
+        metrics = entries[node_id].outputs[name.split(".", 1)[1]]
+        for matrix_name, matrix in metrics.matrices.items():
+            print(f"\n  {matrix_name.replace('_', ' ')} "
+                  f"(rows: {matrix.row_title.lower()}, columns: {matrix.column_title.lower()})",
+                  file=out)
+            header = [""] + [str(c) for c in matrix.column_labels]
+            body = [[str(r)] + [_format_number(v) for v in row]
+                    for r, row in zip(matrix.row_labels, matrix.values, strict=True)]
+            print_table(header, body, out, indent="  ")
+
+
+def _format_number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "n/a" if value is None else str(value)
