@@ -144,6 +144,11 @@ class ImportCSV(Node):
 
     @classmethod
     def check_parameters(cls, values: dict[str, Any], label: str) -> None:
+        if not values["path"].strip():
+            # Defaults are not validated by Node.parameter_problems, so an
+            # omitted path would otherwise get past allow_empty=False.
+            raise ParameterError(label, "path", values["path"], "it must not be empty",
+                                 fix="Give the CSV file to read.")
         try:
             parse_column_types(values["column_types"])
         except ValueError as error:
