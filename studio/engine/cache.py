@@ -169,7 +169,8 @@ class DiskCache(Cache):
                 datasets=[DatasetRead(**d) for d in meta.get("datasets", [])],
                 origin=Origin(**meta["origin"]) if meta.get("origin") else None)
         except (OSError, ValueError, KeyError, TypeError, UnsafeArtifactError) as error:
-            log.warning("ignoring unreadable cache entry %s: %s", folder, error)
+            log.warning("dropping unreadable cache entry %s: %s", folder, error)
+            shutil.rmtree(folder, ignore_errors=True)  # so the next put can rewrite it
             return None
         self.memory.put(key, entry)
         return entry

@@ -1,0 +1,148 @@
+"""Editing the workflow model: every edit, every refusal, every event."""
+
+from __future__ import annotations
+
+import pytest
+
+from nodes import ParameterError
+from studio.workflow import Workflow, WorkflowEditError
+
+
+@pytest.fixture
+def workflow(toy_registry) -> Workflow:
+    return Workflow(toy_registry)
+
+
+def test_add_node_fills_defaults_and_makes_readable_unique_ids(workflow):
+    first = workflow.add_node("make_table", {"rows": 3})
+    second = workflow.add_node("make_table")
+    assert (first.id, second.id) == ("make_table", "make_table_2")
+    assert first.params == {"rows": 3, "scale": 1.0}
+    assert second.params == {"rows": 5, "scale": 1.0}
+
+
+def test_add_node_rejects_bad_parameters_naming_node_and_parameter(workflow):
+    with pytest.raises(ParameterError) as info:
+        workflow.add_node("make_table", {"rows": -1}, title="Source")
+    assert info.value.parameter == "rows"
+    assert "Source" in str(info.value) and "rows" in str(info.value) and "-1" in str(info.value)
+    assert workflow.nodes == {}
+
+
+def test_unknown_type_suggests_close_names(workflow):
+    with pytest.raises(Exception) as info:
+        workflow.add_node("make_tabel")
+    assert "make_table" in str(info.value)
+
+
+def test_connect_and_disconnect_publish_events(workflow):
+    seen = []
+    workflow.events.subscribe(lambda e: seen.append(e.kind))
+    workflow.add_node("make_table", node_id="src")
+    workflow.add_node("add_constant", node_id="add")
+    edge = workflow.connect("src", "data", "add", "data")
+    workflow.disconnect(edge)
+    assert seen == ["node_added", "node_added", "edge_added", "edge_removed"]
+    assert workflow.edges == []
+
+
+def test_refuses_incompatible_port_types_with_the_reason(workflow):
+    workflow.add_node("make_table", node_id="src")
+    workflow.add_node("needs_learner", node_id="dst")
+    with pytest.raises(WorkflowEditError) as info:
+        workflow.connect("src", "data", "dst", "learner")
+    message = str(info.value)
+    assert "Table" in message and "Learner" in message
+    assert workflow.edges == []
+
+
+def test_refuses_unknown_ports_listing_the_real_ones(workflow):
+    workflow.add_node("make_table", node_id="src")
+    workflow.add_node("add_constant", node_id="add")
+    with pytest.raises(WorkflowEditError, match="no output 'table'.*outputs: data"):
+        workflow.connect("src", "table", "add", "data")
+    with pytest.raises(WorkflowEditError, match="no input 'input'.*inputs: data"):
+        workflow.connect("src", "data", "add", "input")
+
+
+def test_refuses_a_second_wire_into_one_input(workflow):
+    workflow.add_node("make_table", node_id="a")
+    workflow.add_node("make_table", node_id="b")
+    workflow.add_node("add_constant", node_id="add")
+    workflow.connect("a", "data", "add", "data")
+    with pytest.raises(WorkflowEditError, match="already fed by"):
+        workflow.connect("b", "data", "add", "data")
+
+
+def test_refuses_cycles_and_self_loops(workflow):
+    for node_id in ("a", "b", "c"):
+        workflow.add_node("add_constant", node_id=node_id)
+    workflow.connect("a", "data", "b", "data")
+    workflow.connect("b", "data", "c", "data")
+    with pytest.raises(WorkflowEditError, match="cycle"):
+        workflow.connect("c", "data", "a", "data")
+    with pytest.raises(WorkflowEditError, match="itself"):
+        workflow.connect("a", "data", "a", "data")
+    assert workflow.connection_problem("c", "data", "a", "data") is not None
+
+
+def test_remove_node_removes_its_wires_and_returns_them_for_undo(workflow):
+    workflow.add_node("make_table", node_id="src")
+    workflow.add_node("add_constant", node_id="add")
+    workflow.add_node("sleep", node_id="sleep")
+    workflow.connect("src", "data", "add", "data")
+    workflow.connect("add", "data", "sleep", "data")
+    node, edges = workflow.remove_node("add")
+    assert workflow.edges == [] and "add" not in workflow.nodes
+    workflow.insert_node(node)
+    for edge in edges:
+        workflow.connect(edge.source, edge.source_port, edge.target, edge.target_port)
+    assert len(workflow.edges) == 2
+
+
+def test_set_param_validates_and_only_publishes_real_changes(workflow):
+    workflow.add_node("make_table", node_id="src")
+    changes = []
+    workflow.events.subscribe(lambda e: changes.append(e.data), kind="param_changed")
+    assert workflow.set_param("src", "rows", "7") == 7
+    workflow.set_param("src", "rows", 7)
+    assert changes == [{"node_id": "src", "name": "rows", "old": 5, "new": 7}]
+    with pytest.raises(ParameterError, match="rows"):
+        workflow.set_param("src", "rows", 2.5)
+    with pytest.raises(ParameterError, match="no such parameter"):
+        workflow.set_param("src", "colour", 1)
+    assert workflow.nodes["src"].params["rows"] == 7
+
+
+def test_revision_changes_on_semantic_edits_not_on_moves(workflow):
+    workflow.add_node("make_table", node_id="src")
+    before = workflow.revision
+    workflow.move_node("src", (10, 20))
+    workflow.rename_node("src", "Source")
+    assert workflow.revision == before
+    workflow.set_param("src", "rows", 9)
+    assert workflow.revision == before + 1
+    assert workflow.label("src") == "Source"
+    assert workflow.find_node("Source").id == "src"
+
+
+def test_find_node_reports_ambiguous_titles(workflow):
+    workflow.add_node("make_table", node_id="a", title="Data")
+    workflow.add_node("make_table", node_id="b", title="Data")
+    with pytest.raises(WorkflowEditError, match="Several nodes"):
+        workflow.find_node("Data")
+
+
+def test_annotations_round_trip_through_edits(workflow):
+    note = workflow.add_annotation("hello", (1, 2, 3, 4))
+    workflow.update_annotation(note.id, text="changed")
+    assert workflow.annotations[note.id].text == "changed"
+    workflow.remove_annotation(note.id)
+    assert workflow.annotations == {}
+
+
+def test_copy_is_independent(workflow):
+    workflow.add_node("make_table", node_id="src")
+    clone = workflow.copy()
+    clone.set_param("src", "rows", 99)
+    assert workflow.nodes["src"].params["rows"] == 5
