@@ -84,6 +84,14 @@ def test_stratify_with_a_class_too_small(iris):
     assert "least populated class" in str(caught.value)
 
 
+def test_stratify_column_with_missing_values(boston):
+    frame = boston.frame.astype({"CHAS": float})
+    frame.loc[[2, 4], "CHAS"] = float("nan")
+    with pytest.raises(NodeInputError, match=r"'CHAS' \(2 rows\)"):
+        run_node(SplitData, {"stratify": True, "stratify_column": "CHAS"},
+                 data=boston.with_frame(frame))
+
+
 def test_empty_table(iris):
     with pytest.raises(NodeInputError, match="no rows"):
         run_node(SplitData, {}, data=iris.with_frame(iris.frame.iloc[:0]))

@@ -1,0 +1,230 @@
+"""Evaluate Model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+from nodes.errors import NodeInputError, ParameterError
+from nodes.evaluate.evaluate import EvaluateModel
+from nodes.models.learners import LinearRegression, LogisticRegression
+from nodes.models.train_score import ScoreModel, TrainModel
+from nodes.testing import NodeHarness, run_node
+from nodes.transform.normalize import ApplyTransformation, NormalizeData
+from nodes.transform.split import SplitData
+from nodes.values import Metrics, Table
+
+
+def _scored(table: Table, learner_type, stratify: bool) -> Table:
+    split = run_node(SplitData, {"stratify": stratify, "seed": 1}, data=table)
+    normalized = run_node(NormalizeData, {}, data=split["train"])
+    test = run_node(ApplyTransformation, {}, transform=normalized["transform"],
+                    data=split["test"])["data"]
+    learner = run_node(learner_type)["learner"]
+    model = run_node(TrainModel, {}, learner=learner, data=normalized["data"])["model"]
+    return run_node(ScoreModel, {}, model=model, data=test)["scored"]
+
+
+@pytest.fixture(scope="module")
+def cancer_scored(breast_cancer):
+    return _scored(breast_cancer, LogisticRegression, stratify=True)
+
+
+@pytest.fixture(scope="module")
+def iris_scored(iris):
+    return _scored(iris, LogisticRegression, stratify=True)
+
+
+@pytest.fixture(scope="module")
+def boston_scored(boston):
+    return _scored(boston, LinearRegression, stratify=False)
+
+
+def _evaluate(scored: Table, **params) -> Metrics:
+    return run_node(EvaluateModel, params, scored=scored)["metrics"]
+
+
+def test_binary_metrics_equal_sklearn(cancer_scored):
+    metrics = _evaluate(cancer_scored)
+    y = cancer_scored.frame["diagnosis"].to_numpy()
+    predicted = cancer_scored.frame["Scored Labels"].to_numpy()
+    probability = cancer_scored.frame["Scored Probabilities"].to_numpy()
+    positive = "malignant"
+    assert metrics.task == "classification"
+    assert metrics.scalars == {
+        "accuracy": skm.accuracy_score(y, predicted),
+        "precision": skm.precision_score(y, predicted, pos_label=positive),
+        "recall": skm.recall_score(y, predicted, pos_label=positive),
+        "f1": skm.f1_score(y, predicted, pos_label=positive),
+        "auc": skm.roc_auc_score(y, probability),
+        "log_loss": skm.log_loss(y, probability),
+        "rows": float(len(y)),
+    }
+    assert 0.5 < metrics.scalars["accuracy"] < 1.0
+    matrix = metrics.matrices["confusion_matrix"]
+    assert matrix.row_labels == matrix.column_labels == ["benign", "malignant"]
+    assert matrix.values == skm.confusion_matrix(y, predicted,
+                                                 labels=["benign", "malignant"]).tolist()
+    fpr, tpr, thresholds = skm.roc_curve(y, probability, pos_label=positive)
+    roc = metrics.curves["roc"]
+    assert list(roc.columns) == ["fpr", "tpr", "threshold"]
+    np.testing.assert_array_equal(roc["fpr"], fpr)
+    np.testing.assert_array_equal(roc["tpr"], tpr)
+    np.testing.assert_array_equal(roc["threshold"], thresholds)
+
+
+def test_binary_threshold_recomputes_the_predictions(cancer_scored):
+    metrics = _evaluate(cancer_scored, threshold=0.2)
+    y = cancer_scored.frame["diagnosis"].to_numpy()
+    probability = cancer_scored.frame["Scored Probabilities"].to_numpy()
+    predicted = np.where(probability >= 0.2, "malignant", "benign")
+    assert not np.array_equal(predicted, cancer_scored.frame["Scored Labels"].to_numpy())
+    assert metrics.scalars["accuracy"] == skm.accuracy_score(y, predicted)
+    assert metrics.scalars["precision"] == skm.precision_score(y, predicted,
+                                                               pos_label="malignant")
+    assert metrics.scalars["recall"] == skm.recall_score(y, predicted, pos_label="malignant")
+    assert metrics.scalars["f1"] == skm.f1_score(y, predicted, pos_label="malignant")
+    assert metrics.matrices["confusion_matrix"].values == skm.confusion_matrix(
+        y, predicted, labels=["benign", "malignant"]).tolist()
+    # Threshold-free metrics do not move.
+    assert metrics.scalars["auc"] == skm.roc_auc_score(y, probability)
+
+
+def test_binary_with_integer_labels_and_no_probabilities():
+    frame = pd.DataFrame({"y": [0, 1, 1, 0, 1, 0], "Scored Labels": [0, 1, 0, 0, 1, 1]})
+    metrics = _evaluate(Table(frame, {"y": "label", "Scored Labels": "score"}))
+    assert metrics.task == "classification"
+    assert metrics.scalars["precision"] == skm.precision_score(frame["y"], frame["Scored Labels"])
+    assert "auc" not in metrics.scalars and not metrics.curves
+    assert metrics.matrices["confusion_matrix"].row_labels == [0, 1]
+
+
+def test_multiclass_metrics_equal_sklearn(iris_scored):
+    metrics = _evaluate(iris_scored)
+    frame = iris_scored.frame
+    y, predicted = frame["species"].to_numpy(), frame["Scored Labels"].to_numpy()
+    classes = ["setosa", "versicolor", "virginica"]
+    expected = {"accuracy": skm.accuracy_score(y, predicted), "rows": float(len(y))}
+    for average in ("macro", "micro"):
+        expected[f"precision_{average}"] = skm.precision_score(y, predicted, average=average)
+        expected[f"recall_{average}"] = skm.recall_score(y, predicted, average=average)
+        expected[f"f1_{average}"] = skm.f1_score(y, predicted, average=average)
+    for name, values in [("precision", skm.precision_score), ("recall", skm.recall_score),
+                         ("f1", skm.f1_score)]:
+        for label, value in zip(classes, values(y, predicted, average=None), strict=True):
+            expected[f"{name}[{label}]"] = value
+    probabilities = frame[[f"Scored Probabilities_{c}" for c in classes]].to_numpy()
+    expected["log_loss"] = skm.log_loss(y, probabilities)
+    assert metrics.scalars == expected
+    matrix = metrics.matrices["confusion_matrix"]
+    assert matrix.row_labels == classes
+    assert matrix.values == skm.confusion_matrix(y, predicted).tolist()
+
+
+def test_regression_metrics_equal_sklearn_and_ml_studio_definitions(boston_scored):
+    metrics = _evaluate(boston_scored)
+    y = boston_scored.frame["MEDV"].to_numpy()
+    predicted = boston_scored.frame["Scored Labels"].to_numpy()
+    assert metrics.task == "regression"
+    scalars = metrics.scalars
+    assert scalars["mae"] == skm.mean_absolute_error(y, predicted)
+    assert scalars["rmse"] == skm.root_mean_squared_error(y, predicted)
+    assert scalars["r2"] == skm.r2_score(y, predicted)
+    assert scalars["relative_absolute_error"] == pytest.approx(
+        np.sum(np.abs(y - predicted)) / np.sum(np.abs(y - y.mean())), rel=1e-12)
+    assert scalars["relative_squared_error"] == pytest.approx(
+        np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2), rel=1e-12)
+    assert scalars["relative_squared_error"] == pytest.approx(1 - scalars["r2"], rel=1e-12)
+    assert scalars["rows"] == len(y)
+    assert not metrics.matrices and not metrics.curves
+
+
+def test_label_column_parameter(boston_scored):
+    table = Table(boston_scored.frame)  # no roles at all
+    metrics = _evaluate(table, label_column="MEDV")
+    assert metrics.scalars == _evaluate(boston_scored).scalars
+
+
+def test_metrics_survive_the_json_round_trip(cancer_scored):
+    metrics = _evaluate(cancer_scored)
+    again = Metrics.from_dict(metrics.to_dict())
+    assert again.scalars == metrics.scalars
+    assert again.matrices == metrics.matrices
+
+
+def test_threshold_without_probabilities_is_logged():
+    frame = pd.DataFrame({"y": ["a", "b", "b"], "Scored Labels": ["a", "b", "a"]})
+    harness = NodeHarness(EvaluateModel, {"threshold": 0.7})
+    harness.run(scored=Table(frame, {"y": "label"}))
+    assert any("threshold" in message for message in harness.context.messages)
+
+
+def test_binary_rows_of_one_true_class_have_no_auc():
+    frame = pd.DataFrame({"y": ["b", "b", "b"], "Scored Labels": ["a", "b", "b"],
+                          "Scored Probabilities": [0.2, 0.9, 0.6]})
+    harness = NodeHarness(EvaluateModel)
+    metrics = harness.run(scored=Table(frame, {"y": "label"}))["metrics"]
+    assert "auc" not in metrics.scalars and "roc" not in metrics.curves
+    assert metrics.scalars["recall"] == 2 / 3
+    assert metrics.scalars["log_loss"] == skm.log_loss(frame["y"], frame["Scored Probabilities"],
+                                                       labels=["a", "b"])
+    assert any("one class" in message for message in harness.context.messages)
+
+
+def test_multiclass_without_probabilities_has_no_log_loss():
+    frame = pd.DataFrame({"y": ["a", "b", "c", "c"], "Scored Labels": ["a", "c", "c", "b"]})
+    metrics = _evaluate(Table(frame, {"y": "label"}))
+    assert "log_loss" not in metrics.scalars
+    assert metrics.scalars["f1_macro"] == skm.f1_score(frame["y"], frame["Scored Labels"],
+                                                       average="macro")
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.1, "high"])
+def test_bad_threshold_is_named(value):
+    with pytest.raises(ParameterError, match="'threshold'"):
+        EvaluateModel({"threshold": value})
+
+
+def test_needs_scored_labels(boston):
+    with pytest.raises(NodeInputError, match="'Scored Labels'") as caught:
+        _evaluate(boston)
+    assert "Score Model" in str(caught.value)
+
+
+def test_needs_a_label_column(boston_scored):
+    with pytest.raises(NodeInputError, match="no label column") as caught:
+        _evaluate(Table(boston_scored.frame))
+    assert "'label_column'" in caught.value.fix
+
+
+def test_unknown_label_column_is_named(boston_scored):
+    with pytest.raises(NodeInputError, match="'price'"):
+        _evaluate(boston_scored, label_column="price")
+
+
+def test_missing_labels_are_named(boston_scored):
+    frame = boston_scored.frame.copy()
+    frame.loc[[0, 5], "MEDV"] = np.nan
+    with pytest.raises(NodeInputError, match=r"'MEDV' \(2 rows\)"):
+        _evaluate(boston_scored.with_frame(frame))
+
+
+def test_labels_and_predictions_of_different_kinds():
+    frame = pd.DataFrame({"y": ["a", "b"], "Scored Labels": [1, 0]})
+    with pytest.raises(NodeInputError, match="different kinds") as caught:
+        _evaluate(Table(frame, {"y": "label"}))
+    assert caught.value.columns == ["y", "Scored Labels"]
+
+
+def test_two_class_probabilities_with_three_classes():
+    frame = pd.DataFrame({"y": ["a", "b", "c"], "Scored Labels": ["a", "b", "b"],
+                          "Scored Probabilities": [0.1, 0.8, 0.7]})
+    with pytest.raises(NodeInputError, match="3 classes"):
+        _evaluate(Table(frame, {"y": "label"}))
+
+
+def test_empty_scored_table(boston_scored):
+    with pytest.raises(NodeInputError, match="no rows"):
+        _evaluate(boston_scored.with_frame(boston_scored.frame.iloc[:0]))

@@ -1,0 +1,52 @@
+"""Every built-in node type declares what the GUI, the CLI and the help need."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from nodes.errors import ParameterError
+from nodes.registry import BUILTIN_MODULES, CATEGORY_ORDER, default_registry
+
+EXPECTED = {
+    "sample_dataset", "import_csv", "select_columns", "normalize_data", "apply_transformation",
+    "split_data", "linear_regression", "logistic_regression", "train_model", "score_model",
+    "evaluate_model",
+}
+#: Node types whose defaults are deliberately incomplete (the user must fill them in).
+NEEDS_SETTING = {"import_csv": "path", "select_columns": "columns"}
+
+# Only ours: installed plugins may add node types with rules of their own.
+NODE_TYPES = [t for t in default_registry().all() if t.type_id in EXPECTED]
+
+
+def test_the_builtin_modules_give_the_expected_node_types():
+    assert {t.type_id for t in NODE_TYPES} == EXPECTED
+    assert {t.__module__ for t in NODE_TYPES} == set(BUILTIN_MODULES)
+
+
+@pytest.mark.parametrize("node_type", NODE_TYPES, ids=lambda t: t.type_id)
+def test_declarations(node_type):
+    assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", node_type.type_id)
+    assert node_type.version == 1
+    assert node_type.title and node_type.category in CATEGORY_ORDER
+    help_text = node_type.help_text()
+    assert node_type.summary_line().endswith(".") and len(help_text.split("\n\n")) >= 2
+    for port in [*node_type.inputs.values(), *node_type.outputs.values()]:
+        assert port.help, f"{node_type.type_id}: port {port.name} has no help"
+        assert f"'{port.name}'" in help_text, f"{node_type.type_id}: help omits {port.name}"
+    for param in node_type.parameters.values():
+        assert param.help, f"{node_type.type_id}: parameter {param.name} has no help"
+    json.dumps(node_type.describe())
+
+
+@pytest.mark.parametrize("node_type", NODE_TYPES, ids=lambda t: t.type_id)
+def test_defaults_are_valid_unless_a_setting_is_required(node_type):
+    required = NEEDS_SETTING.get(node_type.type_id)
+    if required is None:
+        node_type()
+    else:
+        with pytest.raises(ParameterError, match=f"'{required}'"):
+            node_type()
