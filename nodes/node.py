@@ -68,7 +68,8 @@ class Node:
         if cls.type_id and not cls.title:
             cls.title = cls.type_id.replace("_", " ").title()
 
-    def __init__(self, params: Mapping[str, Any] | None = None, *, label: str | None = None) -> None:
+    def __init__(self, params: Mapping[str, Any] | None = None, *,
+                 label: str | None = None) -> None:
         self.label = label or self.title
         self.params = self.validate_params(params or {}, label=self.label)
 
@@ -109,8 +110,8 @@ class Node:
             param = cls.parameters.get(name)
             if param is None:
                 known = ", ".join(cls.parameters) or "none"
-                problems.append(ParameterError(label, name, value,
-                                               f"'{cls.title}' has no such parameter (known: {known})"))
+                problems.append(ParameterError(
+                    label, name, value, f"'{cls.title}' has no such parameter (known: {known})"))
                 continue
             try:
                 values[name] = param.validate(value, label)

@@ -265,8 +265,10 @@ class ListParam(Param):
     def validate(self, value: Any, node: str = "?") -> list[Any]:
         if not isinstance(value, (list, tuple)):
             raise self._fail(node, value, "it must be a list")
-        if len(value) < self.min_items or (self.max_items is not None and len(value) > self.max_items):
-            raise self._fail(node, value, "it must have " + _count_text(self.min_items, self.max_items))
+        too_many = self.max_items is not None and len(value) > self.max_items
+        if len(value) < self.min_items or too_many:
+            raise self._fail(node, value,
+                             "it must have " + _count_text(self.min_items, self.max_items))
         result = []
         for index, entry in enumerate(value):
             try:

@@ -73,7 +73,8 @@ class Table:
     def feature_columns(self) -> list[str]:
         return self.columns_with_role("feature")
 
-    def with_frame(self, frame: pd.DataFrame, extra_roles: Mapping[str, str] | None = None) -> Table:
+    def with_frame(self, frame: pd.DataFrame,
+                   extra_roles: Mapping[str, str] | None = None) -> Table:
         """A new table over ``frame`` keeping the roles of columns that survive."""
         roles = {c: r for c, r in self.roles.items() if c in frame.columns}
         roles.update(extra_roles or {})
