@@ -6,6 +6,7 @@ check ordering, parallelism, caching and failure handling precisely.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -25,6 +26,9 @@ from nodes import (
     StringParam,
     Table,
 )
+
+# Qt widgets under test render offscreen: CI and these machines have no screen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 #: node id -> number of times its run() was entered (reset per test).
 RUN_COUNTS: dict[str, int] = {}

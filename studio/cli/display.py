@@ -33,8 +33,8 @@ def print_table(header: list[str], rows: list[list[str]], out: TextIO, indent: s
     print(indent + line.rstrip(), file=out)
     print(indent + "  ".join("-" * w for w in widths), file=out)
     for row in rows:
-        print(indent + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
-              file=out)
+        cells = "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
+        print(indent + cells.rstrip(), file=out)
 
 
 class LineDisplay:

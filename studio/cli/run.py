@@ -18,7 +18,7 @@ from studio.cli.display import LineDisplay, LiveDisplay, format_duration, print_
 from studio.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from studio.engine import DiskCache, Engine, MemoryCache, RunRecord
 from studio.engine.states import NodeState
-from studio.workflow import Workflow, WorkflowFileError, WorkflowInvalidError, load_workflow
+from studio.workflow import Workflow, WorkflowInvalidError, load_workflow
 
 
 def run_command(args: argparse.Namespace) -> int:

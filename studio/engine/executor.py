@@ -76,7 +76,7 @@ class Executor(ABC):
                on_progress: ProgressSink | None = None) -> Future[TaskOutcome]:
         """Start the task; the future holds its outcome or its exception."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- optional hook, not every executor holds workers
         """Release workers (the executor is not used after this)."""
 
     def describe(self) -> dict[str, Any]:

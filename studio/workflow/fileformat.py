@@ -9,6 +9,7 @@ See docs/file-format.md for the format.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -92,10 +93,8 @@ def atomic_write_text(path: Path, text: str) -> None:
             os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_folder(folder)
 

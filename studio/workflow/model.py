@@ -162,8 +162,9 @@ class Workflow:
         node_type = self.registry.get(type_id)
         node_id = node_id or self.new_node_id(node_type.type_id)
         if not _ID_PATTERN.match(node_id):
-            raise WorkflowEditError(f"Node id '{node_id}' is not valid.",
-                                    fix="Use letters, digits, '_' and '-', not starting with a digit.")
+            raise WorkflowEditError(
+                f"Node id '{node_id}' is not valid.",
+                fix="Use letters, digits, '_' and '-', not starting with a digit.")
         if node_id in self.nodes:
             raise WorkflowEditError(f"A node with id '{node_id}' already exists.")
         values = node_type.validate_params(params or {}, label=title or node_type.title)
