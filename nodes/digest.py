@@ -20,10 +20,12 @@ _CHUNK = 1 << 20
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's bytes, memoised on (path, size, mtime)."""
+    """SHA-256 of a file's bytes, memoised on the file's identity and times."""
     path = Path(path).resolve()
     stat = path.stat()
-    memo_key = (str(path), stat.st_size, stat.st_mtime_ns)
+    # ctime and inode too: a rewrite within one mtime tick still changes ctime,
+    # and an atomic replace changes the inode.
+    memo_key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
     with _file_memo_lock:
         cached = _file_memo.get(memo_key)
     if cached is not None:
@@ -38,7 +40,7 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     return result
 
 
-_file_memo: dict[tuple[str, int, int], str] = {}
+_file_memo: dict[tuple[str, int, int, int, int], str] = {}
 _file_memo_lock = threading.Lock()
 
 

@@ -100,9 +100,16 @@ class Node:
 
     # -- parameters -----------------------------------------------------
     @classmethod
-    def parameter_problems(cls, raw: Mapping[str, Any], label: str | None = None
+    def parameter_problems(cls, raw: Mapping[str, Any], label: str | None = None, *,
+                           complete: bool = True
                            ) -> tuple[dict[str, Any], list[ParameterError]]:
-        """Validate every value; return the canonical set and all problems found."""
+        """Validate the values; return the canonical set and all problems found.
+
+        ``complete=False`` checks only the form of the values given, as when
+        a node is placed or a file is opened: an unfinished node (an empty
+        required path) may sit in a workflow. ``complete=True``, before a
+        run, also checks omitted parameters' defaults and ``check_parameters``.
+        """
         label = label or cls.title
         values = cls.defaults()
         problems: list[ParameterError] = []
@@ -117,23 +124,34 @@ class Node:
                 values[name] = param.validate(value, label)
             except ParameterError as error:
                 problems.append(error)
-        try:
-            cls.check_parameters(values, label)
-        except ParameterError as error:
-            problems.append(error)
+        if not complete:
+            return values, problems
+        for name, param in cls.parameters.items():
+            if name not in raw:
+                try:
+                    param.validate(values[name], label)
+                except ParameterError as error:
+                    problems.append(error)
+        if not problems:
+            try:
+                cls.check_parameters(values, label)
+            except ParameterError as error:
+                problems.append(error)
         return values, problems
 
     @classmethod
-    def validate_params(cls, raw: Mapping[str, Any], label: str | None = None) -> dict[str, Any]:
+    def validate_params(cls, raw: Mapping[str, Any], label: str | None = None, *,
+                        complete: bool = True) -> dict[str, Any]:
         """The canonical parameter set, or the first ParameterError."""
-        values, problems = cls.parameter_problems(raw, label)
+        values, problems = cls.parameter_problems(raw, label, complete=complete)
         if problems:
             raise problems[0]
         return values
 
     @classmethod
     def check_parameters(cls, values: dict[str, Any], label: str) -> None:
-        """Checks that involve several parameters; raise ParameterError."""
+        """Checks that involve several parameters or say a node is unfinished
+        (raise ParameterError); made before a run, not while editing."""
 
     @classmethod
     def migrate_params(cls, params: dict[str, Any], from_version: int) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import pkgutil
 import threading
 from collections.abc import Iterable
 from importlib.metadata import entry_points
@@ -25,14 +26,18 @@ from nodes.node import Node
 
 ENTRY_POINT_GROUP = "axon_studio.nodes"
 
-BUILTIN_MODULES = (
-    "nodes.data.datasets",
-    "nodes.transform.columns",
-    "nodes.transform.normalize",
-    "nodes.transform.split",
-    "nodes.models.learners",
-    "nodes.models.train_score",
-    "nodes.evaluate.evaluate",
+#: Packages of the built-in catalog: every public module in them is scanned
+#: for node types. A package that does not exist (yet) is skipped.
+CATALOG_PACKAGES = (
+    "nodes.data",
+    "nodes.transform",
+    "nodes.text",
+    "nodes.features",
+    "nodes.models",
+    "nodes.evaluate",
+    "nodes.hardware",
+    "nodes.service",
+    "nodes.script",
 )
 
 CATEGORY_ORDER = ("Data", "Transform", "Text", "Feature Selection", "Models", "Train/Score",
@@ -118,6 +123,26 @@ class NodeRegistry:
         return list(dict.fromkeys(t.category for t in self.all()))
 
 
+def builtin_modules() -> list[ModuleType]:
+    """Import and return every public module of the catalog packages.
+
+    Node modules must import only what they need at load time: TensorFlow
+    and other heavy libraries are imported inside ``run``.
+    """
+    modules = []
+    for package_name in CATALOG_PACKAGES:
+        try:
+            package = importlib.import_module(package_name)
+        except ModuleNotFoundError as error:
+            if error.name == package_name:
+                continue
+            raise
+        for info in pkgutil.iter_modules(package.__path__):
+            if not info.name.startswith("_"):
+                modules.append(importlib.import_module(f"{package_name}.{info.name}"))
+    return modules
+
+
 _default: NodeRegistry | None = None
 _default_lock = threading.Lock()
 
@@ -128,8 +153,8 @@ def default_registry() -> NodeRegistry:
     with _default_lock:
         if _default is None:
             registry = NodeRegistry()
-            for name in BUILTIN_MODULES:
-                registry.register_module(importlib.import_module(name))
+            for module in builtin_modules():
+                registry.register_module(module)
             registry.load_entry_points()
             _default = registry
         return _default

@@ -239,17 +239,20 @@ class Matrix:
 
 @dataclass
 class Metrics:
-    """Evaluation results: named scalars, matrices and curves (tables of points)."""
+    """Evaluation results: named scalars, matrices, curves (tables of points),
+    and ``info``: named texts such as the positive class."""
 
     task: str
     scalars: dict[str, float]
     matrices: dict[str, Matrix] = field(default_factory=dict)
     curves: dict[str, pd.DataFrame] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
     kind: ClassVar[str] = "metrics"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "task": self.task,
+            "info": json_safe(self.info),
             "scalars": {k: json_safe(v) for k, v in self.scalars.items()},
             "matrices": {k: {"row_labels": json_safe(m.row_labels),
                              "column_labels": json_safe(m.column_labels),
@@ -269,6 +272,7 @@ class Metrics:
             matrices={k: Matrix(**m) for k, m in data.get("matrices", {}).items()},
             curves={k: pd.DataFrame(c["values"], columns=c["columns"])
                     for k, c in data.get("curves", {}).items()},
+            info=dict(data.get("info", {})),
         )
 
     def summary(self) -> dict[str, Any]:

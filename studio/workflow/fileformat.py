@@ -278,7 +278,8 @@ def _read_node(entry: Any, index: int, registry: NodeRegistry, workflow: Workflo
     if not isinstance(title, str):
         problems.append(Problem("'title' must be text", node=node_id, where=where))
         title = ""
-    params, param_problems = node_type.parameter_problems(raw_params, title or node_type.title)
+    params, param_problems = node_type.parameter_problems(raw_params, title or node_type.title,
+                                                          complete=False)
     for error in param_problems:
         problems.append(Problem(error.message, node=node_id, where=f"{where}.params",
                                 fix=error.fix))

@@ -167,7 +167,8 @@ class Workflow:
                 fix="Use letters, digits, '_' and '-', not starting with a digit.")
         if node_id in self.nodes:
             raise WorkflowEditError(f"A node with id '{node_id}' already exists.")
-        values = node_type.validate_params(params or {}, label=title or node_type.title)
+        values = node_type.validate_params(params or {}, label=title or node_type.title,
+                                           complete=False)
         node = NodeInstance(node_id, node_type.type_id, node_type.version, values,
                             (float(position[0]), float(position[1])), title, comment)
         return self.insert_node(node)
@@ -204,7 +205,6 @@ class Workflow:
                                  f"(known: {', '.join(node_type.parameters) or 'none'})")
         canonical = param.validate(value, label)
         candidate = {**node.params, name: canonical}
-        node_type.check_parameters(candidate, label)
         old = node.params.get(name)
         if old == canonical and type(old) is type(canonical):
             return canonical

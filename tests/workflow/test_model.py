@@ -146,3 +146,15 @@ def test_copy_is_independent(workflow):
     clone = workflow.copy()
     clone.set_param("src", "rows", 99)
     assert workflow.nodes["src"].params["rows"] == 5
+
+
+def test_an_unfinished_node_can_be_placed_saved_and_loaded_but_not_run(tmp_path):
+    """Dropping Import CSV on the canvas must work before the user picks a file."""
+    from studio.engine import check_workflow
+    from studio.workflow import load_workflow, save_workflow
+
+    workflow = Workflow()
+    workflow.add_node("import_csv", node_id="csv")
+    loaded = load_workflow(save_workflow(workflow, tmp_path / "w.axon.json"))
+    (problem,) = check_workflow(loaded)
+    assert problem.node == "csv" and "'path'" in str(problem) and "empty" in str(problem)
