@@ -105,10 +105,10 @@ class Node:
                            ) -> tuple[dict[str, Any], list[ParameterError]]:
         """Validate the values; return the canonical set and all problems found.
 
-        ``complete=False`` checks only the form of the values given, as when
-        a node is placed or a file is opened: an unfinished node (an empty
-        required path) may sit in a workflow. ``complete=True``, before a
-        run, also checks omitted parameters' defaults and ``check_parameters``.
+        ``complete=False`` checks only the form of the values, as when a node
+        is placed or a file is opened: an unfinished node (an empty required
+        path) may sit in a workflow. ``complete=True``, before a run, also
+        checks that required values are filled in and ``check_parameters``.
         """
         label = label or cls.title
         values = cls.defaults()
@@ -127,11 +127,10 @@ class Node:
         if not complete:
             return values, problems
         for name, param in cls.parameters.items():
-            if name not in raw:
-                try:
-                    param.validate(values[name], label)
-                except ParameterError as error:
-                    problems.append(error)
+            if name in values and not any(p.parameter == name for p in problems):
+                unfinished = param.completeness_problem(values[name], label)
+                if unfinished is not None:
+                    problems.append(unfinished)
         if not problems:
             try:
                 cls.check_parameters(values, label)

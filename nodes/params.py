@@ -49,6 +49,11 @@ class Param:
         """Return the canonical form of ``value`` or raise ParameterError."""
         raise NotImplementedError
 
+    def completeness_problem(self, value: Any, node: str = "?") -> ParameterError | None:
+        """Why a well-formed value still leaves the node unfinished (checked
+        before a run, not while editing), or None."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """What the GUI and `studio nodes` need to show and edit this parameter."""
         return {"name": self.name, "kind": self.kind, "label": self.label,
@@ -195,9 +200,12 @@ class StringParam(Param):
             value = str(value)
         if not isinstance(value, str):
             raise self._fail(node, value, "it must be text")
-        if not self.allow_empty and not value.strip():
-            raise self._fail(node, value, "it must not be empty")
         return value
+
+    def completeness_problem(self, value: Any, node: str = "?") -> ParameterError | None:
+        if not self.allow_empty and not str(value).strip():
+            return self._fail(node, value, "it must not be empty")
+        return None
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "allow_empty": self.allow_empty,
