@@ -131,11 +131,11 @@ class Learner:
         return stable_digest({"task": self.task, "name": self.name, "estimator": self.estimator})
 
     def save(self, folder: Path) -> None:
-        _save_with_skops(folder, self.estimator, {"task": self.task, "name": self.name})
+        _save_object(folder, self.estimator, {"task": self.task, "name": self.name})
 
     @classmethod
     def load(cls, folder: Path) -> Learner:
-        estimator, meta = _load_with_skops(folder)
+        estimator, meta = _load_object(folder)
         return cls(estimator, meta["task"], meta["name"])
 
 
@@ -173,14 +173,14 @@ class Model:
                               "task": self.task})
 
     def save(self, folder: Path) -> None:
-        _save_with_skops(folder, self.estimator, {
+        _save_object(folder, self.estimator, {
             "task": self.task, "name": self.name, "feature_columns": self.feature_columns,
             "feature_dtypes": self.feature_dtypes, "label_column": self.label_column,
             "classes": json_safe(self.classes), "training_data": self.training_data})
 
     @classmethod
     def load(cls, folder: Path) -> Model:
-        estimator, meta = _load_with_skops(folder)
+        estimator, meta = _load_object(folder)
         classes = meta["classes"]
         if classes is not None and hasattr(estimator, "classes_"):
             classes = list(estimator.classes_)  # keep numpy scalar types exact
@@ -218,11 +218,11 @@ class Transform:
         return stable_digest({"transformer": self.transformer, "columns": self.columns})
 
     def save(self, folder: Path) -> None:
-        _save_with_skops(folder, self.transformer, {"columns": self.columns, "name": self.name})
+        _save_object(folder, self.transformer, {"columns": self.columns, "name": self.name})
 
     @classmethod
     def load(cls, folder: Path) -> Transform:
-        transformer, meta = _load_with_skops(folder)
+        transformer, meta = _load_object(folder)
         return cls(transformer, meta["columns"], meta["name"])
 
 
@@ -291,6 +291,24 @@ class Metrics:
 
 VALUE_KINDS: dict[str, Any] = {cls.kind: cls for cls in (Table, Learner, Model, Transform, Metrics)}
 
+#: Classes that persist themselves (e.g. a Keras network as a .keras file),
+#: by a stable name. Loading only ever instantiates a class registered here,
+#: never one named by the file alone.
+ARTIFACT_CLASSES: dict[str, type] = {}
+
+
+def register_value_kind(cls: type) -> type:
+    """Make a new port value class storable (it needs ``kind``, ``save``, ``load``)."""
+    VALUE_KINDS[cls.kind] = cls
+    return cls
+
+
+def register_artifact_class(cls: type) -> type:
+    """Let estimators of ``cls`` be stored by ``obj.save_artifact(folder)`` and
+    loaded by ``cls.load_artifact(folder)`` instead of skops."""
+    ARTIFACT_CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return cls
+
 
 def value_digest(value: Any) -> str:
     """The lineage digest of any output value."""
@@ -327,20 +345,37 @@ def load_value(kind: str, folder: Path) -> Any:
 
 # -- helpers -------------------------------------------------------------
 
-def _save_with_skops(folder: Path, obj: Any, meta: dict[str, Any]) -> None:
+def _save_object(folder: Path, obj: Any, meta: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    if ARTIFACT_CLASSES.get(name) is type(obj):
+        obj.save_artifact(folder / "artifact")
+        files = sorted(p for p in (folder / "artifact").rglob("*") if p.is_file())
+        digests = {str(p.relative_to(folder)): file_digest(p) for p in files}
+        _write_json(folder / "meta.json", {**meta, "artifact_class": name,
+                                           "artifact_sha256": digests})
+        return
     import skops.io
 
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / "object.skops"
     skops.io.dump(obj, target)
     meta = {**meta, "object_sha256": file_digest(target)}
     _write_json(folder / "meta.json", meta)
 
 
-def _load_with_skops(folder: Path) -> tuple[Any, dict[str, Any]]:
+def _load_object(folder: Path) -> tuple[Any, dict[str, Any]]:
+    meta = _read_json(folder / "meta.json")
+    if "artifact_class" in meta:
+        cls = ARTIFACT_CLASSES.get(meta["artifact_class"])
+        if cls is None:
+            raise UnsafeArtifactError(f"{folder}: artifact class {meta['artifact_class']!r} "
+                                      "is not registered")
+        for relative, expected in meta["artifact_sha256"].items():
+            if file_digest(folder / relative) != expected:
+                raise UnsafeArtifactError(f"{folder / relative} does not match its digest")
+        return cls.load_artifact(folder / "artifact"), meta
     import skops.io
 
-    meta = _read_json(folder / "meta.json")
     target = folder / "object.skops"
     data = target.read_bytes()
     if hashlib.sha256(data).hexdigest() != meta.get("object_sha256"):

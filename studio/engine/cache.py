@@ -75,6 +75,7 @@ class CacheEntry:
     output_digests: dict[str, str | None]
     datasets: list[DatasetRead] = field(default_factory=list)
     origin: Origin | None = None
+    output_info: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class Cache:
@@ -167,7 +168,8 @@ class DiskCache(Cache):
             entry = CacheEntry(
                 outputs=outputs, output_digests=meta["digests"],
                 datasets=[DatasetRead(**d) for d in meta.get("datasets", [])],
-                origin=Origin(**meta["origin"]) if meta.get("origin") else None)
+                origin=Origin(**meta["origin"]) if meta.get("origin") else None,
+                output_info=meta.get("info", {}))
         except (OSError, ValueError, KeyError, TypeError, UnsafeArtifactError) as error:
             log.warning("dropping unreadable cache entry %s: %s", folder, error)
             shutil.rmtree(folder, ignore_errors=True)  # so the next put can rewrite it
@@ -185,7 +187,7 @@ class DiskCache(Cache):
         try:
             kinds = {port: save_value(value, staging / "outputs" / port)
                      for port, value in entry.outputs.items()}
-            meta = {"kinds": kinds, "digests": entry.output_digests,
+            meta = {"kinds": kinds, "digests": entry.output_digests, "info": entry.output_info,
                     "datasets": [asdict(d) for d in entry.datasets],
                     "origin": asdict(entry.origin) if entry.origin else None}
             (staging / "entry.json").write_text(json.dumps(meta, indent=1))

@@ -35,7 +35,7 @@ import networkx as nx
 
 from nodes.context import derive_seed
 from nodes.errors import RunCancelled, StudioError
-from nodes.values import Model, Table, Transform, value_digest
+from nodes.values import Model, Transform
 from studio.engine.cache import Cache, CacheEntry, MemoryCache, Origin, compute_keys
 from studio.engine.executor import Executor, InProcessExecutor, NodeTask, TaskOutcome
 from studio.engine.graph import build_graph, check_workflow, with_ancestors
@@ -49,7 +49,7 @@ from studio.workflow.model import Workflow
 log = logging.getLogger(__name__)
 
 #: Output kinds whose digest goes into the lineage as "models produced".
-_ARTIFACT_TYPES = (Model, Transform)
+_ARTIFACT_KINDS = (Model.kind, Transform.kind)
 
 
 @dataclass
@@ -273,10 +273,9 @@ class _Run:
         node_record.messages = outcome.messages
         origin = Origin(self.run_id, environment()["fingerprint"], environment()["host"],
                         node_record.finished)
-        entry = CacheEntry(outputs=outcome.outputs,
-                           output_digests={p: _artifact_digest(v)
-                                           for p, v in outcome.outputs.items()},
-                           datasets=outcome.datasets, origin=origin)
+        entry = CacheEntry(outputs=outcome.outputs, output_digests=outcome.output_digests,
+                           datasets=outcome.datasets, origin=origin,
+                           output_info=outcome.output_info)
         self.entries[node_id] = entry
         node_record.outputs = _describe_outputs(entry)
         self.engine.cache.put(self.keys[node_id], entry)
@@ -333,36 +332,22 @@ class _Run:
                 continue
             upstream = nx.ancestors(self.graph, node_id)
             sources = sorted({d for n in upstream for d in dataset_digests.get(n, [])})
-            for port, value in entry.outputs.items():
-                if isinstance(value, _ARTIFACT_TYPES):
+            for port, info in entry.output_info.items():
+                if info["kind"] in _ARTIFACT_KINDS:
                     models.append({
-                        "node": node_id, "port": port, "kind": value.kind,
-                        "name": value.name, "sha256": entry.output_digests.get(port),
+                        "node": node_id, "port": port, "kind": info["kind"],
+                        "name": info.get("name"), "sha256": entry.output_digests.get(port),
                         "trained_on": sources,
                         "used_by": sorted(nx.descendants(self.graph, node_id) & self.selected)})
         return {"datasets": datasets, "models": models}
 
 
-def _artifact_digest(value: Any) -> str | None:
-    """Digest models and other small outputs; tables are described, not hashed
-    (hashing every intermediate table would cost more than some nodes do)."""
-    if isinstance(value, Table):
-        return None
-    try:
-        return value_digest(value)
-    except (TypeError, ValueError):
-        return None
-
 
 def _describe_outputs(entry: CacheEntry) -> dict[str, dict[str, Any]]:
     described = {}
-    for port, value in entry.outputs.items():
-        info: dict[str, Any] = {"kind": getattr(value, "kind", type(value).__name__)}
-        if isinstance(value, Table):
-            info["rows"], info["columns"] = value.shape
+    for port, info in entry.output_info.items():
+        described[port] = dict(info)
         digest = entry.output_digests.get(port)
         if digest:
-            info["sha256"] = digest
-        described[port] = info
+            described[port]["sha256"] = digest
     return described
-

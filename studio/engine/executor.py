@@ -20,6 +20,7 @@ from typing import Any
 
 from nodes.context import DatasetRead, RunContext
 from nodes.node import Node
+from nodes.values import Table, value_digest
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,19 @@ class NodeTask:
 
 @dataclass
 class TaskOutcome:
-    """A node's outputs plus what it reported while running."""
+    """A node's outputs plus what it reported while running.
+
+    ``output_info`` (kind, rows/columns) and ``output_digests`` are computed
+    where the node ran, so a distributed executor can leave the outputs
+    themselves on its workers and still give the same run record.
+    """
 
     outputs: dict[str, Any]
     datasets: list[DatasetRead] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    output_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    output_digests: dict[str, str | None] = field(default_factory=dict)
 
 
 ProgressSink = Callable[[str, float, str], None]
@@ -59,8 +67,31 @@ def execute_task(task: NodeTask, inputs: Mapping[str, Any], cancel_event: thread
     context.check_cancelled()
     start = time.perf_counter()
     outputs = node.execute(context, inputs)
-    return TaskOutcome(outputs, context.datasets, context.messages,
-                       time.perf_counter() - start)
+    duration = time.perf_counter() - start
+    return TaskOutcome(outputs, context.datasets, context.messages, duration,
+                       {p: describe_value(v) for p, v in outputs.items()},
+                       {p: artifact_digest(v) for p, v in outputs.items()})
+
+
+def describe_value(value: Any) -> dict[str, Any]:
+    """Kind and size of an output, for run records and viewers."""
+    info: dict[str, Any] = {"kind": getattr(value, "kind", type(value).__name__)}
+    if isinstance(getattr(value, "name", None), str):
+        info["name"] = value.name
+    if isinstance(value, Table):
+        info["rows"], info["columns"] = value.shape
+    return info
+
+
+def artifact_digest(value: Any) -> str | None:
+    """Digest models and other small outputs; tables are described, not hashed
+    (hashing every intermediate table would cost more than some nodes do)."""
+    if isinstance(value, Table):
+        return None
+    try:
+        return value_digest(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class Executor(ABC):
