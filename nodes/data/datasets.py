@@ -39,7 +39,8 @@ class SampleDataset(Node):
 
     Output 'data': the dataset as a table; its label column (e.g. MEDV for
     boston_housing, diagnosis for breast_cancer, species for iris) has the
-    label role, every other column is a feature.
+    label role, identifier columns (e.g. tweet_id) the id role, every other
+    column is a feature.
 
     The file is checked against the SHA-256 recorded beside it, so a
     modified copy is refused rather than silently used.
@@ -75,7 +76,8 @@ class SampleDataset(Node):
         frame = pd.read_csv(path)
         ctx.record_dataset(DatasetRead(name=self.dataset, sha256=digest, source=str(path),
                                        rows=len(frame), columns=len(frame.columns)))
-        return {"data": Table(frame, {info["label"]: "label"})}
+        roles = {info["label"]: "label", **dict.fromkeys(info.get("id_columns", []), "id")}
+        return {"data": Table(frame, roles)}
 
 
 _DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|"}
