@@ -93,7 +93,11 @@ class Table:
         return {"kind": self.kind, "rows": len(self.frame), "columns": self.schema()}
 
     def digest(self) -> str:
-        return stable_digest({"frame": frame_digest(self.frame), "roles": self.roles})
+        try:
+            frame = frame_digest(self.frame)
+        except TypeError:  # cells holding lists, e.g. word index sequences
+            frame = frame_digest(self.frame.map(_hashable_cell))
+        return stable_digest({"frame": frame, "roles": self.roles})
 
     def __repr__(self) -> str:
         return f"Table({len(self.frame)} rows x {len(self.frame.columns)} columns)"
@@ -107,6 +111,11 @@ class Table:
     @classmethod
     def load(cls, folder: Path) -> Table:
         frame = pd.read_parquet(folder / "table.parquet")
+        for column in frame.columns[frame.dtypes.map(pd.api.types.is_object_dtype)]:
+            # Parquet gives list cells back as arrays; nodes made them lists.
+            if len(frame) and isinstance(frame[column].iloc[0], np.ndarray):
+                frame[column] = frame[column].map(
+                    lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
         return cls(frame, _read_json(folder / "roles.json"))
 
 
@@ -201,10 +210,18 @@ class Transform:
     name: str
     kind: ClassVar[str] = "transform"
 
+    @property
+    def numeric(self) -> bool:
+        """True when it works on numbers only (scikit-learn scalers); a
+        transformer with ``transform_table(table)`` handles any columns."""
+        return not hasattr(self.transformer, "transform_table")
+
     def apply(self, table: Table) -> Table:
         missing = [c for c in self.columns if c not in table.frame.columns]
         if missing:
             raise KeyError(missing)
+        if not self.numeric:
+            return self.transformer.transform_table(table)
         frame = table.frame.copy()
         values = self.transformer.transform(frame[self.columns].to_numpy(dtype=float))
         frame[self.columns] = values
@@ -385,6 +402,12 @@ def _load_object(folder: Path) -> tuple[Any, dict[str, Any]]:
     if untrusted:
         raise UnsafeArtifactError(f"{target} holds types that are not loaded: {untrusted}")
     return skops.io.loads(data, trusted=_TRUSTED_SKOPS_TYPES), meta
+
+
+def _hashable_cell(value: Any) -> Any:
+    if isinstance(value, (list, np.ndarray)):
+        return tuple(_hashable_cell(v) for v in value)
+    return value
 
 
 def json_safe(value: Any) -> Any:

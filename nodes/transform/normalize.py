@@ -101,7 +101,9 @@ class ApplyTransformation(Node):
     def run(self, ctx: RunContext, transform: Transform, data: Table) -> dict[str, Any]:
         require_columns(self.label, data, transform.columns, port="data",
                         why=f" that the transformation '{transform.name}' was fitted on")
-        require_numeric(self.label, data, transform.columns, port="data", what="transformed",
-                        fix=f"'{transform.name}' was fitted on numeric columns; give it the "
-                            "same columns with the same types.")
+        if transform.numeric:
+            require_numeric(self.label, data, transform.columns, port="data",
+                            what="transformed",
+                            fix=f"'{transform.name}' was fitted on numeric columns; give it the "
+                                "same columns with the same types.")
         return {"data": transform.apply(data)}

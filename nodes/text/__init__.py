@@ -1,0 +1,1 @@
+"""Text nodes: preprocessing, vectorizing and indexing words."""
