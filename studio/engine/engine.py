@@ -27,7 +27,7 @@ import traceback
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,14 @@ from nodes.context import derive_seed
 from nodes.errors import RunCancelled, StudioError
 from nodes.values import Model, Transform
 from studio.engine.cache import Cache, CacheEntry, MemoryCache, Origin, compute_keys
-from studio.engine.executor import Executor, InProcessExecutor, NodeTask, TaskOutcome
+from studio.engine.executor import (
+    Executor,
+    InProcessExecutor,
+    NodeTask,
+    RemoteValue,
+    TaskOutcome,
+    fetch_outputs,
+)
 from studio.engine.graph import build_graph, check_workflow, with_ancestors
 from studio.engine.record import NodeRecord, RunRecord, environment, utc_now
 from studio.engine.states import NodeState
@@ -117,9 +124,16 @@ class Engine:
 
     def outputs(self, workflow: Workflow, node_id: str) -> dict[str, Any] | None:
         """The current outputs of a node, or None if it has no up-to-date result."""
-        key = self.keys(workflow, [node_id])[node_id]
-        entry = self.cache.get(key)
+        entry = self.fetch(self.keys(workflow, [node_id])[node_id])
         return entry.outputs if entry is not None else None
+
+    def fetch(self, key: str) -> CacheEntry | None:
+        """The cache entry of ``key`` with every output brought into this process
+        (an executor may have left them where they were computed)."""
+        entry = self.cache.get(key)
+        if entry is None or not any(isinstance(v, RemoteValue) for v in entry.outputs.values()):
+            return entry
+        return replace(entry, outputs=fetch_outputs(entry.outputs))
 
     # -- running --------------------------------------------------------
     def run(self, workflow: Workflow, *, targets: Iterable[str] | None = None,
@@ -161,6 +175,10 @@ class _Run:
         self.keys = compute_keys(workflow, self.graph, self.selected)
         self.entries: dict[str, CacheEntry] = {}
         self.states: dict[str, NodeState] = {}
+        to_run = [n for n in self.order if not (use_cache and self.keys[n] in engine.cache)]
+        problems = engine.executor.check_tasks([self._task(n) for n in to_run])
+        if problems:  # e.g. a node type the Dask workers cannot load: say so before running
+            raise WorkflowInvalidError(problems)
 
         document = dumps(workflow)
         self.record = RunRecord(
@@ -233,14 +251,17 @@ class _Run:
                 ready.append(node_id)
         return ready
 
-    def _submit(self, node_id: str) -> Future[TaskOutcome]:
+    def _task(self, node_id: str) -> NodeTask:
         node = self.workflow.nodes[node_id]
-        inputs = {edge.target_port: self.entries[edge.source].outputs[edge.source_port]
-                  for edge in self.workflow.incoming(node_id)}
-        task = NodeTask(node_id, self.workflow.label(node_id),
+        return NodeTask(node_id, self.workflow.label(node_id),
                         self.workflow.registry.get(node.type_id), node.params,
                         derive_seed(self.workflow.info.seed, node_id))
-        return self.engine.executor.submit(task, inputs, self.cancel_event, self._progress)
+
+    def _submit(self, node_id: str) -> Future[TaskOutcome]:
+        inputs = {edge.target_port: self.entries[edge.source].outputs[edge.source_port]
+                  for edge in self.workflow.incoming(node_id)}
+        return self.engine.executor.submit(self._task(node_id), inputs, self.cancel_event,
+                                           self._progress)
 
     def _accept_cached(self, node_id: str, entry: CacheEntry) -> None:
         self.entries[node_id] = entry
@@ -278,6 +299,8 @@ class _Run:
                            output_info=outcome.output_info)
         self.entries[node_id] = entry
         node_record.outputs = _describe_outputs(entry)
+        if not isinstance(self.engine.cache, MemoryCache):  # a cache that stores values
+            entry = replace(entry, outputs=fetch_outputs(entry.outputs))
         self.engine.cache.put(self.keys[node_id], entry)
         self._remember(node_id, NodeState.DONE, origin=origin)
         self._set_state(node_id, NodeState.DONE)

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from nodes.context import DatasetRead, RunContext
 from nodes.node import Node
 from nodes.values import Table, value_digest
+from studio.workflow.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,26 @@ class TaskOutcome:
 
 
 ProgressSink = Callable[[str, float, str], None]
+
+
+class RemoteValue(ABC):
+    """An output left where it was computed (say, on a Dask worker).
+
+    An executor that keeps outputs remote puts these in ``TaskOutcome.outputs``;
+    the engine hands them back to that executor as inputs of downstream nodes
+    and brings the value into this process only when asked (``Engine.outputs``,
+    ``Engine.fetch``), with ``fetch_outputs``.
+    """
+
+    @abstractmethod
+    def fetch(self) -> Any:
+        """The value itself, brought into this process (kept after the first call)."""
+
+
+def fetch_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """``outputs`` with every ``RemoteValue`` replaced by its value."""
+    return {port: value.fetch() if isinstance(value, RemoteValue) else value
+            for port, value in outputs.items()}
 
 
 def execute_task(task: NodeTask, inputs: Mapping[str, Any], cancel_event: threading.Event,
@@ -106,6 +127,11 @@ class Executor(ABC):
     def submit(self, task: NodeTask, inputs: Mapping[str, Any], cancel_event: threading.Event,
                on_progress: ProgressSink | None = None) -> Future[TaskOutcome]:
         """Start the task; the future holds its outcome or its exception."""
+
+    def check_tasks(self, tasks: Sequence[NodeTask]) -> list[Problem]:
+        """Problems that would stop these tasks from running here, found before the
+        run starts (e.g. a node type another process cannot load). None by default."""
+        return []
 
     def close(self) -> None:  # noqa: B027 -- optional hook, not every executor holds workers
         """Release workers (the executor is not used after this)."""

@@ -1,0 +1,577 @@
+"""Run node tasks on a Dask distributed cluster.
+
+    executor = DaskExecutor("tcp://scheduler:8786")    # a running cluster
+    executor = DaskExecutor(local_workers=2)            # a LocalCluster on this machine
+    with Engine(executor=executor) as engine:
+        record = engine.run(workflow)
+        metrics = engine.outputs(workflow, "evaluate")  # fetched from the workers here
+
+Each node becomes one Dask task whose dependencies are the tasks of its
+upstream nodes. Outputs stay on the workers: the runner receives
+``DaskValue`` handles (a Dask future per output port) plus the outputs'
+descriptions and digests, computed on the worker, so the run record is the
+one an in-process run writes. Handles go back to Dask as the inputs of the
+next nodes, so tables move from worker to worker, never through the client;
+a value comes to the client only when someone asks for it.
+
+What else crosses the network: node progress (Dask structured events, a
+topic per executor, throttled on the worker), cancellation (a
+``distributed.Event`` per run that the node's context polls, plus
+cancelling the futures), and errors (shipped as data so a node's own error
+is reported exactly as in-process and is never retried by Dask).
+
+Inside a node, joblib runs on the cluster (``joblib.parallel_config(backend=
+"dask")``), so a scikit-learn search or cross-validation that uses joblib
+fans its fits out over every worker.
+
+Failures of the cluster itself are reported with the node named
+(``ClusterError``): a node whose workers all died (Dask re-runs a task whose
+worker died, up to ``distributed.scheduler.allowed-failures`` times), a lost
+connection to the scheduler, or no worker at all for ``no_worker_timeout``
+seconds. A run never waits forever.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import logging
+import os
+import queue
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import distributed
+from distributed.protocol import pickle as dask_pickle
+
+from nodes.errors import RunCancelled, StudioError
+from nodes.values import Table
+from studio.engine.executor import (
+    Executor,
+    NodeTask,
+    ProgressSink,
+    RemoteValue,
+    TaskOutcome,
+    execute_task,
+)
+from studio.workflow.errors import Problem
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two progress reports of one node sent by a worker.
+PROGRESS_INTERVAL_S = 0.1
+#: Seconds between two looks of a running node at its run's cancel event.
+CANCEL_POLL_S = 0.2
+
+
+class ClusterError(StudioError):
+    """The Dask cluster could not run a node or return its output (not a node bug)."""
+
+    def __init__(self, node: str, message: str, *, fix: str | None = None) -> None:
+        self.node = node
+        super().__init__(f"Node '{node}': {message}", fix=fix)
+
+
+class DaskValue(RemoteValue):
+    """One output of a node, kept on the Dask worker that computed it."""
+
+    def __init__(self, future: distributed.Future, node: str, port: str,
+                 timeout_s: float | None) -> None:
+        self.future = future
+        self.node = node
+        self.port = port
+        self._timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._fetched = False
+        self._value: Any = None
+
+    def fetch(self) -> Any:
+        with self._lock:
+            if not self._fetched:
+                try:
+                    self._value = self.future.result(timeout=self._timeout_s)
+                except Exception as error:
+                    raise ClusterError(
+                        self.node, f"its output '{self.port}' could not be fetched from the "
+                        f"Dask cluster ({type(error).__name__}: {error}).",
+                        fix="Run the workflow again while the cluster is up.") from error
+                self._fetched = True
+            return self._value
+
+    def __repr__(self) -> str:
+        return f"DaskValue({self.node!r}.{self.port}, key={self.future.key!r})"
+
+
+class DaskExecutor(Executor):
+    """Node tasks on a Dask cluster: a scheduler's address, or a LocalCluster it starts.
+
+    ``retries``: how often Dask re-runs a task that raised outside the node
+    (say, inputs that failed to arrive); a node's own errors are never
+    retried. ``joblib_on_cluster``: run joblib inside nodes on the cluster.
+    ``no_worker_timeout``: seconds without any worker before pending nodes
+    fail. ``client``: an existing ``distributed.Client`` (not closed by us).
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, *, local_workers: int | None = None,
+                 threads_per_worker: int = 1, client: distributed.Client | None = None,
+                 retries: int = 1, joblib_on_cluster: bool = True,
+                 no_worker_timeout: float = 60.0, connect_timeout: float = 10.0,
+                 fetch_timeout: float | None = 600.0) -> None:
+        if sum(x is not None for x in (scheduler, local_workers, client)) > 1:
+            raise ValueError("give at most one of scheduler, local_workers and client")
+        self.retries = retries
+        self.joblib_on_cluster = joblib_on_cluster
+        self.no_worker_timeout = no_worker_timeout
+        self.fetch_timeout = fetch_timeout
+        self._cluster: distributed.LocalCluster | None = None
+        self._owns_client = client is None
+        if client is not None:
+            self.client = client
+        elif scheduler is not None:
+            try:
+                self.client = distributed.Client(scheduler, timeout=connect_timeout,
+                                                 set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as error:
+                raise StudioError(
+                    f"Cannot reach the Dask scheduler at {scheduler} ({error}).",
+                    fix="Start one with 'dask scheduler' (and workers with 'dask worker "
+                        f"{scheduler}'), or check the address and port.") from None
+        else:
+            workers = local_workers or os.cpu_count() or 1
+            self._cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
+                dashboard_address=None)
+            self.client = distributed.Client(self._cluster, set_as_default=False)
+            self.client.wait_for_workers(workers, timeout=60)
+        super().__init__(max(1, sum(self.client.nthreads().values())))
+
+        #: node id -> address of the worker that computed its last outcome.
+        self.ran_on: dict[str, str] = {}
+        self._topic = f"axon-progress-{uuid.uuid4().hex[:12]}"
+        self._lock = threading.Lock()
+        self._submissions: dict[str, _Submission] = {}
+        self._runs: dict[int, _RunState] = {}
+        self._progress: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._closing = threading.Event()
+        self.client.subscribe_topic(self._topic, self._on_cluster_event)
+        self._watcher = threading.Thread(target=self._watch, name="axon-dask-watch",
+                                         daemon=True)
+        self._watcher.start()
+
+    # -- the Executor interface -------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        info = self.client.scheduler_info()
+        return {"name": self.name, "jobs": self.jobs, "scheduler": self.client.scheduler.address,
+                "workers": len(info.get("workers", {})),
+                "local_cluster": self._cluster is not None}
+
+    def check_tasks(self, tasks: Sequence[NodeTask]) -> list[Problem]:
+        """Each task must pickle here and unpickle on a worker; name the node that does not."""
+        problems, blobs = [], {}
+        for task in tasks:
+            try:
+                blobs[task.node_id] = dask_pickle.dumps(task)
+            except Exception as error:
+                problems.append(Problem(
+                    f"'{task.label}' cannot be sent to the Dask workers: its node type or "
+                    f"parameters do not pickle ({type(error).__name__}: {error})",
+                    node=task.node_id, where=f"node '{task.node_id}'",
+                    fix="Define the node type at the top level of an importable module, "
+                        "or run with --executor local."))
+        if not blobs:
+            return problems
+        labels = {task.node_id: task.label for task in tasks}
+        try:
+            failures = self.client.submit(_unpicklable_on_worker, blobs, pure=False).result(
+                timeout=self.no_worker_timeout)
+        except TimeoutError:
+            return [*problems, Problem(
+                f"no Dask worker answered within {self.no_worker_timeout:g} s",
+                fix=f"Start workers with 'dask worker {self.client.scheduler.address}'.")]
+        for node_id, (worker, error) in failures.items():
+            problems.append(Problem(
+                f"'{labels[node_id]}' cannot be loaded on the Dask worker {worker}: {error}",
+                node=node_id, where=f"node '{node_id}'",
+                fix="Install the same Axon Studio and node packages on every worker as here "
+                    "(the same Python environment), or run with --executor local."))
+        return problems
+
+    def submit(self, task: NodeTask, inputs: Mapping[str, Any], cancel_event: threading.Event,
+               on_progress: ProgressSink | None = None) -> concurrent.futures.Future[TaskOutcome]:
+        result: concurrent.futures.Future[TaskOutcome] = concurrent.futures.Future()
+        token = uuid.uuid4().hex[:12]
+        with self._lock:
+            run = self._runs.get(id(cancel_event))
+            if run is None:
+                run = self._runs[id(cancel_event)] = _RunState(
+                    cancel_event, f"axon-cancel-{uuid.uuid4().hex[:12]}")
+        try:
+            arguments = {port: self._shippable_input(value) for port, value in inputs.items()}
+        except StudioError as error:
+            result.set_exception(error)
+            return result
+        settings = _WorkerSettings(self._topic, token, run.cancel_name, self.joblib_on_cluster)
+        stem = f"{task.node_id}-{token}"
+        node_future = self.client.submit(_run_node, task, arguments, settings,
+                                         key=f"axon-node-{stem}", retries=self.retries)
+        summary = self.client.submit(_summarize, node_future, key=f"axon-summary-{stem}")
+        ports = {port: self.client.submit(_output_value, node_future, port,
+                                          key=f"axon-output-{port}-{stem}")
+                 for port in task.node_type.outputs}
+        submission = _Submission(task, token, run, node_future, summary, ports, result,
+                                 on_progress, time.monotonic())
+        with self._lock:
+            self._submissions[token] = submission
+            run.pending[token] = submission
+        result.add_done_callback(lambda f: self._abandon(submission) if f.cancelled() else None)
+        summary.add_done_callback(lambda _: self._settle(submission))
+        return result
+
+    def close(self) -> None:
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        self._watcher.join(timeout=5)
+        with contextlib.suppress(Exception):
+            self.client.unsubscribe_topic(self._topic)
+        with self._lock:
+            pending = list(self._submissions.values())
+        for submission in pending:
+            self._abandon(submission)
+        if self._owns_client:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    # -- inputs and outcomes ------------------------------------------------
+    def _shippable_input(self, value: Any) -> Any:
+        if isinstance(value, DaskValue):
+            if value.future.client is self.client:
+                return value.future
+            value = value.fetch()  # computed on another cluster (an old executor)
+        if isinstance(value, Table):  # from the cache: send it once, not inside the task
+            return self.client.scatter(value, hash=False)
+        return value
+
+    def _settle(self, submission: _Submission) -> None:
+        """The summary task finished: resolve the runner's future (Dask callback thread)."""
+        self._forget(submission)
+        if submission.result.done():
+            return
+        task = submission.task
+        try:
+            summary: _NodeResult = submission.summary.result()
+        except concurrent.futures.CancelledError:
+            if submission.run.cancel_event.is_set():
+                error: BaseException = RunCancelled(task.node_id)
+            else:
+                error = ClusterError(
+                    task.label, "the Dask cluster dropped it before it finished (the client "
+                    "lost its connection to the scheduler, or the scheduler restarted).",
+                    fix="Check that the scheduler is running, then run the workflow again.")
+            _set_exception(submission.result, error)
+            return
+        except distributed.KilledWorker as error:
+            _set_exception(submission.result, ClusterError(
+                task.label, f"every Dask worker that ran it died ({error.allowed_failures + 1} "
+                f"attempts; the last on {error.last_worker.address}). Workers usually die of "
+                "running out of memory.",
+                fix="Give the workers more memory ('dask worker --memory-limit'), use fewer "
+                    "threads per worker, or look at the worker logs."))
+            return
+        except Exception as error:
+            _set_exception(submission.result, ClusterError(
+                task.label, f"the Dask cluster could not run it ({type(error).__name__}: "
+                f"{error}).", fix="Look at the scheduler and worker logs."))
+            return
+        self.ran_on[task.node_id] = summary.worker
+        if summary.error is not None:
+            _set_exception(submission.result, summary.error.rebuild(summary.worker))
+            return
+        outcome = summary.outcome
+        assert outcome is not None
+        outcome.outputs = {port: DaskValue(future, task.label, port, self.fetch_timeout)
+                           for port, future in submission.ports.items()}
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
+            submission.result.set_result(outcome)
+
+    def _abandon(self, submission: _Submission) -> None:
+        """Stop a task nobody waits for any more (the run was cancelled or closed)."""
+        self._forget(submission)
+        with contextlib.suppress(Exception):
+            self.client.cancel([submission.node_future, submission.summary,
+                                *submission.ports.values()])
+        _set_exception(submission.result, RunCancelled(submission.task.node_id))
+
+    def _forget(self, submission: _Submission) -> None:
+        with self._lock:
+            self._submissions.pop(submission.token, None)
+            run = submission.run
+            run.pending.pop(submission.token, None)
+            if not run.pending and self._runs.get(id(run.cancel_event)) is run:
+                del self._runs[id(run.cancel_event)]
+
+    # -- what the cluster tells us ----------------------------------------
+    def _on_cluster_event(self, event: tuple[float, dict[str, Any]]) -> None:
+        """Progress from a worker (on the client's event loop: hand it on, do not block)."""
+        self._progress.put(event[1])
+
+    def _watch(self) -> None:
+        """Deliver progress, propagate cancellation, and fail nodes that cannot run."""
+        no_workers_since: float | None = None
+        last_worker_check = 0.0
+        while not self._closing.is_set():
+            with contextlib.suppress(queue.Empty):
+                self._deliver_progress(self._progress.get(timeout=0.05))
+            with self._lock:
+                runs = list(self._runs.values())
+            for run in runs:
+                if run.cancel_event.is_set() and not run.cancel_sent:
+                    run.cancel_sent = True
+                    self._cancel_run(run)
+            now = time.monotonic()
+            if runs and now - last_worker_check >= 1.0:
+                last_worker_check = now
+                workers = self._count_workers()
+                if workers == 0:
+                    no_workers_since = no_workers_since or now
+                    if now - no_workers_since >= self.no_worker_timeout:
+                        self._fail_pending_for_lack_of_workers()
+                        no_workers_since = None
+                else:
+                    no_workers_since = None
+
+    def _deliver_progress(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            submission = self._submissions.get(message.get("token", ""))
+        if submission is None or submission.on_progress is None or submission.result.done():
+            return  # late news of a node that already finished
+        try:
+            submission.on_progress(message["node_id"], message["fraction"], message["message"])
+        except Exception:
+            log.exception("progress listener failed")
+
+    def _cancel_run(self, run: _RunState) -> None:
+        with contextlib.suppress(Exception):  # a run that is cancelled need not be told twice
+            distributed.Event(run.cancel_name, client=self.client).set()
+        with self._lock:
+            pending = list(run.pending.values())
+        for submission in pending:
+            self._abandon(submission)
+
+    def _count_workers(self) -> int | None:
+        if self.client.status != "running":
+            return None  # reconnecting: Dask cancels the futures itself if it gives up
+        try:
+            return len(self.client.nthreads())
+        except Exception:
+            return None
+
+    def _fail_pending_for_lack_of_workers(self) -> None:
+        with self._lock:
+            pending = list(self._submissions.values())
+        for submission in pending:
+            self._forget(submission)
+            with contextlib.suppress(Exception):
+                self.client.cancel([submission.node_future, submission.summary,
+                                    *submission.ports.values()])
+            _set_exception(submission.result, ClusterError(
+                submission.task.label, f"no Dask worker has been connected to the scheduler "
+                f"for {self.no_worker_timeout:g} s, so it could not run.",
+                fix=f"Start workers with 'dask worker {self.client.scheduler.address}'."))
+
+
+def _set_exception(future: concurrent.futures.Future[Any], error: BaseException) -> None:
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        if not future.done():
+            future.set_exception(error)
+
+
+@dataclass
+class _RunState:
+    """The tasks of one run (one cancel event) that have not finished yet."""
+
+    cancel_event: threading.Event
+    cancel_name: str
+    pending: dict[str, _Submission] = field(default_factory=dict)
+    cancel_sent: bool = False
+
+
+@dataclass
+class _Submission:
+    """One node task in flight: its Dask futures and the runner's future."""
+
+    task: NodeTask
+    token: str
+    run: _RunState
+    node_future: distributed.Future
+    summary: distributed.Future
+    ports: dict[str, distributed.Future]
+    result: concurrent.futures.Future[TaskOutcome]
+    on_progress: ProgressSink | None
+    submitted: float
+
+
+# -- what runs on the workers ---------------------------------------------
+
+@dataclass(frozen=True)
+class _WorkerSettings:
+    progress_topic: str
+    token: str
+    cancel_name: str
+    joblib_on_cluster: bool
+
+
+@dataclass
+class _ShippedError:
+    """A node's exception as data: it reaches the client even when it does not
+    pickle (exceptions with keyword-only constructor arguments do not)."""
+
+    error_type: type[BaseException] | None
+    type_name: str
+    args: tuple[Any, ...]
+    state: dict[str, Any]
+    worker_traceback: str
+
+    @classmethod
+    def capture(cls, error: BaseException) -> _ShippedError:
+        state = {}
+        for name, value in vars(error).items():
+            try:
+                dask_pickle.dumps(value)
+            except Exception:
+                continue
+            state[name] = value
+        error_type: type[BaseException] | None = type(error)
+        try:
+            dask_pickle.loads(dask_pickle.dumps((error_type, error.args)))
+            args = error.args
+        except Exception:
+            error_type, args = None, (str(error),)
+        return cls(error_type, f"{type(error).__module__}.{type(error).__qualname__}", args,
+                   state, traceback.format_exc())
+
+    def rebuild(self, worker: str) -> BaseException:
+        """The same exception type and message as in-process, with the worker's traceback."""
+        if self.error_type is None:
+            error: BaseException = RuntimeError(f"{self.type_name}: {self.args[0]}")
+        else:
+            error = self.error_type.__new__(self.error_type)
+            error.args = self.args
+            error.__dict__.update(self.state)
+        error.add_note(f"raised on the Dask worker {worker}:\n{self.worker_traceback}")
+        return error
+
+
+@dataclass
+class _NodeResult:
+    """What a node task leaves on the worker: the outcome, or the error."""
+
+    worker: str
+    outcome: TaskOutcome | None = None
+    error: _ShippedError | None = None
+
+
+class _ClusterCancelEvent(threading.Event):
+    """A run's cancel flag as seen from a worker: a ``distributed.Event`` polled
+    at most every CANCEL_POLL_S seconds (nodes call ``is_set`` in tight loops)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+        self._next_poll = 0.0
+
+    def is_set(self) -> bool:
+        if super().is_set():
+            return True
+        now = time.monotonic()
+        if now >= self._next_poll:
+            self._next_poll = now + CANCEL_POLL_S
+            try:
+                remote = distributed.Event(self._name).is_set()
+            except Exception:  # no scheduler to ask: keep running, Dask stops us if it must
+                remote = False
+            if remote:
+                self.set()
+                return True
+        return False
+
+
+@contextlib.contextmanager
+def _joblib_on_cluster(enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    import joblib
+
+    with joblib.parallel_config(backend="dask", n_jobs=-1):
+        yield
+
+
+def _run_node(task: NodeTask, inputs: dict[str, Any], settings: _WorkerSettings) -> _NodeResult:
+    """The Dask task of one node (runs on a worker)."""
+    worker = distributed.get_worker()
+    last_sent = [0.0]
+
+    def progress(node_id: str, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - last_sent[0] >= PROGRESS_INTERVAL_S or fraction >= 1.0:
+            last_sent[0] = now
+            worker.log_event(settings.progress_topic, {
+                "token": settings.token, "node_id": node_id, "fraction": float(fraction),
+                "message": str(message), "worker": worker.address})
+
+    try:
+        with _joblib_on_cluster(settings.joblib_on_cluster):
+            outcome = execute_task(task, inputs, _ClusterCancelEvent(settings.cancel_name),
+                                   progress)
+        _check_outputs_ship(task, outcome.outputs)
+    except Exception as error:  # the node's answer, not a cluster failure: never retried
+        return _NodeResult(worker.address, error=_ShippedError.capture(error))
+    return _NodeResult(worker.address, outcome=outcome)
+
+
+def _check_outputs_ship(task: NodeTask, outputs: Mapping[str, Any]) -> None:
+    """Models and other small outputs must pickle to reach other workers or the client.
+    (Tables always do; pickling them here would copy them for nothing.)"""
+    for port, value in outputs.items():
+        if isinstance(value, Table):
+            continue
+        try:
+            dask_pickle.dumps(value)
+        except Exception as error:
+            raise ClusterError(
+                task.label, f"its output '{port}' ({type(value).__name__}) cannot be sent from "
+                f"the Dask worker to other workers or the client ({type(error).__name__}: "
+                f"{error}).", fix="Run this workflow with --executor local.") from None
+
+
+def _summarize(result: _NodeResult) -> _NodeResult:
+    """The node result without its outputs: all the client receives."""
+    if result.outcome is None:
+        return result
+    return replace(result, outcome=replace(result.outcome, outputs={}))
+
+
+def _output_value(result: _NodeResult, port: str) -> Any:
+    """One output of a node, as its own Dask key (what downstream tasks depend on)."""
+    return result.outcome.outputs.get(port) if result.outcome is not None else None
+
+
+def _unpicklable_on_worker(blobs: dict[str, bytes]) -> dict[str, tuple[str, str]]:
+    """Node ids whose task does not unpickle on this worker, with the error."""
+    address = distributed.get_worker().address
+    failures = {}
+    for node_id, blob in blobs.items():
+        try:
+            dask_pickle.loads(blob)
+        except Exception as error:
+            failures[node_id] = (address, f"{type(error).__name__}: {error}")
+    return failures
