@@ -72,7 +72,7 @@ class TrainModel(Node):
             raise NodeInputError(
                 self.label, f"the table has no feature column besides the label {label!r}.",
                 port="data", fix="Keep some feature columns upstream (Select Columns).")
-        require_numeric(self.label, data, features, port="data")
+        X = feature_input(self.label, learner.estimator, data, features, port="data")
         require_no_missing(self.label, data, [*features, label], port="data")
         target = data.frame[label]
         if learner.task == "regression":
@@ -87,8 +87,9 @@ class TrainModel(Node):
                     self.label, f"the label {label!r} has a single class ({classes[0]!r}); "
                     "a classifier needs at least two.", port="data", columns=[label],
                     fix="Check the label column, or train on rows with more than one class.")
-        X = data.frame[features].to_numpy(dtype=float)
         estimator = clone(learner.estimator)
+        if hasattr(estimator, "set_run_context"):  # e.g. a Keras network reports its epochs
+            estimator.set_run_context(ctx)
         ctx.progress(0.05, f"training {learner.name} on {len(X)} rows")
         try:
             estimator.fit(X, y)
@@ -149,9 +150,8 @@ class ScoreModel(Node):
         require_rows(self.label, data, port="data")
         require_columns(self.label, data, features, port="data",
                         why=f" that '{model.name}' was trained on")
-        require_numeric(self.label, data, features, port="data")
+        X = feature_input(self.label, model.estimator, data, features, port="data")
         require_no_missing(self.label, data, features, port="data")
-        X = data.frame[features].to_numpy(dtype=float)
         scores = _predict(model, X)
         label = model.label_column if model.label_column in data.frame.columns else None
         if self.append_scores_to_input:
@@ -164,6 +164,26 @@ class ScoreModel(Node):
         if label and data.label_column is None:
             roles[label] = "label"
         return {"scored": data.with_frame(frame, roles)}
+
+
+def feature_input(node: str, estimator: Any, data: Table, features: list[str], *,
+                  port: str) -> Any:
+    """The features as ``estimator`` takes them: a float matrix, or the DataFrame of
+    the columns for estimators with ``reads_feature_frame`` (a Keras network reads
+    columns whose cells are sequences, e.g. word indices, itself)."""
+    if getattr(estimator, "reads_feature_frame", False):
+        frame = data.frame[features]
+        sequences = [c for c in features if _holds_sequences(frame[c])]
+        require_numeric(node, data, [c for c in features if c not in sequences], port=port)
+        return frame
+    require_numeric(node, data, features, port=port)
+    return data.frame[features].to_numpy(dtype=float)
+
+
+def _holds_sequences(column: pd.Series) -> bool:
+    values = column.dropna()
+    return (column.dtype == object and len(values) > 0
+            and isinstance(values.iloc[0], (list, tuple, np.ndarray)))
 
 
 def _predict(model: Model, X: np.ndarray) -> dict[str, np.ndarray]:
