@@ -299,7 +299,9 @@ class Metrics:
         return stable_digest(self.to_dict())
 
     def save(self, folder: Path) -> None:
-        _write_json(folder / "metrics.json", self.to_dict())
+        # Insertion order is meaningful here (metrics are shown in that order).
+        (folder / "metrics.json").write_text(json.dumps(self.to_dict(), indent=2,
+                                                        allow_nan=False))
 
     @classmethod
     def load(cls, folder: Path) -> Metrics:
