@@ -1,0 +1,154 @@
+"""Regression learners on scikit-learn: untrained models for Train Model.
+
+Each maps its parameters one to one onto the scikit-learn estimator named in
+its help, so results equal that estimator's called directly with the same seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+from sklearn.linear_model import BayesianRidge, PoissonRegressor
+from sklearn.neural_network import MLPRegressor
+
+from nodes.context import RunContext
+from nodes.models.classifiers import ACTIVATIONS, SOLVERS, _hidden_layers, max_depth, mlp_settings
+from nodes.node import Node
+from nodes.params import ChoiceParam, FloatParam, IntParam
+from nodes.ports import LEARNER, Output
+from nodes.values import Learner
+
+
+class _Regressor(Node):
+    """Shared declarations of the regression learners (not a node type)."""
+
+    category = "Models"
+
+    class Outputs:
+        learner = Output(LEARNER, help="The untrained regression model.")
+
+    def learner(self, estimator: Any) -> dict[str, Any]:
+        return {"learner": Learner(estimator, task="regression", name=self.title)}
+
+
+class NeuralNetworkRegression(_Regressor):
+    """A neural network regression model: a multi-layer perceptron predicting a number.
+
+    Output 'learner': the untrained model; connect it to Train Model.
+
+    It is scikit-learn's MLPRegressor (squared error): 'hidden_layers' is
+    hidden_layer_sizes, 'learning_rate' learning_rate_init (adam and sgd),
+    'max_iterations' max_iter, 'l2_alpha' alpha and 'seed' random_state.
+    Scale the features first (Normalize Data).
+    """
+
+    type_id = "neural_network_regression"
+    title = "Neural Network Regression"
+
+    hidden_layers = _hidden_layers()
+    activation = ChoiceParam("relu", ACTIVATIONS, help="Activation of the hidden neurons.")
+    solver = ChoiceParam("adam", SOLVERS, help="Weight optimiser: adam, sgd or lbfgs.")
+    learning_rate = FloatParam(0.001, minimum=0.0, exclusive_minimum=True,
+                               help="Initial step size (adam and sgd).")
+    max_iterations = IntParam(200, minimum=1, help="Most passes over the data (epochs).")
+    l2_alpha = FloatParam(0.0001, minimum=0.0, help="L2 penalty on the weights (alpha).")
+    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        return self.learner(MLPRegressor(**mlp_settings(self)))
+
+
+class BayesianLinearRegression(_Regressor):
+    """A Bayesian linear regression model: a weighted sum whose weight prior is learnt from data.
+
+    Output 'learner': the untrained model; connect it to Train Model.
+
+    It is scikit-learn's BayesianRidge: the precision of the weights and
+    of the noise are estimated along with the weights (up to
+    'max_iterations' rounds, stopping below 'tolerance').
+    """
+
+    type_id = "bayesian_linear_regression"
+    title = "Bayesian Linear Regression"
+
+    max_iterations = IntParam(300, minimum=1, help="Most update rounds.")
+    tolerance = FloatParam(1e-3, minimum=0.0, exclusive_minimum=True,
+                           help="Stop when the weights change less than this.")
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        return self.learner(BayesianRidge(max_iter=self.max_iterations, tol=self.tolerance))
+
+
+class DecisionForestRegression(_Regressor):
+    """A decision forest regression model: the average of many decision trees.
+
+    Output 'learner': the untrained model; connect it to Train Model.
+
+    It is scikit-learn's RandomForestRegressor with n_estimators =
+    'trees', max_depth = 'max_depth' (0: no limit), min_samples_leaf =
+    'min_samples_per_leaf' and random_state = 'seed'.
+    """
+
+    type_id = "decision_forest_regression"
+    title = "Decision Forest Regression"
+
+    trees = IntParam(100, minimum=1, maximum=5000, help="Number of trees.")
+    max_depth = IntParam(0, minimum=0, help="Deepest a tree may grow; 0: no limit.")
+    min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
+    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        return self.learner(RandomForestRegressor(
+            n_estimators=self.trees, max_depth=max_depth(self.max_depth),
+            min_samples_leaf=self.min_samples_per_leaf, random_state=self.seed))
+
+
+class BoostedDecisionTreeRegression(_Regressor):
+    """A boosted decision tree regression model: small trees added one by one.
+
+    Output 'learner': the untrained model; connect it to Train Model.
+
+    It is scikit-learn's GradientBoostingRegressor (squared error) with
+    n_estimators = 'trees', learning_rate, max_depth, min_samples_leaf =
+    'min_samples_per_leaf' and random_state = 'seed'.
+    """
+
+    type_id = "boosted_decision_tree_regression"
+    title = "Boosted Decision Tree Regression"
+
+    trees = IntParam(100, minimum=1, maximum=5000, help="Number of boosting rounds (trees).")
+    learning_rate = FloatParam(0.1, minimum=0.0, exclusive_minimum=True,
+                               help="Shrinks each tree's contribution.")
+    max_depth = IntParam(3, minimum=1, maximum=50, help="Depth of each tree.")
+    min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
+    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        return self.learner(GradientBoostingRegressor(
+            n_estimators=self.trees, learning_rate=self.learning_rate,
+            max_depth=self.max_depth, min_samples_leaf=self.min_samples_per_leaf,
+            random_state=self.seed))
+
+
+class PoissonRegression(_Regressor):
+    """A Poisson regression model: predicts counts (numbers >= 0) through a log link.
+
+    Output 'learner': the untrained model; connect it to Train Model. The
+    label must not be negative.
+
+    It is scikit-learn's PoissonRegressor with alpha = 'l2_weight' (L2
+    penalty), max_iter = 'max_iterations' and tol = 'tolerance'.
+    """
+
+    type_id = "poisson_regression"
+    title = "Poisson Regression"
+
+    l2_weight = FloatParam(1.0, minimum=0.0, help="L2 penalty on the weights (alpha).")
+    max_iterations = IntParam(100, minimum=1, help="Most solver iterations.")
+    tolerance = FloatParam(1e-4, minimum=0.0, exclusive_minimum=True,
+                           help="Stop when the improvement is below this.")
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        return self.learner(PoissonRegressor(alpha=self.l2_weight, max_iter=self.max_iterations,
+                                             tol=self.tolerance))
