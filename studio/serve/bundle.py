@@ -1,0 +1,282 @@
+"""Service bundles: a self-contained folder that ``studio serve`` runs.
+
+    bundle/
+      manifest.json         name, version, schemas, lineage, environment, API key
+                            digests, and the SHA-256 of every other file
+      scoring.axon.json     the scoring workflow (artifact paths relative to the bundle)
+      models/<node>/        each trained model / fitted transform, in safe formats
+                            (skops for scikit-learn, registered formats such as .keras)
+      openapi.json          the service's OpenAPI document
+      README.md             the endpoints and example requests
+
+``load_bundle`` checks every digest and that no file is missing or added
+before anything is loaded; then the stored models check their own lineage
+digests as they load. Nothing in a bundle is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nodes.digest import file_digest
+from nodes.errors import StudioError
+from studio.engine.record import environment
+from studio.serve.auth import key_digest, new_api_key
+from studio.serve.errors import BundleError
+from studio.serve.schema import frame_to_records, output_schema, records_to_frame
+from studio.serve.scoring import ScoringPipeline
+from studio.workflow import Workflow, load_workflow, save_workflow
+
+BUNDLE_FORMAT = "axon-studio-service-bundle"
+BUNDLE_VERSION = 1
+MANIFEST = "manifest.json"
+WORKFLOW_FILE = "scoring.axon.json"
+_STORED_TYPES = ("trained_model", "fitted_transform")
+
+
+@dataclass
+class ExportResult:
+    """What ``export_bundle`` wrote: the folder, the API key (shown once) and the manifest."""
+
+    folder: Path
+    api_key: str
+    manifest: dict[str, Any]
+
+
+@dataclass
+class Bundle:
+    """A verified bundle: its manifest, its scoring workflow and the ready pipeline."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    workflow: Workflow
+    pipeline: ScoringPipeline
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def api_key_digests(self) -> list[str]:
+        return list(self.manifest.get("auth", {}).get("key_sha256", []))
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the manifest, which pins every file of the bundle."""
+        return file_digest(self.folder / MANIFEST)
+
+
+def export_bundle(scoring: Workflow, out_dir: str | Path, *, name: str | None = None,
+                  version: str = "1", api_key: str | None = None,
+                  overwrite: bool = False) -> ExportResult:
+    """Write the bundle of a prepared scoring workflow into ``out_dir``.
+
+    ``api_key`` (default: a new random one) is stored only as its digest.
+    An existing non-empty ``out_dir`` is replaced only with ``overwrite``
+    and only when it is a bundle. The folder is staged beside ``out_dir``
+    and renamed into place, so a failed export leaves nothing half-written.
+    """
+    out_dir = Path(out_dir)
+    replaceable = overwrite and (out_dir / MANIFEST).is_file()
+    if out_dir.exists() and any(out_dir.iterdir()) and not replaceable:
+        raise BundleError(str(out_dir), ["the folder exists and is not empty"],
+                          fix="Choose a new folder (or --overwrite an older bundle).")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        manifest, key = _write_bundle(scoring, staging, name, version, api_key)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ExportResult(out_dir, key, manifest)
+
+
+def _write_bundle(scoring: Workflow, folder: Path, name: str | None, version: str,
+                  api_key: str | None) -> tuple[dict[str, Any], str]:
+    workflow = scoring.copy()
+    for node in workflow.nodes.values():
+        if node.type_id in _STORED_TYPES:
+            source = Path(node.params["path"])
+            if not source.is_dir():
+                raise BundleError(str(folder), [f"the stored value of '{workflow.label(node.id)}'"
+                                                f" ({source}) does not exist"],
+                                  fix="Prepare the scoring workflow again.")
+            relative = Path("models") / node.id
+            shutil.copytree(source, folder / relative)
+            node.params = {**node.params, "path": relative.as_posix()}
+    save_workflow(workflow, folder / WORKFLOW_FILE)
+
+    pipeline = ScoringPipeline(_absolute(workflow, folder))
+    service = dict(workflow.info.extra.get("service", {}))
+    example = service.get("example") or {}
+    try:
+        example_frame = records_to_frame([example], pipeline.schema, pipeline.unknown_columns)
+        answer = pipeline.score(example_frame).frame
+    except StudioError as error:
+        raise BundleError(str(folder), [f"the pipeline cannot score its example row: {error}"],
+                          fix="Run the training workflow and prepare again.") from None
+    key = api_key or new_api_key()
+    manifest: dict[str, Any] = {
+        "format": BUNDLE_FORMAT,
+        "bundle_version": BUNDLE_VERSION,
+        "name": name or scoring.info.name or "scoring pipeline",
+        "version": version,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scoring_workflow": WORKFLOW_FILE,
+        "input_schema": pipeline.schema,
+        "unknown_columns": pipeline.unknown_columns,
+        "output_schema": output_schema(answer),
+        "global_parameters": pipeline.describe_global_parameters(),
+        "example": {"request": example, "response": frame_to_records(answer)[0]},
+        "source_workflow": service.get("source_workflow"),
+        "training_run": service.get("training_run"),
+        "lineage": service.get("lineage", {}),
+        "environment": {"training": service.get("environment", {}),
+                        "export": {k: v for k, v in environment().items()
+                                   if k != "executable"}},
+        "auth": {"scheme": "Bearer", "key_sha256": [key_digest(key)]},
+    }
+    from studio.serve.app import build_openapi  # FastAPI only when exporting or serving
+
+    (folder / "openapi.json").write_text(json.dumps(build_openapi(manifest), indent=2) + "\n")
+    (folder / "README.md").write_text(_readme(manifest), encoding="utf-8")
+    manifest["files"] = {path.relative_to(folder).as_posix(): file_digest(path)
+                         for path in sorted(folder.rglob("*")) if path.is_file()}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+    return manifest, key
+
+
+def load_bundle(folder: str | Path) -> Bundle:
+    """Verify and load a bundle; raises BundleError naming every problem found."""
+    folder = Path(folder).resolve()
+    manifest = _read_manifest(folder)
+    problems = []
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or WORKFLOW_FILE not in listed:
+        raise BundleError(str(folder), ["the manifest lists no files"],
+                          fix="Export the bundle again.")
+    for relative, expected in sorted(listed.items()):
+        path = (folder / relative).resolve()
+        if folder not in path.parents:
+            problems.append(f"'{relative}' points outside the bundle")
+        elif not path.is_file():
+            problems.append(f"'{relative}' is missing")
+        elif file_digest(path) != expected:
+            problems.append(f"'{relative}' was changed after export (its SHA-256 does not "
+                            "match the manifest)")
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and relative != MANIFEST and relative not in listed:
+            problems.append(f"'{relative}' is not part of the exported bundle")
+    if problems:
+        raise BundleError(str(folder), problems,
+                          fix="Export the bundle again from its training workflow; do not "
+                              "edit or add files inside it.")
+    try:
+        workflow = load_workflow(folder / WORKFLOW_FILE)
+        pipeline = ScoringPipeline(_absolute(workflow, folder))
+    except StudioError as error:
+        raise BundleError(str(folder), [str(error)], fix="Export the bundle again.") from None
+    return Bundle(folder, manifest, workflow, pipeline)
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not folder.is_dir():
+        raise BundleError(str(folder), ["the folder does not exist"])
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BundleError(str(folder), ["it has no manifest.json (is it a bundle?)"],
+                          fix="Give the folder written by 'studio export'.") from None
+    except (OSError, ValueError) as error:
+        raise BundleError(str(folder), [f"manifest.json cannot be read: {error}"]) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        raise BundleError(str(folder), ["manifest.json is not an Axon Studio bundle manifest"])
+    version = manifest.get("bundle_version")
+    if not isinstance(version, int) or version > BUNDLE_VERSION:
+        raise BundleError(str(folder), [f"bundle version {version!r} is newer than this "
+                                        f"program reads ({BUNDLE_VERSION})"],
+                          fix="Upgrade Axon Studio.")
+    return manifest
+
+
+def _absolute(workflow: Workflow, folder: Path) -> Workflow:
+    """A copy whose stored-value paths point into ``folder`` (they must stay inside it)."""
+    copy = workflow.copy()
+    for node in copy.nodes.values():
+        if node.type_id in _STORED_TYPES:
+            path = (folder / node.params["path"]).resolve()
+            if folder.resolve() not in path.parents:
+                raise BundleError(str(folder), [f"'{copy.label(node.id)}' points outside the "
+                                                "bundle"])
+            node.params = {**node.params, "path": str(path)}
+    return copy
+
+
+def _readme(manifest: dict[str, Any]) -> str:
+    example = manifest["example"]
+    inputs = "\n".join(f"| {e['name']} | {e['dtype']} | {'yes' if e['required'] else 'no'} |"
+                       for e in manifest["input_schema"])
+    outputs = "\n".join(f"| {e['name']} | {e['dtype']} |" for e in manifest["output_schema"])
+    columns = [e["name"] for e in manifest["input_schema"] if e["name"] in example["request"]]
+    classic = {"Inputs": {"input1": {"ColumnNames": columns,
+                                     "Values": [[str(example["request"][c]) for c in columns]]}},
+               "GlobalParameters": {}}
+    modern = {"records": [example["request"]]}
+    return f"""# {manifest['name']} (version {manifest['version']})
+
+An Axon Studio service bundle. Serve it with:
+
+    studio serve THIS_FOLDER --port 8000
+
+Every request needs `Authorization: Bearer <API key>` (the key shown when the
+bundle was exported). Interactive docs: `/docs`; OpenAPI: `/openapi.json`.
+
+## Inputs
+
+| column | dtype | required |
+| --- | --- | --- |
+{inputs}
+
+Unknown columns: {manifest['unknown_columns']}. Values may be sent as strings.
+
+## Outputs
+
+| column | dtype |
+| --- | --- |
+{outputs}
+
+## Score records
+
+    curl -s http://127.0.0.1:8000/v1/score \\
+      -H "Authorization: Bearer $API_KEY" -H "Content-Type: application/json" \\
+      -d '{json.dumps(modern)}'
+
+Answer: `{json.dumps({"results": [example["response"]]})}`
+
+## Azure ML Studio (classic) request/response
+
+    POST /workspaces/WS/services/SVC/execute?api-version=2.0&details=true
+
+    {json.dumps(classic)}
+
+Batch jobs: `POST /v1/jobs` (JSON records or CSV), `GET /v1/jobs/ID`,
+`GET /v1/jobs/ID/result`; classic: `POST .../services/SVC/jobs?api-version=2.0`,
+`POST .../jobs/ID/start`, `GET .../jobs/ID`, `DELETE .../jobs/ID`.
+
+## Lineage
+
+Trained on datasets with SHA-256: {', '.join(sorted({d['sha256'] for d in
+    manifest['lineage'].get('datasets', [])})) or 'unknown'}.
+"""

@@ -1,0 +1,363 @@
+"""Prepare for publishing: derive the scoring pipeline from a trained workflow.
+
+    scoring = prepare_scoring_workflow(workflow, engine)
+
+The result is itself a workflow (open it, inspect it, save it):
+
+- Web Service Input marks where request rows enter, Web Service Output
+  where the answer leaves. When the user placed them, the pipeline is what
+  lies between them; otherwise Input goes where the rows reaching Score
+  Model left the training-only part (a split, a dataset) and Output after
+  Score Model.
+- Every value that reaches the pipeline from outside it (the trained model,
+  fitted transforms) is taken from the engine's last run of the workflow
+  (run now if needed; unchanged nodes are cache hits), saved in a safe
+  format and loaded by a Trained Model / Fitted Transform node that checks
+  its lineage digest.
+- A node on the path that fits a transformation on the rows it gets (e.g.
+  Normalize Data) is replaced by Apply Transformation with the transform it
+  fitted in training: requests are transformed, never refitted on.
+- Training and evaluation branches are left out.
+
+Row-wise node types (safe to run on a request's rows) are those listed in
+``ROW_WISE_TYPES`` and any node type with a class attribute
+``row_wise = True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from nodes.ports import MODEL, TABLE, TRANSFORM
+from nodes.values import Model, Table, Transform, json_safe, save_value, value_digest
+from studio.engine import Engine
+from studio.engine.graph import build_graph
+from studio.serve.errors import PrepareError
+from studio.workflow import Workflow, dumps
+
+INPUT_TYPE = "web_service_input"
+OUTPUT_TYPE = "web_service_output"
+#: Node types that compute each row from that row alone, with fitted values.
+ROW_WISE_TYPES = {"apply_transformation", "select_columns", "score_model", INPUT_TYPE,
+                  OUTPUT_TYPE}
+_STORED_TYPES = {Model.kind: "trained_model", Transform.kind: "fitted_transform"}
+_FITTING_REPLACEMENT = "apply_transformation"
+
+
+def prepare_scoring_workflow(workflow: Workflow, engine: Engine, *,
+                             artifact_dir: str | Path | None = None) -> Workflow:
+    """The scoring pipeline of a trained ``workflow`` (see the module docstring).
+
+    Fitted values are saved under ``artifact_dir`` (default: a new temporary
+    folder); ``export_bundle`` copies them into the bundle. Raises
+    PrepareError when the workflow has no single scoring path, or when the
+    training run fails.
+    """
+    plan = _find_path(workflow)
+    constants = _constant_edges(workflow, plan["path"])
+    targets = sorted({e.source for e in constants} | {plan["entry_source"]} - {None})
+    record = engine.run(workflow, targets=targets) if targets else None
+    if record is not None and record.status != "succeeded":
+        failed = [f"'{n.title}': {n.error}" for n in record.nodes.values() if n.error]
+        raise PrepareError("the training workflow did not run to the end, so there are no "
+                           "fitted models to publish: " + "; ".join(failed),
+                           fix="Fix the failing node and prepare again.")
+
+    folder = Path(artifact_dir) if artifact_dir else Path(tempfile.mkdtemp(prefix="axon-scoring-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    scoring = Workflow(workflow.registry)
+    scoring.info.name = f"{workflow.info.name or 'Workflow'} (scoring)"
+    scoring.info.description = (f"Scoring pipeline prepared from '{workflow.info.name}'. "
+                                + workflow.info.description).strip()
+    scoring.info.seed = workflow.info.seed
+
+    entry_table = _entry_table(workflow, engine, plan)
+    artifacts: list[dict[str, Any]] = []
+    path, fitting = plan["path"], plan["fitting"]
+    for node_id in nx.topological_sort(build_graph(workflow)):
+        if node_id not in path:
+            continue
+        node = workflow.nodes[node_id]
+        if node_id in fitting:
+            scoring.add_node(_FITTING_REPLACEMENT, position=node.position, node_id=node_id,
+                             title=f"{workflow.label(node_id)} (fitted in training)")
+        else:
+            scoring.add_node(node.type_id, node.params, position=node.position, node_id=node_id,
+                             title=node.title, comment=node.comment)
+    if plan["input"] is None:
+        plan["input"] = scoring.add_node(
+            INPUT_TYPE, node_id=_free_id(scoring, "web_service_input"),
+            position=_near(workflow, plan["entry_target"], -120)).id
+    if plan["output"] is None:
+        plan["output"] = scoring.add_node(
+            OUTPUT_TYPE, node_id=_free_id(scoring, "web_service_output"),
+            position=_near(workflow, plan["score"], 120)).id
+
+    for edge in workflow.edges:
+        if edge.source in path and edge.target in path and edge.target != plan["input"]:
+            if edge.source in fitting and edge.source_port == fitting[edge.source]:
+                continue  # wired from the stored transform below
+            port = "data" if edge.source in fitting else edge.source_port
+            scoring.connect(edge.source, port, edge.target, edge.target_port)
+    if not plan["placed_input"]:
+        scoring.connect(plan["input"], "data", plan["entry_target"], plan["entry_port"])
+    if not plan["placed_output"]:
+        scoring.connect(plan["score"], plan["score_port"], plan["output"], "data")
+
+    lineage_models = {(m["node"], m["port"]): m
+                      for m in (record.lineage["models"] if record else [])}
+    stored: dict[tuple[str, str], str] = {}
+
+    def store(source: str, source_port: str, near: str) -> str:
+        if (source, source_port) in stored:
+            return stored[(source, source_port)]
+        value = engine.outputs(workflow, source)[source_port]
+        stored_type = _STORED_TYPES.get(getattr(value, "kind", None))
+        if stored_type is None:
+            raise PrepareError(
+                f"the scoring path gets a {type(value).__name__} from "
+                f"'{workflow.label(source)}' (output '{source_port}'); only trained models "
+                "and fitted transforms can be carried into a published pipeline.",
+                fix="Move that node into the scoring path, or compute the value upstream of "
+                    "Web Service Input.")
+        stored_id = _free_id(scoring, f"{source}_{source_port}")
+        save_value(value, folder / stored_id)
+        recorded = lineage_models.get((source, source_port), {})
+        digest = recorded.get("sha256") or value_digest(value)
+        scoring.add_node(stored_type, {"path": str((folder / stored_id).resolve()),
+                                       "sha256": digest},
+                         node_id=stored_id, position=_near(workflow, near, 0, -200),
+                         title=f"{workflow.label(source)} ({source_port})")
+        artifacts.append({"node": stored_id, "kind": value.kind, "source_node": source,
+                          "source_port": source_port, "sha256": digest,
+                          "trained_on": recorded.get("trained_on", [])})
+        stored[(source, source_port)] = stored_id
+        return stored_id
+
+    for edge in constants:
+        if edge.target in fitting:
+            continue  # a replaced fitting node needs only its fitted transform
+        stored_id = store(edge.source, edge.source_port, edge.target)
+        port = next(iter(workflow.registry.get(scoring.nodes[stored_id].type_id).outputs))
+        scoring.connect(stored_id, port, edge.target, edge.target_port)
+    for fitting_id, transform_port in fitting.items():
+        stored_id = store(fitting_id, transform_port, fitting_id)
+        scoring.connect(stored_id, "transform", fitting_id, "transform")
+        for edge in workflow.outgoing(fitting_id):
+            if edge.source_port == transform_port and edge.target in path:
+                scoring.connect(stored_id, "transform", edge.target, edge.target_port)
+
+    input_node = scoring.nodes[plan["input"]]
+    if not input_node.params["schema"]:
+        required = _named_columns(engine, workflow, artifacts)
+        scoring.set_param(input_node.id, "schema", input_schema(entry_table, required))
+    check_global_parameters(scoring)
+    datasets = record.lineage["datasets"] if record else []
+    example = _example_record(entry_table, input_node.params["schema"])
+    scoring.info.extra["service"] = {
+        "source_workflow": {"name": workflow.info.name,
+                            "sha256": hashlib.sha256(dumps(workflow).encode()).hexdigest()},
+        "training_run": record.run_id if record else None,
+        "lineage": {"datasets": json_safe(datasets), "models": artifacts},
+        "environment": {k: v for k, v in (record.environment if record else {}).items()
+                        if k != "executable"},
+        "example": example,
+    }
+    return scoring
+
+
+# -- finding the scoring path -------------------------------------------------
+
+def _find_path(workflow: Workflow) -> dict[str, Any]:
+    inputs = [n for n in workflow.nodes.values() if n.type_id == INPUT_TYPE]
+    outputs = [n for n in workflow.nodes.values() if n.type_id == OUTPUT_TYPE]
+    if len(inputs) > 1 or len(outputs) > 1:
+        raise PrepareError("the workflow has more than one Web Service Input or Output.",
+                           fix="Keep one of each.")
+    if inputs and outputs:
+        return _placed_path(workflow, inputs[0].id, outputs[0].id)
+    if inputs or outputs:
+        raise PrepareError("the workflow has a Web Service "
+                           f"{'Input' if inputs else 'Output'} but no "
+                           f"{'Output' if inputs else 'Input'}.",
+                           fix="Place both, or neither (they are then placed at Score Model).")
+    return _derived_path(workflow)
+
+
+def _placed_path(workflow: Workflow, input_id: str, output_id: str) -> dict[str, Any]:
+    graph = build_graph(workflow)
+    if output_id not in nx.descendants(graph, input_id):
+        raise PrepareError("Web Service Output is not downstream of Web Service Input.",
+                           fix="Wire the scoring path from Input to Output.")
+    path = (nx.descendants(graph, input_id) & nx.ancestors(graph, output_id)) | {
+        input_id, output_id}
+    fitting = {}
+    for node_id in path:
+        node_type = workflow.node_type(node_id)
+        if node_type.type_id == "train_model" or any(
+                p.type is MODEL for p in node_type.outputs.values()):
+            raise PrepareError(f"'{workflow.label(node_id)}' trains a model on request rows.",
+                               fix="Web Service Input must feed the scoring path, "
+                                   "not the training rows.")
+        transform_port = _transform_output(node_type)
+        if transform_port and node_type.type_id not in ROW_WISE_TYPES:
+            fitting[node_id] = transform_port
+    edge = workflow.input_edge(input_id, "data")
+    return {"path": path, "fitting": fitting, "input": input_id, "output": output_id,
+            "placed_input": True, "placed_output": True, "score": None, "score_port": None,
+            "entry_source": edge.source if edge else None,
+            "entry_source_port": edge.source_port if edge else None,
+            "entry_target": input_id, "entry_port": "data"}
+
+
+def _derived_path(workflow: Workflow) -> dict[str, Any]:
+    scorers = [n for n in workflow.nodes
+               if any(p.type is MODEL for p in workflow.node_type(n).inputs.values())
+               and any(p.type is TABLE for p in workflow.node_type(n).outputs.values())]
+    if len(scorers) != 1:
+        found = ", ".join(f"'{workflow.label(n)}'" for n in scorers) or "none"
+        raise PrepareError(f"cannot tell where requests should be scored: the workflow "
+                           f"needs exactly one Score Model (found {found}).",
+                           fix="Place Web Service Input and Output to mark the scoring path.")
+    score = scorers[0]
+    score_type = workflow.node_type(score)
+    score_port = next(n for n, p in score_type.outputs.items() if p.type is TABLE)
+    path = {score}
+    fitting: dict[str, str] = {}
+    node_id, port = score, _table_input(workflow, score)
+    while True:
+        edge = workflow.input_edge(node_id, port)
+        if edge is None:
+            raise PrepareError(f"input '{port}' of '{workflow.label(node_id)}' is not "
+                               "connected, so the request rows have no way in.",
+                               fix="Connect it, or place Web Service Input there.")
+        source_type = workflow.node_type(edge.source)
+        transform_port = _transform_output(source_type)
+        row_wise = (source_type.type_id in ROW_WISE_TYPES
+                    or getattr(source_type, "row_wise", False) is True)
+        next_port = _table_input(workflow, edge.source)
+        if next_port is None or not (row_wise or transform_port):
+            break
+        if transform_port and not row_wise:
+            fitting[edge.source] = transform_port
+        path.add(edge.source)
+        node_id, port = edge.source, next_port
+    return {"path": path, "fitting": fitting, "input": None, "output": None,
+            "placed_input": False, "placed_output": False, "score": score,
+            "score_port": score_port, "entry_source": edge.source,
+            "entry_source_port": edge.source_port, "entry_target": node_id, "entry_port": port}
+
+
+def _table_input(workflow: Workflow, node_id: str) -> str | None:
+    ports = [n for n, p in workflow.node_type(node_id).inputs.items() if p.type is TABLE]
+    return ports[0] if len(ports) == 1 else None
+
+
+def _transform_output(node_type: type) -> str | None:
+    for name, port in node_type.outputs.items():
+        if port.type is TRANSFORM:
+            return name
+    return None
+
+
+def _constant_edges(workflow: Workflow, path: set[str]) -> list[Any]:
+    """Wires into the path from outside it, other than the request rows' way in."""
+    edges = []
+    for edge in workflow.edges:
+        if edge.target in path and edge.source not in path:
+            target_type = workflow.node_type(edge.target)
+            if target_type.inputs[edge.target_port].type is TABLE:
+                continue  # the rows: replaced by the request
+            edges.append(edge)
+    return edges
+
+
+# -- schema ---------------------------------------------------------------------
+
+def _entry_table(workflow: Workflow, engine: Engine, plan: dict[str, Any]) -> Table | None:
+    if plan["entry_source"] is None:
+        return None
+    outputs = engine.outputs(workflow, plan["entry_source"])
+    value = outputs.get(plan["entry_source_port"]) if outputs else None
+    return value if isinstance(value, Table) else None
+
+
+def input_schema(table: Table | None, required: list[str]) -> list[dict[str, Any]]:
+    """Web Service Input's schema for the rows ``table`` stands for.
+
+    A column is required when a fitted model or transform on the path names
+    it (``required``); without such names, every feature column is.
+    """
+    if table is None:
+        raise PrepareError("the rows reaching the scoring path are unknown, so the request "
+                           "schema cannot be derived.",
+                           fix="Fill in Web Service Input's 'schema', or wire a table into it.")
+    schema = []
+    for column, dtype in table.frame.dtypes.items():
+        role = table.role(column)
+        needed = column in required if required else role == "feature"
+        kind = str(dtype)
+        if kind not in ("float64", "float32", "int64", "int32", "bool", "category"):
+            kind = "object"
+        schema.append({"name": column, "dtype": kind, "required": needed,
+                       "role": role if role != "score" else "ignore"})
+    return schema
+
+
+def _named_columns(engine: Engine, workflow: Workflow,
+                   artifacts: list[dict[str, Any]]) -> list[str]:
+    names: list[str] = []
+    for artifact in artifacts:
+        value = engine.outputs(workflow, artifact["source_node"])[artifact["source_port"]]
+        names.extend(getattr(value, "feature_columns", None) or getattr(value, "columns", []))
+    return list(dict.fromkeys(names))
+
+
+def _example_record(table: Table | None, schema: list[dict[str, Any]]) -> dict[str, Any]:
+    if table is None or not len(table.frame):
+        return {e["name"]: (0 if e["dtype"] != "object" else "") for e in schema
+                if e["required"]}
+    row = table.frame.iloc[0]
+    return {e["name"]: json_safe(row[e["name"]]) for e in schema
+            if e["required"] and e["name"] in table.frame.columns}
+
+
+def check_global_parameters(scoring: Workflow) -> None:
+    """Each 'node_id.parameter' of Web Service Input names a per-request node's parameter."""
+    input_node = next(n for n in scoring.nodes.values() if n.type_id == INPUT_TYPE)
+    graph = build_graph(scoring)
+    per_request = nx.descendants(graph, input_node.id) | {input_node.id}
+    for name in input_node.params["global_parameters"]:
+        node_id, _, parameter = name.partition(".")
+        if node_id not in per_request or parameter not in scoring.node_type(
+                node_id).parameters:
+            raise PrepareError(
+                f"global parameter '{name}' does not name a parameter of a node on the "
+                "scoring path.",
+                fix="Use 'node_id.parameter' of a node between Web Service Input and Output.")
+
+
+# -- layout helpers ---------------------------------------------------------------
+
+def _free_id(workflow: Workflow, wanted: str) -> str:
+    base = "".join(c if c.isalnum() or c in "_-" else "_" for c in wanted) or "node"
+    if base[0].isdigit():
+        base = f"n_{base}"
+    candidate, index = base, 2
+    while candidate in workflow.nodes:
+        candidate = f"{base}_{index}"
+        index += 1
+    return candidate
+
+
+def _near(workflow: Workflow, node_id: str | None, dy: float, dx: float = 0.0
+          ) -> tuple[float, float]:
+    if node_id is None or node_id not in workflow.nodes:
+        return (0.0, 0.0)
+    x, y = workflow.nodes[node_id].position
+    return (x + dx, y + dy)
