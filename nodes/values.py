@@ -26,7 +26,12 @@ ROLES = ("feature", "label", "score", "id", "ignore")
 # skops refuses scikit-learn's Tree by default because a crafted file can
 # make predict() read out of bounds. We only load skops files whose SHA-256
 # we wrote ourselves (cache entries, bundles with verified digests).
-_TRUSTED_SKOPS_TYPES = ["sklearn.tree._tree.Tree"]
+_TRUSTED_SKOPS_TYPES = ["sklearn.tree._tree.Tree",
+                        # scikit-learn's own helpers inside calibrated SVMs and MLPs
+                        "sklearn.calibration._CalibratedClassifier",
+                        "sklearn.calibration._SigmoidCalibration",
+                        "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+                        "sklearn.neural_network._stochastic_optimizers.SGDOptimizer"]
 
 
 class UnsafeArtifactError(Exception):
