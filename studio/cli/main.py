@@ -6,6 +6,7 @@
     studio validate FILE       check a workflow without running it
     studio nodes               list the node catalog
     studio doctor              what is installed and usable, with fixes
+    studio prepare|export|serve  publish a trained workflow as a web service
 
 Exit codes: 0 success, 1 a node failed (or the environment has a problem,
 for doctor), 2 invalid file or arguments, 130 cancelled with Ctrl-C.
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
-COMMANDS = ("gui", "run", "validate", "nodes", "doctor")
+COMMANDS = ("gui", "run", "validate", "nodes", "doctor", "prepare", "export", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check what is installed and usable")
     doctor.add_argument("--import-tensorflow", action="store_true",
                         help="also import TensorFlow to prove it works (takes ~10 s)")
+    from studio.cli.serve import add_parsers  # argparse only: FastAPI loads when serving
+
+    add_parsers(sub)
     return parser
 
 
@@ -100,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from studio.cli.info import nodes_command
 
         return nodes_command(args)
+    if args.command in ("prepare", "export", "serve"):
+        from studio.cli import serve
+
+        return getattr(serve, f"{args.command}_command")(args)
     if args.command == "doctor":
         from studio.cli.info import doctor_command
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nodes.errors import StudioError
 from studio.serve.auth import key_digest, new_api_key
 from studio.serve.bundle import Bundle, load_bundle
 from studio.serve.errors import BundleError
@@ -97,10 +98,10 @@ def start_server(bundle: Bundle | str | Path, *, host: str = "127.0.0.1", port: 
 
 
 def check_host(host: str, no_auth: bool) -> None:
+    """Refuse to serve without API keys anywhere but on a loopback address."""
     if no_auth and host not in LOOPBACK:
-        raise BundleError(host, ["--no-auth serves without API keys, which is only allowed "
-                                 "on a loopback address"],
-                          fix="Use --host 127.0.0.1, or keep API keys on.")
+        raise StudioError(f"serving without API keys is only allowed on a loopback address, "
+                          f"not {host}.", fix="Use --host 127.0.0.1, or keep API keys on.")
 
 
 def serve_forever(folder: Path, *, host: str, port: int, workers: int,
