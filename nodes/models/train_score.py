@@ -188,6 +188,9 @@ def _holds_sequences(column: pd.Series) -> bool:
 
 def _predict(model: Model, X: np.ndarray) -> dict[str, np.ndarray]:
     estimator = model.estimator
+    if model.task == "anomaly_detection":
+        from nodes.models.unsupervised import anomaly_scores
+        return anomaly_scores(estimator, X)
     scores = {SCORED_LABELS: estimator.predict(X)}
     if model.task == "classification" and hasattr(estimator, "predict_proba"):
         probabilities = estimator.predict_proba(X)
