@@ -10,6 +10,7 @@ from sklearn import metrics as skm
 
 from nodes.context import RunContext
 from nodes.data.checks import (
+    is_numeric,
     require_columns,
     require_no_missing,
     require_numeric,
@@ -18,6 +19,7 @@ from nodes.data.checks import (
 )
 from nodes.errors import NodeInputError
 from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
+from nodes.models.unsupervised import ASSIGNMENTS, DISTANCE
 from nodes.node import Node
 from nodes.params import ColumnParam, FloatParam
 from nodes.ports import METRICS, TABLE, Input, Output
@@ -54,6 +56,23 @@ class EvaluateModel(Node):
     Regression: mae, rmse, r2, relative_absolute_error (sum |y - pred| /
     sum |y - mean(y)|) and relative_squared_error (sum (y - pred)^2 /
     sum (y - mean(y))^2), as ML Studio defines them.
+
+    With probabilities, two classes also give the 'precision_recall' curve
+    (recall, precision, threshold) and the 'lift' curve: for each
+    threshold, the share of rows at or above it ('population'), the share
+    of all positives among them ('gain') and their positive rate divided
+    by the overall one ('lift').
+
+    Clustering (the output of Train Clustering Model or Assign Data to
+    Clusters: an 'Assignments' column and no 'Scored Labels'): clusters,
+    silhouette and davies_bouldin on the numeric feature columns,
+    'size[<cluster>]', mean_distance_to_center, and with a label column
+    the adjusted_rand_index and the 'label_by_cluster' count matrix.
+
+    Input 'scored_to_compare' (optional): a second model's scored rows,
+    evaluated the same way; its results carry the suffix ' (2)' (e.g.
+    'auc (2)', curve 'roc (2)'), and the 'comparison' table lists each
+    metric of both inputs side by side.
     """
 
     type_id = "evaluate_model"
@@ -63,6 +82,9 @@ class EvaluateModel(Node):
 
     class Inputs:
         scored = Input(TABLE, help="Scored rows from Score Model.")
+        scored_to_compare = Input(TABLE, optional=True,
+                                  help="Optional: a second model's scored rows, evaluated "
+                                       "the same way, side by side.")
 
     class Outputs:
         metrics = Output(METRICS, help="The evaluation metrics.")
@@ -73,28 +95,46 @@ class EvaluateModel(Node):
     label_column = ColumnParam("", input_port="scored",
                                help="Column with the true values; empty: the label column.")
 
-    def run(self, ctx: RunContext, scored: Table) -> dict[str, Any]:
-        require_rows(self.label, scored, port="scored")
-        label = resolve_label_column(self.label, scored, self.label_column, port="scored")
-        require_columns(self.label, scored, [SCORED_LABELS], port="scored",
-                        why=" (connect the output of Score Model)")
-        require_no_missing(self.label, scored, [label, SCORED_LABELS], port="scored")
+    def run(self, ctx: RunContext, scored: Table,
+            scored_to_compare: Table | None = None) -> dict[str, Any]:
+        metrics = self._evaluate(ctx, scored, "scored")
+        if scored_to_compare is not None:
+            second = self._evaluate(ctx, scored_to_compare, "scored_to_compare")
+            if second.task != metrics.task:
+                raise NodeInputError(
+                    self.label, f"'scored' holds {metrics.task} results but "
+                    f"'scored_to_compare' holds {second.task} results.",
+                    port="scored_to_compare",
+                    fix="Compare two models of the same task on the same label.")
+            metrics = compare(metrics, second)
+        return {"metrics": metrics}
+
+    def _evaluate(self, ctx: RunContext, scored: Table, port: str) -> Metrics:
+        require_rows(self.label, scored, port=port)
         frame = scored.frame
+        if SCORED_LABELS not in frame.columns and ASSIGNMENTS in frame.columns:
+            metrics = _clustering(self.label, scored, port, self.label_column)
+            metrics.scalars["rows"] = float(len(frame))
+            return metrics
+        label = resolve_label_column(self.label, scored, self.label_column, port=port)
+        require_columns(self.label, scored, [SCORED_LABELS], port=port,
+                        why=" (connect the output of Score Model)")
+        require_no_missing(self.label, scored, [label, SCORED_LABELS], port=port)
         probability_columns = [c for c in frame.columns if c == SCORED_PROBABILITIES
                                or c.startswith(SCORED_PROBABILITIES + "_")]
-        require_no_missing(self.label, scored, probability_columns, port="scored")
+        require_no_missing(self.label, scored, probability_columns, port=port)
         if _is_classification(frame[label], frame[SCORED_LABELS], probability_columns):
-            metrics = self._classification(ctx, frame, label, probability_columns)
+            metrics = self._classification(ctx, frame, label, probability_columns, port)
         else:
-            require_numeric(self.label, scored, [label, SCORED_LABELS], port="scored",
+            require_numeric(self.label, scored, [label, SCORED_LABELS], port=port,
                             what="regression", fix="Evaluate the output of Score Model.")
             metrics = _regression(frame[label].to_numpy(dtype=float),
                                   frame[SCORED_LABELS].to_numpy(dtype=float))
         metrics.scalars["rows"] = float(len(frame))
-        return {"metrics": metrics}
+        return metrics
 
     def _classification(self, ctx: RunContext, frame: pd.DataFrame, label: str,
-                        probability_columns: list[str]) -> Metrics:
+                        probability_columns: list[str], port: str) -> Metrics:
         actual = frame[label].to_numpy()
         predicted = frame[SCORED_LABELS].to_numpy()
         try:
@@ -103,14 +143,14 @@ class EvaluateModel(Node):
             raise NodeInputError(
                 self.label, f"the label {label!r} ({frame[label].dtype}) and "
                 f"'{SCORED_LABELS}' ({frame[SCORED_LABELS].dtype}) hold different kinds of "
-                "values.", port="scored", columns=[label, SCORED_LABELS],
+                "values.", port=port, columns=[label, SCORED_LABELS],
                 fix="Set 'label_column' to the column the model was trained to predict.") from None
         if SCORED_PROBABILITIES in probability_columns or (
                 not probability_columns and len(classes) <= 2):
             if len(classes) != 2:
                 raise NodeInputError(
                     self.label, f"two-class scores, but the label and '{SCORED_LABELS}' hold "
-                    f"{len(classes)} classes: {classes[:10]}.", port="scored",
+                    f"{len(classes)} classes: {classes[:10]}.", port=port,
                     columns=[label], fix="Evaluate rows that hold both classes, and check "
                                          "'label_column'.")
             probability = (frame[SCORED_PROBABILITIES].to_numpy(dtype=float)
@@ -150,6 +190,12 @@ def _binary(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarray |
             scalars["auc"] = skm.roc_auc_score(actual == positive, probability)
             fpr, tpr, thresholds = skm.roc_curve(actual, probability, pos_label=positive)
             curves["roc"] = pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thresholds})
+            precision, recall, cut = skm.precision_recall_curve(actual, probability,
+                                                                pos_label=positive)
+            curves["precision_recall"] = pd.DataFrame({
+                "recall": recall, "precision": precision,
+                "threshold": np.append(cut, np.nan)})
+            curves["lift"] = _lift(actual == positive, fpr, tpr, thresholds)
         else:
             ctx.log("The true labels hold one class only: no auc or roc curve.")
     return Metrics("classification", _floats(scalars),
@@ -193,6 +239,83 @@ def _regression(actual: np.ndarray, predicted: np.ndarray) -> Metrics:
         "relative_absolute_error": relative_absolute,
         "relative_squared_error": relative_squared,
     }))
+
+
+def _lift(positive: np.ndarray, fpr: np.ndarray, tpr: np.ndarray,
+          thresholds: np.ndarray) -> pd.DataFrame:
+    """Lift (and cumulative gains) at each ROC threshold: targeting the rows
+    with probability >= threshold, the share of rows targeted, the share of
+    positives found (tpr) and how many times the base rate they hold."""
+    positives, negatives = positive.sum(), (~positive).sum()
+    true, false = tpr * positives, fpr * negatives
+    targeted = true + false
+    keep = targeted > 0
+    base_rate = positives / len(positive)
+    return pd.DataFrame({"population": targeted[keep] / len(positive), "gain": tpr[keep],
+                         "lift": true[keep] / targeted[keep] / base_rate,
+                         "threshold": thresholds[keep]})
+
+
+def _clustering(node: str, table: Table, port: str, label_column: str) -> Metrics:
+    """Silhouette, Davies-Bouldin and cluster sizes of Assign Data to Clusters'
+    output; against the label (if any) the adjusted Rand index and a
+    label-by-cluster count matrix."""
+    frame = table.frame
+    assignments = frame[ASSIGNMENTS].to_numpy()
+    features = [c for c in table.feature_columns if is_numeric(frame[c])]
+    if not features:
+        raise NodeInputError(node, "no numeric feature column to measure the clusters on.",
+                             port=port, fix="Keep the clustered columns in the table.")
+    require_no_missing(node, table, features, port=port)
+    X = frame[features].to_numpy(dtype=float)
+    clusters = sorted(set(assignments.tolist()))
+    scalars: dict[str, float] = {"clusters": float(len(clusters))}
+    if 2 <= len(clusters) < len(X):
+        scalars["silhouette"] = skm.silhouette_score(X, assignments)
+        scalars["davies_bouldin"] = skm.davies_bouldin_score(X, assignments)
+    for cluster in clusters:
+        scalars[f"size[{cluster}]"] = float((assignments == cluster).sum())
+    if DISTANCE in frame.columns:
+        scalars["mean_distance_to_center"] = float(frame[DISTANCE].mean())
+    matrices = {}
+    label = label_column or table.label_column
+    if label:
+        require_columns(node, table, [label], port=port, why=" (the label column)")
+        truth = frame[label].to_numpy()
+        scalars["adjusted_rand_index"] = skm.adjusted_rand_score(truth, assignments)
+        classes = sorted(set(truth.tolist()))
+        counts = pd.crosstab(frame[label], frame[ASSIGNMENTS]).reindex(
+            index=classes, columns=clusters, fill_value=0)
+        matrices["label_by_cluster"] = Matrix(
+            row_labels=[_plain(c) for c in classes], column_labels=[_plain(c) for c in clusters],
+            values=counts.to_numpy().tolist(), row_title=label, column_title="Cluster")
+    return Metrics("clustering", _floats(scalars), matrices)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+#: Suffix of the second input's results when two are compared.
+SECOND = " (2)"
+
+
+def compare(first: Metrics, second: Metrics) -> Metrics:
+    """One Metrics with both inputs: the first under the plain names, the
+    second's names suffixed ' (2)', and a 'comparison' table of the scalars
+    both have (metric, scored, scored_to_compare)."""
+    shared = [name for name in first.scalars if name in second.scalars]
+    comparison = pd.DataFrame({"metric": shared,
+                               "scored": [first.scalars[n] for n in shared],
+                               "scored_to_compare": [second.scalars[n] for n in shared]})
+    return Metrics(
+        first.task,
+        {**first.scalars, **{name + SECOND: v for name, v in second.scalars.items()}},
+        {**first.matrices, **{name + SECOND: m for name, m in second.matrices.items()}},
+        {**first.curves, **{name + SECOND: c for name, c in second.curves.items()},
+         "comparison": comparison},
+        {**first.info, **{name + SECOND: v for name, v in second.info.items()},
+         "compared": ["scored", "scored_to_compare"]})
 
 
 def _confusion(actual: np.ndarray, predicted: np.ndarray, classes: list[Any]) -> Matrix:

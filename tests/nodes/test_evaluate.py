@@ -228,3 +228,59 @@ def test_two_class_probabilities_with_three_classes():
 def test_empty_scored_table(boston_scored):
     with pytest.raises(NodeInputError, match="no rows"):
         _evaluate(boston_scored.with_frame(boston_scored.frame.iloc[:0]))
+
+
+def test_precision_recall_and_lift_curves(cancer_scored):
+    metrics = _evaluate(cancer_scored)
+    y = cancer_scored.frame["diagnosis"].to_numpy() == "malignant"
+    probability = cancer_scored.frame["Scored Probabilities"].to_numpy()
+    precision, recall, _ = skm.precision_recall_curve(y, probability)
+    curve = metrics.curves["precision_recall"]
+    np.testing.assert_array_equal(curve["precision"], precision)
+    np.testing.assert_array_equal(curve["recall"], recall)
+    lift = metrics.curves["lift"]
+    for _, point in lift.iloc[[0, len(lift) // 2, -1]].iterrows():
+        chosen = probability >= point["threshold"]
+        assert point["population"] == pytest.approx(chosen.mean())
+        assert point["gain"] == pytest.approx(y[chosen].sum() / y.sum())
+        assert point["lift"] == pytest.approx(y[chosen].mean() / y.mean())
+    assert lift["population"].iloc[-1] == pytest.approx(1.0)
+    assert lift["lift"].iloc[0] > 1.5
+
+
+def test_two_scored_inputs_side_by_side(cancer_scored, breast_cancer):
+    from nodes.models.classifiers import NaiveBayes
+    other = _scored(breast_cancer, NaiveBayes, stratify=True)
+    metrics = run_node(EvaluateModel, {}, scored=cancer_scored,
+                       scored_to_compare=other)["metrics"]
+    alone = _evaluate(other)
+    assert metrics.scalars["auc (2)"] == alone.scalars["auc"]
+    assert metrics.scalars["auc"] == _evaluate(cancer_scored).scalars["auc"]
+    table = metrics.curves["comparison"].set_index("metric")
+    assert table.loc["f1", "scored_to_compare"] == alone.scalars["f1"]
+    assert "roc (2)" in metrics.curves and "confusion_matrix (2)" in metrics.matrices
+    again = Metrics.from_dict(metrics.to_dict())
+    assert again.scalars == metrics.scalars
+
+
+def test_comparing_different_tasks_is_refused(cancer_scored, boston_scored):
+    with pytest.raises(NodeInputError, match="'scored_to_compare'"):
+        run_node(EvaluateModel, {}, scored=cancer_scored, scored_to_compare=boston_scored)
+
+
+def test_clustering_metrics_equal_sklearn(iris):
+    from nodes.models.unsupervised import KMeans, TrainClusteringModel
+    assigned = run_node(TrainClusteringModel, learner=run_node(KMeans, {"seed": 1})["learner"],
+                        data=iris)["assignments"]
+    metrics = _evaluate(assigned)
+    X = iris.frame[iris.feature_columns].to_numpy()
+    labels = assigned.frame["Assignments"].to_numpy()
+    assert metrics.task == "clustering"
+    assert metrics.scalars["silhouette"] == skm.silhouette_score(X, labels)
+    assert metrics.scalars["davies_bouldin"] == skm.davies_bouldin_score(X, labels)
+    assert metrics.scalars["adjusted_rand_index"] == skm.adjusted_rand_score(
+        iris.frame["species"], labels)
+    assert sum(metrics.scalars[f"size[{k}]"] for k in range(3)) == 150
+    matrix = metrics.matrices["label_by_cluster"]
+    assert matrix.row_labels == ["setosa", "versicolor", "virginica"]
+    assert np.asarray(matrix.values).sum() == 150
