@@ -16,6 +16,7 @@ import inspect
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +248,11 @@ class KerasNetwork(BaseEstimator):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         model = self._fitted_model()
-        model.save(folder / _MODEL_FILE)
+        with warnings.catch_warnings():
+            # Keras converts its variables with np.array(x, copy=False) and NumPy 2 warns
+            warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy",
+                                    DeprecationWarning)
+            model.save(folder / _MODEL_FILE)
         classes = getattr(self, "classes_", None)
         settings = {"format": _SETTINGS_FORMAT, "params": self.get_params(),
                     "n_features_in": int(self.n_features_in_),

@@ -41,6 +41,7 @@ def keras_modules() -> tuple[Any, Any]:
                 tf.config.threading.set_inter_op_parallelism_threads(threads)
             except RuntimeError:
                 pass  # TensorFlow already started (someone imported it first): keep its setting
+            tf.get_logger().setLevel("ERROR")  # e.g. retracing notes when several models predict
             if keras.backend.backend() != "tensorflow":
                 raise RuntimeError("the Keras nodes need the TensorFlow backend, but "
                                    f"KERAS_BACKEND is {keras.backend.backend()!r}")
