@@ -57,11 +57,12 @@ class NeuralNetworkKeras(Node):
     of pixel columns: reshape it in the first layer), or a single column
     whose cells are sequences, such as the word indices of Text to Word
     Indices (cut or zero-padded to 'sequence_length'; put embedding or
-    multi_hot first), or images of one shape (fed in that shape). 'loss' auto is cross-entropy for classification and mean
-    squared error for regression; 'metrics' empty means accuracy
-    (classification) or mean absolute error (regression). 'optimizer' and
-    'learning_rate' set the optimiser; 'epochs' passes over the data in
-    batches of 'batch_size' rows.
+    multi_hot first), or images of one shape (fed in that shape).
+
+    'loss' auto is cross-entropy for classification and mean squared error
+    for regression; 'metrics' empty means accuracy (classification) or mean
+    absolute error (regression). 'optimizer' and 'learning_rate' set the
+    optimiser; 'epochs' passes over the data in batches of 'batch_size' rows.
 
     'validation_fraction' of the training rows (a random choice fixed by
     'seed') are held out to report validation loss and metrics each epoch;

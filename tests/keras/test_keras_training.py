@@ -22,7 +22,7 @@ from nodes.data.datasets import SampleDataset
 from nodes.errors import NodeInputError, RunCancelled
 from nodes.models import _keras_estimator
 from nodes.models._keras_runtime import keras_modules
-from nodes.models.keras_network import KerasNetwork, NeuralNetworkKeras, TrainingHistory
+from nodes.models.keras_network import NeuralNetworkKeras, TrainingHistory
 from nodes.models.network import dense_network
 from nodes.models.train_score import ScoreModel, TrainModel
 from nodes.testing import NodeHarness, run_node
