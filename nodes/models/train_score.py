@@ -65,28 +65,7 @@ class TrainModel(Node):
                 self.label, f"'{learner.name}' is a {learner.task} learner; Train Model trains "
                 "classification and regression learners.", port="learner",
                 fix="Connect a classification or regression learner.")
-        require_rows(self.label, data, port="data")
-        label = resolve_label_column(self.label, data, self.label_column, port="data")
-        features = [c for c in data.feature_columns if c != label]
-        if not features:
-            raise NodeInputError(
-                self.label, f"the table has no feature column besides the label {label!r}.",
-                port="data", fix="Keep some feature columns upstream (Select Columns).")
-        X = feature_input(self.label, learner.estimator, data, features, port="data")
-        require_no_missing(self.label, data, [*features, label], port="data")
-        target = data.frame[label]
-        if learner.task == "regression":
-            require_numeric(self.label, data, [label], port="data", what="regression label",
-                            fix="Use a classification learner, or choose a numeric label.")
-            y = target.to_numpy(dtype=float)
-        else:
-            y = target.to_numpy()
-            classes = pd.unique(target)
-            if len(classes) < 2:
-                raise NodeInputError(
-                    self.label, f"the label {label!r} has a single class ({classes[0]!r}); "
-                    "a classifier needs at least two.", port="data", columns=[label],
-                    fix="Check the label column, or train on rows with more than one class.")
+        features, label, X, y = training_arrays(self.label, learner, data, self.label_column)
         estimator = clone(learner.estimator)
         if hasattr(estimator, "set_run_context"):  # e.g. a Keras network reports its epochs
             estimator.set_run_context(ctx)
@@ -106,6 +85,36 @@ class TrainModel(Node):
             label_column=label,
             classes=list(estimator.classes_) if learner.task == "classification" else None,
             training_data=data.digest())}
+
+
+def training_arrays(node: str, learner: Learner, data: Table, label_column: str
+                    ) -> tuple[list[str], str, Any, np.ndarray]:
+    """Check a training table for ``learner``: the feature columns, the label
+    column, the features as the estimator takes them and the label values.
+    Every mistake raises NodeInputError naming ``node`` and the columns."""
+    require_rows(node, data, port="data")
+    label = resolve_label_column(node, data, label_column, port="data")
+    features = [c for c in data.feature_columns if c != label]
+    if not features:
+        raise NodeInputError(
+            node, f"the table has no feature column besides the label {label!r}.",
+            port="data", fix="Keep some feature columns upstream (Select Columns).")
+    X = feature_input(node, learner.estimator, data, features, port="data")
+    require_no_missing(node, data, [*features, label], port="data")
+    target = data.frame[label]
+    if learner.task == "regression":
+        require_numeric(node, data, [label], port="data", what="regression label",
+                        fix="Use a classification learner, or choose a numeric label.")
+        y = target.to_numpy(dtype=float)
+    else:
+        y = target.to_numpy()
+        classes = pd.unique(target)
+        if len(classes) < 2:
+            raise NodeInputError(
+                node, f"the label {label!r} has a single class ({classes[0]!r}); "
+                "a classifier needs at least two.", port="data", columns=[label],
+                fix="Check the label column, or train on rows with more than one class.")
+    return features, label, X, y
 
 
 class ScoreModel(Node):
