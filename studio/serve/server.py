@@ -118,9 +118,11 @@ def serve_forever(folder: Path, *, host: str, port: int, workers: int,
     os.environ[_CONFIG_VARIABLE] = json.dumps(config)
     if workers > 1:
         uvicorn.run("studio.serve.server:app_from_environment", factory=True, host=host,
-                    port=port, workers=workers, log_level="info")
+                    port=port, workers=workers, log_level="info", access_log=False)
     else:
-        uvicorn.run(app_from_environment(), host=host, port=port, log_level="info")
+        # No access log: one line per request costs more than scoring a record.
+        uvicorn.run(app_from_environment(), host=host, port=port, log_level="info",
+                    access_log=False)
 
 
 def app_from_environment() -> Any:
