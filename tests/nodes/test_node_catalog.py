@@ -14,9 +14,20 @@ EXPECTED = {
     "sample_dataset", "import_csv", "select_columns", "normalize_data", "apply_transformation",
     "split_data", "linear_regression", "logistic_regression", "train_model", "score_model",
     "evaluate_model",
+    # the catalog of issue 3
+    "preprocess_text", "text_to_word_indices", "vectorize_text", "neural_network",
+    "neural_network_regression", "decision_forest", "boosted_decision_tree",
+    "support_vector_machine", "k_nearest_neighbours", "naive_bayes", "averaged_perceptron",
+    "one_vs_all_multiclass", "bayesian_linear_regression", "decision_forest_regression",
+    "boosted_decision_tree_regression", "poisson_regression", "k_means", "one_class_svm",
+    "isolation_forest", "train_clustering_model", "assign_data_to_clusters",
+    "train_anomaly_detection_model", "matrix_factorization_recommender", "train_recommender",
+    "score_recommender", "evaluate_recommender", "cross_validate_model",
+    "tune_model_hyperparameters",
 }
 #: Node types whose defaults are deliberately incomplete (the user must fill them in).
-NEEDS_SETTING = {"import_csv": "path", "select_columns": "columns"}
+NEEDS_SETTING = {"import_csv": "path", "select_columns": "columns",
+                 "tune_model_hyperparameters": "parameter_ranges"}
 
 # Every built-in type (installed plugins may add types with rules of their own).
 _BUILTIN = {m.__name__ for m in builtin_modules()}
