@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "VALUE is JSON when it parses as JSON, else text; repeatable")
     run.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                      help="run up to N nodes at once (default: the number of cores)")
+    run.add_argument("--executor", choices=("local", "dask"), default=None,
+                     help="where nodes run: 'local' threads in this process (default), or "
+                          "'dask' (a cluster: --scheduler, or a local one: --local-workers)")
+    run.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                     help="the Dask scheduler to run on (implies --executor dask)")
+    run.add_argument("--local-workers", type=_positive_int, default=None, metavar="N",
+                     help="start a Dask cluster of N worker processes on this machine "
+                          "(implies --executor dask; default with --executor dask: one per core)")
     run.add_argument("--no-cache", action="store_true",
                      help="recompute every node, ignoring cached results")
     run.add_argument("--disk-cache", action="store_true",

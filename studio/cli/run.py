@@ -16,7 +16,7 @@ from nodes.errors import StudioError
 from nodes.values import Metrics, Table, json_safe, save_value
 from studio.cli.display import LineDisplay, LiveDisplay, format_duration, print_table
 from studio.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID, EXIT_OK
-from studio.engine import DiskCache, Engine, MemoryCache, RunRecord
+from studio.engine import DiskCache, Engine, Executor, MemoryCache, RunRecord
 from studio.engine.states import NodeState
 from studio.workflow import Workflow, WorkflowInvalidError, load_workflow
 
@@ -36,7 +36,12 @@ def run_command(args: argparse.Namespace) -> int:
         cache = DiskCache(Path(args.cache_dir) if args.cache_dir else None)
     else:
         cache = MemoryCache()
-    engine = Engine(cache=cache, jobs=args.jobs)
+    try:
+        executor = make_executor(args)
+    except StudioError as error:
+        print(f"error: {error}", file=err)
+        return EXIT_INVALID
+    engine = Engine(cache=cache, executor=executor, jobs=args.jobs)
     cancel = threading.Event()
     display = None
     if not args.json:
@@ -48,9 +53,14 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         record = engine.run(workflow, use_cache=not args.no_cache, cancel_event=cancel,
                             trusted=args.trust, workflow_path=Path(args.file).resolve())
+        # Before closing the engine: a Dask executor leaves outputs on its workers.
+        outputs = {n: engine.fetch(record.nodes[n].cache_key) for n in record.nodes}
     except WorkflowInvalidError as error:
         print(f"error: {error}", file=err)
         return EXIT_INVALID
+    except StudioError as error:  # the cluster lost an output before it could be written
+        print(f"error: {error}", file=err)
+        return EXIT_FAILED
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         engine.close()
@@ -58,7 +68,6 @@ def run_command(args: argparse.Namespace) -> int:
         display.finish()
 
     out_dir = Path(args.out) if args.out else default_out_dir(Path(args.file), record)
-    outputs = {n: engine.cache.get(record.nodes[n].cache_key) for n in record.nodes}
     written = write_outputs(workflow, record, outputs, out_dir, args.format)
     record.write(out_dir / "run_record.json")
 
@@ -75,6 +84,26 @@ def run_command(args: argparse.Namespace) -> int:
     if record.status == "cancelled":
         return EXIT_CANCELLED
     return EXIT_OK if record.status == "succeeded" else EXIT_FAILED
+
+
+def make_executor(args: argparse.Namespace) -> Executor | None:
+    """The executor asked for (None: the engine's default in-process one).
+
+    Dask is imported only when chosen."""
+    dask_options = [f for f, v in (("--scheduler", args.scheduler),
+                                   ("--local-workers", args.local_workers)) if v is not None]
+    if args.executor == "local" and dask_options:
+        raise StudioError(f"{' and '.join(dask_options)} only apply to --executor dask.",
+                          fix="Drop them, or use --executor dask.")
+    if args.executor != "dask" and not dask_options:
+        return None
+    if args.scheduler is not None and args.local_workers is not None:
+        raise StudioError("--scheduler and --local-workers exclude each other.",
+                          fix="Give --scheduler to use a running cluster, or --local-workers "
+                              "to start one on this machine.")
+    from studio.engine.dask_executor import DaskExecutor
+
+    return DaskExecutor(args.scheduler, local_workers=args.local_workers)
 
 
 _OVERRIDE = re.compile(r"^(?P<node>.+)\.(?P<param>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$", re.S)

@@ -6,35 +6,40 @@
         record = engine.run(workflow)
         metrics = engine.outputs(workflow, "evaluate")  # fetched from the workers here
 
-Each node becomes one Dask task whose dependencies are the tasks of its
-upstream nodes. Outputs stay on the workers: the runner receives
-``DaskValue`` handles (a Dask future per output port) plus the outputs'
-descriptions and digests, computed on the worker, so the run record is the
-one an in-process run writes. Handles go back to Dask as the inputs of the
-next nodes, so tables move from worker to worker, never through the client;
-a value comes to the client only when someone asks for it.
+Each node is one Dask task whose dependencies are the tasks of its upstream
+nodes. Outputs stay on the workers: the runner receives ``DaskValue``
+handles plus the outputs' descriptions and digests, computed on the worker,
+so the run record is the one an in-process run writes. Handles go back to
+Dask as inputs of the next nodes, so tables move from worker to worker,
+never through the client; a value comes to the client only when asked for.
 
-What else crosses the network: node progress (Dask structured events, a
-topic per executor, throttled on the worker), cancellation (a
-``distributed.Event`` per run that the node's context polls, plus
-cancelling the futures), and errors (shipped as data so a node's own error
-is reported exactly as in-process and is never retried by Dask).
+What else crosses the network, besides the tasks themselves (node type by
+reference, parameters, seed): a small summary of each finished node and its
+progress reports (Dask structured events on a topic of this executor),
+cancellation (a ``distributed.Event`` per run that the node's context
+polls, plus cancelling the futures), and a node's own errors (returned as
+data, so they read exactly as in-process and Dask never retries them).
+
+Placement: Dask runs a task where its inputs are, which would put the
+branches that follow one node on one worker. The executor therefore names
+the worker with the fewest of its node tasks in flight (preferring one that
+holds the inputs); Dask may still run it elsewhere if that worker goes.
 
 Inside a node, joblib runs on the cluster (``joblib.parallel_config(backend=
 "dask")``), so a scikit-learn search or cross-validation that uses joblib
 fans its fits out over every worker.
 
-Failures of the cluster itself are reported with the node named
-(``ClusterError``): a node whose workers all died (Dask re-runs a task whose
-worker died, up to ``distributed.scheduler.allowed-failures`` times), a lost
-connection to the scheduler, or no worker at all for ``no_worker_timeout``
-seconds. A run never waits forever.
+Failures of the cluster are reported with the node named (``ClusterError``):
+a node whose workers all died (Dask re-runs a task whose worker died, up to
+``distributed.scheduler.allowed-failures`` times), a lost connection to the
+scheduler, or no worker at all for ``no_worker_timeout`` seconds.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import json
 import logging
 import os
 import queue
@@ -42,13 +47,16 @@ import threading
 import time
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import dask.sizeof
 import distributed
 from distributed.protocol import pickle as dask_pickle
 
+from nodes.context import DatasetRead
 from nodes.errors import RunCancelled, StudioError
 from nodes.values import Table
 from studio.engine.executor import (
@@ -67,6 +75,8 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.1
 #: Seconds between two looks of a running node at its run's cancel event.
 CANCEL_POLL_S = 0.2
+#: Seconds to wait for a finished node's summary event before asking for it.
+SUMMARY_GRACE_S = 2.0
 
 
 class ClusterError(StudioError):
@@ -77,44 +87,57 @@ class ClusterError(StudioError):
         super().__init__(f"Node '{node}': {message}", fix=fix)
 
 
+class _RemoteResult:
+    """A node's result on the cluster, fetched at most once for all its ports."""
+
+    def __init__(self, future: distributed.Future, node: str, timeout_s: float | None) -> None:
+        self.future = future
+        self.node = node
+        self._timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._outputs: dict[str, Any] | None = None
+
+    def outputs(self) -> dict[str, Any]:
+        with self._lock:
+            if self._outputs is None:
+                try:
+                    result: _NodeResult = self.future.result(timeout=self._timeout_s)
+                except Exception as error:
+                    raise ClusterError(
+                        self.node, f"its outputs could not be fetched from the Dask cluster "
+                        f"({type(error).__name__}: {error}).",
+                        fix="Run the workflow again while the cluster is up.") from error
+                assert result.outcome is not None
+                self._outputs = result.outcome.outputs
+            return self._outputs
+
+
 class DaskValue(RemoteValue):
     """One output of a node, kept on the Dask worker that computed it."""
 
-    def __init__(self, future: distributed.Future, node: str, port: str,
-                 timeout_s: float | None) -> None:
-        self.future = future
-        self.node = node
+    def __init__(self, result: _RemoteResult, port: str) -> None:
+        self.result = result
         self.port = port
-        self._timeout_s = timeout_s
-        self._lock = threading.Lock()
-        self._fetched = False
-        self._value: Any = None
+
+    @property
+    def future(self) -> distributed.Future:
+        return self.result.future
 
     def fetch(self) -> Any:
-        with self._lock:
-            if not self._fetched:
-                try:
-                    self._value = self.future.result(timeout=self._timeout_s)
-                except Exception as error:
-                    raise ClusterError(
-                        self.node, f"its output '{self.port}' could not be fetched from the "
-                        f"Dask cluster ({type(error).__name__}: {error}).",
-                        fix="Run the workflow again while the cluster is up.") from error
-                self._fetched = True
-            return self._value
+        return self.result.outputs()[self.port]
 
     def __repr__(self) -> str:
-        return f"DaskValue({self.node!r}.{self.port}, key={self.future.key!r})"
+        return f"DaskValue({self.result.node!r}.{self.port}, key={self.future.key!r})"
 
 
 class DaskExecutor(Executor):
     """Node tasks on a Dask cluster: a scheduler's address, or a LocalCluster it starts.
 
-    ``retries``: how often Dask re-runs a task that raised outside the node
-    (say, inputs that failed to arrive); a node's own errors are never
+    ``retries``: how often Dask re-runs a task that failed outside the node
+    (say, an input that could not be fetched); a node's own errors are never
     retried. ``joblib_on_cluster``: run joblib inside nodes on the cluster.
-    ``no_worker_timeout``: seconds without any worker before pending nodes
-    fail. ``client``: an existing ``distributed.Client`` (not closed by us).
+    ``no_worker_timeout``: seconds without any worker before waiting nodes
+    fail. ``client``: an existing ``distributed.Client`` (left open by close).
     """
 
     name = "dask"
@@ -154,11 +177,12 @@ class DaskExecutor(Executor):
 
         #: node id -> address of the worker that computed its last outcome.
         self.ran_on: dict[str, str] = {}
-        self._topic = f"axon-progress-{uuid.uuid4().hex[:12]}"
+        self._topic = f"axon-{uuid.uuid4().hex[:12]}"
         self._lock = threading.Lock()
         self._submissions: dict[str, _Submission] = {}
         self._runs: dict[int, _RunState] = {}
-        self._progress: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._placed: Counter[str] = Counter()  # worker -> our node tasks in flight there
+        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._closing = threading.Event()
         self.client.subscribe_topic(self._topic, self._on_cluster_event)
         self._watcher = threading.Thread(target=self._watch, name="axon-dask-watch",
@@ -167,10 +191,8 @@ class DaskExecutor(Executor):
 
     # -- the Executor interface -------------------------------------------
     def describe(self) -> dict[str, Any]:
-        info = self.client.scheduler_info()
         return {"name": self.name, "jobs": self.jobs, "scheduler": self.client.scheduler.address,
-                "workers": len(info.get("workers", {})),
-                "local_cluster": self._cluster is not None}
+                "workers": len(self.client.nthreads()), "local_cluster": self._cluster is not None}
 
     def check_tasks(self, tasks: Sequence[NodeTask]) -> list[Problem]:
         """Each task must pickle here and unpickle on a worker; name the node that does not."""
@@ -217,21 +239,20 @@ class DaskExecutor(Executor):
         except StudioError as error:
             result.set_exception(error)
             return result
+        worker = self._place([v[0] for v in arguments.values() if isinstance(v, list)])
         settings = _WorkerSettings(self._topic, token, run.cancel_name, self.joblib_on_cluster)
-        stem = f"{task.node_id}-{token}"
-        node_future = self.client.submit(_run_node, task, arguments, settings,
-                                         key=f"axon-node-{stem}", retries=self.retries)
-        summary = self.client.submit(_summarize, node_future, key=f"axon-summary-{stem}")
-        ports = {port: self.client.submit(_output_value, node_future, port,
-                                          key=f"axon-output-{port}-{stem}")
-                 for port in task.node_type.outputs}
-        submission = _Submission(task, token, run, node_future, summary, ports, result,
-                                 on_progress, time.monotonic())
+        future = self.client.submit(
+            _run_node, task, arguments, settings, key=f"axon-{task.node_id}-{token}",
+            retries=self.retries, workers=[worker] if worker else None,
+            allow_other_workers=True)
+        submission = _Submission(task, token, run, future, result, on_progress, worker)
         with self._lock:
             self._submissions[token] = submission
             run.pending[token] = submission
+            if worker:
+                self._placed[worker] += 1
         result.add_done_callback(lambda f: self._abandon(submission) if f.cancelled() else None)
-        summary.add_done_callback(lambda _: self._settle(submission))
+        future.add_done_callback(lambda _: self._inbox.put(("done", token)))
         return result
 
     def close(self) -> None:
@@ -250,69 +271,99 @@ class DaskExecutor(Executor):
         if self._cluster is not None:
             self._cluster.close()
 
-    # -- inputs and outcomes ------------------------------------------------
+    # -- submitting ---------------------------------------------------------
     def _shippable_input(self, value: Any) -> Any:
         if isinstance(value, DaskValue):
             if value.future.client is self.client:
-                return value.future
+                return [value.future, value.port]  # Dask resolves the future on the worker
             value = value.fetch()  # computed on another cluster (an old executor)
         if isinstance(value, Table):  # from the cache: send it once, not inside the task
             return self.client.scatter(value, hash=False)
         return value
 
+    def _place(self, upstream: list[distributed.Future]) -> str | None:
+        """The worker with the most free threads for our tasks, preferring the holders
+        of the inputs; None when the cluster has no worker (Dask will wait for one)."""
+        try:
+            threads = self.client.nthreads()
+            holders = Counter(w for f in self.client.who_has(upstream).values() for w in f)
+        except Exception:
+            return None
+        if not threads:
+            return None
+        with self._lock:
+            return max(threads, key=lambda w: ((threads[w] - self._placed[w]) / threads[w],
+                                               holders[w]))
+
+    # -- outcomes -----------------------------------------------------------
     def _settle(self, submission: _Submission) -> None:
-        """The summary task finished: resolve the runner's future (Dask callback thread)."""
+        """The node's task ended and its summary arrived (or never will): resolve the
+        runner's future (watcher thread)."""
         self._forget(submission)
         if submission.result.done():
             return
+        task, future = submission.task, submission.future
+        if future.status == "finished" and submission.summary is None:
+            with contextlib.suppress(Exception):  # the event did not come: ask for it
+                submission.summary = self.client.submit(
+                    _summarize, future, key=f"axon-summary-{submission.token}").result(
+                    timeout=self.fetch_timeout)
+        if future.status == "finished" and submission.summary is not None:
+            summary = submission.summary
+            self.ran_on[task.node_id] = summary["worker"]
+            if summary["ok"]:
+                remote = _RemoteResult(future, task.label, self.fetch_timeout)
+                outcome = TaskOutcome(
+                    outputs={port: DaskValue(remote, port) for port in task.node_type.outputs},
+                    datasets=[DatasetRead(**d) for d in summary["datasets"]],
+                    messages=summary["messages"], duration_s=summary["duration_s"],
+                    output_info=summary["output_info"],
+                    output_digests=summary["output_digests"])
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    submission.result.set_result(outcome)
+                return
+            # An error: the node's result holds only the error, small enough to fetch.
+        _set_exception(submission.result, self._error_of(submission))
+
+    def _error_of(self, submission: _Submission) -> BaseException:
         task = submission.task
         try:
-            summary: _NodeResult = submission.summary.result()
+            result: _NodeResult = submission.future.result(timeout=self.fetch_timeout)
         except concurrent.futures.CancelledError:
             if submission.run.cancel_event.is_set():
-                error: BaseException = RunCancelled(task.node_id)
-            else:
-                error = ClusterError(
-                    task.label, "the Dask cluster dropped it before it finished (the client "
-                    "lost its connection to the scheduler, or the scheduler restarted).",
-                    fix="Check that the scheduler is running, then run the workflow again.")
-            _set_exception(submission.result, error)
-            return
+                return RunCancelled(task.node_id)
+            return ClusterError(
+                task.label, "the Dask cluster dropped it before it finished (the client "
+                "lost its connection to the scheduler, or the scheduler restarted).",
+                fix="Check that the scheduler is running, then run the workflow again.")
         except distributed.KilledWorker as error:
-            _set_exception(submission.result, ClusterError(
+            return ClusterError(
                 task.label, f"every Dask worker that ran it died ({error.allowed_failures + 1} "
                 f"attempts; the last on {error.last_worker.address}). Workers usually die of "
                 "running out of memory.",
                 fix="Give the workers more memory ('dask worker --memory-limit'), use fewer "
-                    "threads per worker, or look at the worker logs."))
-            return
+                    "threads per worker, or look at the worker logs.")
         except Exception as error:
-            _set_exception(submission.result, ClusterError(
+            return ClusterError(
                 task.label, f"the Dask cluster could not run it ({type(error).__name__}: "
-                f"{error}).", fix="Look at the scheduler and worker logs."))
-            return
-        self.ran_on[task.node_id] = summary.worker
-        if summary.error is not None:
-            _set_exception(submission.result, summary.error.rebuild(summary.worker))
-            return
-        outcome = summary.outcome
-        assert outcome is not None
-        outcome.outputs = {port: DaskValue(future, task.label, port, self.fetch_timeout)
-                           for port, future in submission.ports.items()}
-        with contextlib.suppress(concurrent.futures.InvalidStateError):
-            submission.result.set_result(outcome)
+                f"{error}).", fix="Look at the scheduler and worker logs.")
+        self.ran_on[task.node_id] = result.worker
+        if result.error is None:
+            return ClusterError(task.label, "its summary did not arrive from the Dask worker.",
+                                fix="Run the workflow again.")
+        return result.error.rebuild(result.worker)
 
     def _abandon(self, submission: _Submission) -> None:
         """Stop a task nobody waits for any more (the run was cancelled or closed)."""
         self._forget(submission)
         with contextlib.suppress(Exception):
-            self.client.cancel([submission.node_future, submission.summary,
-                                *submission.ports.values()])
+            self.client.cancel([submission.future])
         _set_exception(submission.result, RunCancelled(submission.task.node_id))
 
     def _forget(self, submission: _Submission) -> None:
         with self._lock:
-            self._submissions.pop(submission.token, None)
+            if self._submissions.pop(submission.token, None) is not None and submission.worker:
+                self._placed[submission.worker] -= 1
             run = submission.run
             run.pending.pop(submission.token, None)
             if not run.pending and self._runs.get(id(run.cancel_event)) is run:
@@ -320,27 +371,48 @@ class DaskExecutor(Executor):
 
     # -- what the cluster tells us ----------------------------------------
     def _on_cluster_event(self, event: tuple[float, dict[str, Any]]) -> None:
-        """Progress from a worker (on the client's event loop: hand it on, do not block)."""
-        self._progress.put(event[1])
+        """A progress report or a node summary (on the client's event loop: hand it on)."""
+        self._inbox.put(("event", event[1]))
 
     def _watch(self) -> None:
-        """Deliver progress, propagate cancellation, and fail nodes that cannot run."""
+        """Deliver progress and outcomes, propagate cancellation, fail what cannot run."""
+        finished: dict[str, float] = {}  # token -> when its task ended, waiting for a summary
         no_workers_since: float | None = None
         last_worker_check = 0.0
         while not self._closing.is_set():
-            with contextlib.suppress(queue.Empty):
-                self._deliver_progress(self._progress.get(timeout=0.05))
+            try:
+                kind, item = self._inbox.get(timeout=0.05)
+            except queue.Empty:
+                kind, item = "", None
+            with self._lock:
+                submission = self._submissions.get(item if kind == "done" else
+                                                   (item or {}).get("token", ""))
+            if kind == "done" and submission is not None:
+                finished[submission.token] = time.monotonic()
+            elif kind == "event" and submission is not None:
+                if "summary" in item:
+                    submission.summary = item["summary"]
+                else:
+                    self._deliver_progress(submission, item)
+            now = time.monotonic()
+            for token, ended in list(finished.items()):
+                with self._lock:
+                    waiting = self._submissions.get(token)
+                if waiting is None:
+                    del finished[token]
+                elif (waiting.summary is not None or waiting.future.status != "finished"
+                      or now - ended > SUMMARY_GRACE_S):
+                    del finished[token]
+                    self._settle(waiting)
             with self._lock:
                 runs = list(self._runs.values())
             for run in runs:
                 if run.cancel_event.is_set() and not run.cancel_sent:
                     run.cancel_sent = True
                     self._cancel_run(run)
-            now = time.monotonic()
             if runs and now - last_worker_check >= 1.0:
                 last_worker_check = now
-                workers = self._count_workers()
-                if workers == 0:
+                if self._count_workers() == 0:
                     no_workers_since = no_workers_since or now
                     if now - no_workers_since >= self.no_worker_timeout:
                         self._fail_pending_for_lack_of_workers()
@@ -348,10 +420,8 @@ class DaskExecutor(Executor):
                 else:
                     no_workers_since = None
 
-    def _deliver_progress(self, message: dict[str, Any]) -> None:
-        with self._lock:
-            submission = self._submissions.get(message.get("token", ""))
-        if submission is None or submission.on_progress is None or submission.result.done():
+    def _deliver_progress(self, submission: _Submission, message: dict[str, Any]) -> None:
+        if submission.on_progress is None or submission.result.done():
             return  # late news of a node that already finished
         try:
             submission.on_progress(message["node_id"], message["fraction"], message["message"])
@@ -380,8 +450,7 @@ class DaskExecutor(Executor):
         for submission in pending:
             self._forget(submission)
             with contextlib.suppress(Exception):
-                self.client.cancel([submission.node_future, submission.summary,
-                                    *submission.ports.values()])
+                self.client.cancel([submission.future])
             _set_exception(submission.result, ClusterError(
                 submission.task.label, f"no Dask worker has been connected to the scheduler "
                 f"for {self.no_worker_timeout:g} s, so it could not run.",
@@ -406,24 +475,23 @@ class _RunState:
 
 @dataclass
 class _Submission:
-    """One node task in flight: its Dask futures and the runner's future."""
+    """One node task in flight: its Dask future and the runner's future."""
 
     task: NodeTask
     token: str
     run: _RunState
-    node_future: distributed.Future
-    summary: distributed.Future
-    ports: dict[str, distributed.Future]
+    future: distributed.Future
     result: concurrent.futures.Future[TaskOutcome]
     on_progress: ProgressSink | None
-    submitted: float
+    worker: str | None
+    summary: dict[str, Any] | None = None
 
 
 # -- what runs on the workers ---------------------------------------------
 
 @dataclass(frozen=True)
 class _WorkerSettings:
-    progress_topic: str
+    topic: str
     token: str
     cancel_name: str
     joblib_on_cluster: bool
@@ -472,11 +540,24 @@ class _ShippedError:
 
 @dataclass
 class _NodeResult:
-    """What a node task leaves on the worker: the outcome, or the error."""
+    """What a node task leaves on its worker: the outcome, or the error."""
 
     worker: str
     outcome: TaskOutcome | None = None
     error: _ShippedError | None = None
+
+
+@dask.sizeof.sizeof.register(Table)
+def _sizeof_table(table: Table) -> int:
+    return dask.sizeof.sizeof(table.frame)
+
+
+@dask.sizeof.sizeof.register(_NodeResult)
+def _sizeof_node_result(result: _NodeResult) -> int:
+    """So that Dask knows what moving a node's result costs (memory, stealing)."""
+    if result.outcome is None:
+        return 1024
+    return sum(dask.sizeof.sizeof(v) for v in result.outcome.outputs.values())
 
 
 class _ClusterCancelEvent(threading.Event):
@@ -516,7 +597,8 @@ def _joblib_on_cluster(enabled: bool) -> Iterator[None]:
 
 
 def _run_node(task: NodeTask, inputs: dict[str, Any], settings: _WorkerSettings) -> _NodeResult:
-    """The Dask task of one node (runs on a worker)."""
+    """The Dask task of one node (runs on a worker). Inputs from upstream nodes
+    arrive as ``[their _NodeResult, port]``."""
     worker = distributed.get_worker()
     last_sent = [0.0]
 
@@ -524,18 +606,50 @@ def _run_node(task: NodeTask, inputs: dict[str, Any], settings: _WorkerSettings)
         now = time.monotonic()
         if now - last_sent[0] >= PROGRESS_INTERVAL_S or fraction >= 1.0:
             last_sent[0] = now
-            worker.log_event(settings.progress_topic, {
-                "token": settings.token, "node_id": node_id, "fraction": float(fraction),
-                "message": str(message), "worker": worker.address})
+            worker.log_event(settings.topic, {"token": settings.token, "node_id": node_id,
+                                              "fraction": float(fraction),
+                                              "message": str(message)})
 
+    values = {port: value[0].outcome.outputs[value[1]] if _is_upstream(value) else value
+              for port, value in inputs.items()}
     try:
         with _joblib_on_cluster(settings.joblib_on_cluster):
-            outcome = execute_task(task, inputs, _ClusterCancelEvent(settings.cancel_name),
+            outcome = execute_task(task, values, _ClusterCancelEvent(settings.cancel_name),
                                    progress)
         _check_outputs_ship(task, outcome.outputs)
+        result = _NodeResult(worker.address, outcome=outcome)
     except Exception as error:  # the node's answer, not a cluster failure: never retried
-        return _NodeResult(worker.address, error=_ShippedError.capture(error))
-    return _NodeResult(worker.address, outcome=outcome)
+        result = _NodeResult(worker.address, error=_ShippedError.capture(error))
+    _send_summary(worker, settings, result)
+    return result
+
+
+def _is_upstream(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], _NodeResult)
+            and isinstance(value[1], str))
+
+
+def _summarize(result: _NodeResult) -> dict[str, Any]:
+    """What the client needs of a node's result: everything but the outputs."""
+    outcome = result.outcome
+    summary: dict[str, Any] = {"worker": result.worker, "ok": outcome is not None}
+    if outcome is not None:
+        summary.update(output_info=outcome.output_info, output_digests=outcome.output_digests,
+                       datasets=[asdict(d) for d in outcome.datasets],
+                       messages=outcome.messages, duration_s=outcome.duration_s)
+    return summary
+
+
+def _send_summary(worker: distributed.Worker, settings: _WorkerSettings,
+                  result: _NodeResult) -> None:
+    """Send the summary as an event: a task of its own would wait for a free
+    thread on this worker, behind whatever node runs next."""
+    summary = _summarize(result)
+    try:  # events travel as msgpack: plain JSON types only, else the client asks
+        if json.loads(json.dumps(summary)) == summary:
+            worker.log_event(settings.topic, {"token": settings.token, "summary": summary})
+    except (TypeError, ValueError):
+        pass
 
 
 def _check_outputs_ship(task: NodeTask, outputs: Mapping[str, Any]) -> None:
@@ -551,18 +665,6 @@ def _check_outputs_ship(task: NodeTask, outputs: Mapping[str, Any]) -> None:
                 task.label, f"its output '{port}' ({type(value).__name__}) cannot be sent from "
                 f"the Dask worker to other workers or the client ({type(error).__name__}: "
                 f"{error}).", fix="Run this workflow with --executor local.") from None
-
-
-def _summarize(result: _NodeResult) -> _NodeResult:
-    """The node result without its outputs: all the client receives."""
-    if result.outcome is None:
-        return result
-    return replace(result, outcome=replace(result.outcome, outputs={}))
-
-
-def _output_value(result: _NodeResult, port: str) -> Any:
-    """One output of a node, as its own Dask key (what downstream tasks depend on)."""
-    return result.outcome.outputs.get(port) if result.outcome is not None else None
 
 
 def _unpicklable_on_worker(blobs: dict[str, bytes]) -> dict[str, tuple[str, str]]:
