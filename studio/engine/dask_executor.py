@@ -25,9 +25,11 @@ branches that follow one node on one worker. The executor therefore names
 the worker with the fewest of its node tasks in flight (preferring one that
 holds the inputs); Dask may still run it elsewhere if that worker goes.
 
-Inside a node, joblib runs on the cluster (``joblib.parallel_config(backend=
-"dask")``), so a scikit-learn search or cross-validation that uses joblib
-fans its fits out over every worker.
+Inside a node, joblib runs on the cluster (joblib's Dask backend): a
+scikit-learn search or cross-validation asked for n_jobs=-1 (Tune Model
+Hyperparameters and Cross-Validate Model with 'parallel_jobs' 0) or k > 1
+fans its fits out over the workers instead of one machine's cores; n_jobs=1
+or None stays in the node's thread, as it would in-process.
 
 Failures of the cluster are reported with the node named (``ClusterError``):
 a node whose workers all died (Dask re-runs a task whose worker died, up to
@@ -54,7 +56,10 @@ from typing import Any
 
 import dask.sizeof
 import distributed
+import joblib
 from distributed.protocol import pickle as dask_pickle
+from joblib._dask import DaskDistributedBackend  # joblib's "dask" backend, to refine
+from joblib._parallel_backends import FallbackToBackend, SequentialBackend
 
 from nodes.context import DatasetRead
 from nodes.errors import RunCancelled, StudioError
@@ -585,14 +590,32 @@ class _ClusterCancelEvent(threading.Event):
         return False
 
 
+class _ClusterJoblibBackend(DaskDistributedBackend):
+    """joblib's Dask backend, minding n_jobs as in-process joblib does.
+
+    The stock backend sends every call to the whole cluster, whatever n_jobs
+    says; here n_jobs=1 (and None, the default) stays one job in the node's
+    own thread, and work nested inside a fanned-out job runs sequentially.
+    """
+
+    def configure(self, n_jobs: int = 1, parallel: Any = None, **backend_args: Any) -> int:
+        if n_jobs == 1:
+            raise FallbackToBackend(SequentialBackend(nesting_level=self.nesting_level))
+        return super().configure(n_jobs, parallel, **backend_args)
+
+    def effective_n_jobs(self, n_jobs: int) -> int:
+        return 1 if n_jobs == 1 else super().effective_n_jobs(n_jobs)
+
+    def get_nested_backend(self) -> tuple[Any, int | None]:
+        return SequentialBackend(nesting_level=(self.nesting_level or 0) + 1), None
+
+
 @contextlib.contextmanager
 def _joblib_on_cluster(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    import joblib
-
-    with joblib.parallel_config(backend="dask", n_jobs=-1):
+    with joblib.parallel_config(backend=_ClusterJoblibBackend(), n_jobs=1):
         yield
 
 

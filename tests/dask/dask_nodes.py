@@ -134,8 +134,8 @@ def _where() -> tuple[int, str]:
 
 
 class JoblibFanOut(Node):
-    """Run ``tasks`` joblib tasks (n_jobs left to the joblib configuration) and
-    output where each ran: process id and thread name."""
+    """Run ``tasks`` joblib tasks with n_jobs=``jobs`` and output where each ran:
+    process id and thread name."""
 
     type_id = "test_joblib_fan_out"
 
@@ -146,9 +146,11 @@ class JoblibFanOut(Node):
         data = Output(TABLE, help="'pid' and 'thread' of each joblib task")
 
     tasks = IntParam(16, minimum=1, help="number of joblib tasks")
+    jobs = IntParam(-1, minimum=-1, help="joblib n_jobs; 0 leaves it at None")
 
     def run(self, ctx, data):
-        places = joblib.Parallel()(joblib.delayed(_where)() for _ in range(self.tasks))
+        parallel = joblib.Parallel(n_jobs=self.jobs or None)
+        places = parallel(joblib.delayed(_where)() for _ in range(self.tasks))
         return {"data": Table(pd.DataFrame(places, columns=["pid", "thread"]))}
 
 

@@ -20,7 +20,7 @@ import dask
 import pandas as pd
 import pytest
 from dask_nodes import DASK_TEST_TYPES, Pause
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, get_task_stream
 
 from nodes import NodeRegistry, default_registry
 from studio.engine import DiskCache, Engine, NodeState
@@ -255,16 +255,40 @@ def test_node_type_the_workers_cannot_load_is_refused_before_running(executor, r
 
 def test_joblib_inside_a_node_fans_out_over_the_workers(executor, registry, client):
     workflow = _branches(registry, seconds=0.0)
-    workflow.add_node("test_joblib_fan_out", {"tasks": 16}, node_id="fan")
-    workflow.connect("numbers", "data", "fan", "data")
+    for name, jobs in (("all", -1), ("default", 0)):
+        workflow.add_node("test_joblib_fan_out", {"tasks": 16, "jobs": jobs}, node_id=name)
+        workflow.connect("numbers", "data", name, "data")
     with Engine(executor=executor) as engine:
-        record = engine.run(workflow, targets=["fan"])
-        places = engine.outputs(workflow, "fan")["data"].frame
+        record = engine.run(workflow, targets=["all", "default"])
+        spread = engine.outputs(workflow, "all")["data"].frame
+        single = engine.outputs(workflow, "default")["data"].frame
     assert record.status == "succeeded"
     worker_pids = set(client.run(os.getpid).values())
-    assert set(places["pid"]) == worker_pids  # every worker took some of the 16 fits
-    _, local = _local_run(workflow)
-    assert set(local["fan"]["data"].frame["pid"]) == {os.getpid()}  # joblib's default here
+    assert set(spread["pid"]) == worker_pids  # n_jobs=-1: every worker took some
+    assert set(single["pid"]) == {client.run(os.getpid, workers=[executor.ran_on["default"]])[
+        executor.ran_on["default"]]}  # n_jobs=None stays one job, on the node's worker
+
+
+def test_tune_model_hyperparameters_fans_its_fits_out(executor, client):
+    workflow = Workflow()
+    workflow.add_node("sample_dataset", {"dataset": "breast_cancer"}, node_id="data")
+    workflow.add_node("decision_forest", {"trees": 20}, node_id="forest")
+    workflow.add_node("tune_model_hyperparameters", {
+        "parameter_ranges": "max_depth: 2, 4; min_samples_leaf: 1, 5", "folds": 4,
+        "parallel_jobs": 0}, node_id="tune")
+    workflow.connect("forest", "learner", "tune", "learner")
+    workflow.connect("data", "data", "tune", "data")
+    with Engine(executor=executor) as engine, get_task_stream(client) as stream:
+        record = engine.run(workflow)
+        sweep = engine.outputs(workflow, "tune")["sweep"].frame
+    assert record.status == "succeeded", record.nodes["tune"].error
+    fits = [t for t in stream.data if not t["key"].startswith(("axon-", "_unpicklable"))]
+    assert {t["worker"] for t in fits} == set(client.nthreads())  # on both workers
+    workflow.set_param("tune", "parallel_jobs", 1)  # one fit after the other, here
+    local_record, local_outputs = _local_run(workflow)
+    pd.testing.assert_frame_equal(sweep, local_outputs["tune"]["sweep"].frame)
+    assert (record.nodes["tune"].outputs["model"]["sha256"]
+            == local_record.nodes["tune"].outputs["model"]["sha256"])
 
 
 def test_disk_cache_gets_the_values_and_serves_a_local_run(executor, registry, tmp_path):
