@@ -244,29 +244,32 @@ class KerasNetwork(BaseEstimator):
 
     # -- storage (see nodes.values.register_artifact_class) -------------------
     def save_artifact(self, folder: Path) -> None:
-        """Write ``model.keras`` (native Keras format) and ``settings.json``."""
+        """Write ``settings.json`` and, once trained, ``model.keras`` (native Keras format)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        model = self._fitted_model()
-        with warnings.catch_warnings():
-            # Keras converts its variables with np.array(x, copy=False) and NumPy 2 warns
-            warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy",
-                                    DeprecationWarning)
-            model.save(folder / _MODEL_FILE)
-        classes = getattr(self, "classes_", None)
-        settings = {"format": _SETTINGS_FORMAT, "params": self.get_params(),
-                    "n_features_in": int(self.n_features_in_),
-                    "input_layout": self.input_layout_,
-                    "classes": None if classes is None else {
-                        "dtype": classes.dtype.str if classes.dtype != object else "object",
-                        "values": [v.item() if isinstance(v, np.generic) else v
-                                   for v in classes]},
-                    "history": self.history_}
+        settings: dict[str, Any] = {"format": _SETTINGS_FORMAT, "params": self.get_params(),
+                                    "trained": getattr(self, "model_", None) is not None}
+        if settings["trained"]:
+            with warnings.catch_warnings():
+                # Keras converts variables with np.array(x, copy=False); NumPy 2 warns
+                warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a "
+                                        "copy", DeprecationWarning)
+                self.model_.save(folder / _MODEL_FILE)
+            classes = self.classes_
+            settings.update({
+                "n_features_in": int(self.n_features_in_), "input_layout": self.input_layout_,
+                "classes": None if classes is None else {
+                    "dtype": classes.dtype.str if classes.dtype != object else "object",
+                    "values": [v.item() if isinstance(v, np.generic) else v for v in classes]},
+                "history": self.history_})
         (folder / _SETTINGS_FILE).write_text(json.dumps(settings, indent=2, allow_nan=False))
 
     @classmethod
     def load_artifact(cls, folder: Path) -> KerasNetwork:
-        """Load what ``save_artifact`` wrote, with Keras' safe mode on (no code runs)."""
+        """Load what ``save_artifact`` wrote, with Keras' safe mode on (no code runs).
+
+        An untrained network (a stored learner) loads without importing TensorFlow.
+        """
         folder = Path(folder)
         settings = json.loads((folder / _SETTINGS_FILE).read_text())
         if settings.get("format") != _SETTINGS_FORMAT:
@@ -277,6 +280,8 @@ class KerasNetwork(BaseEstimator):
             raise ValueError(f"{folder / _SETTINGS_FILE}: unexpected parameters "
                              f"{sorted(set(params) - allowed)}")
         network = cls(**params)
+        if not settings["trained"]:
+            return network
         _, keras = keras_modules()
         network.model_ = keras.saving.load_model(folder / _MODEL_FILE, compile=False,
                                                  safe_mode=True)

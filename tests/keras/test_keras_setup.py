@@ -111,6 +111,13 @@ with contextlib.redirect_stdout(io.StringIO()) as listing:
 assert "keras_neural_network" in listing.getvalue()
 learner = run_node(NeuralNetworkKeras, {"layers": [{"type": "dense", "units": 4}]})["learner"]
 clone(learner.estimator); learner.digest(); learner.summary()
+import tempfile, pathlib
+from nodes.values import Learner
+with tempfile.TemporaryDirectory() as folder:
+    learner.save(pathlib.Path(folder))
+    again = Learner.load(pathlib.Path(folder))
+assert again.estimator.get_params() == learner.estimator.get_params()
+assert again.digest() == learner.digest()
 keras_example = load_workflow("examples/keras_digits_dense.axon.json")
 with Engine() as engine:
     engine.keys(keras_example)

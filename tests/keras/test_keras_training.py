@@ -22,12 +22,12 @@ from nodes.data.datasets import SampleDataset
 from nodes.errors import NodeInputError, RunCancelled
 from nodes.models import _keras_estimator
 from nodes.models._keras_runtime import keras_modules
-from nodes.models.keras_network import NeuralNetworkKeras, TrainingHistory
+from nodes.models.keras_network import KerasNetwork, NeuralNetworkKeras, TrainingHistory
 from nodes.models.network import dense_network
 from nodes.models.train_score import ScoreModel, TrainModel
 from nodes.testing import NodeHarness, run_node
 from nodes.values import Model, Table, UnsafeArtifactError
-from studio.engine import Engine
+from studio.engine import DiskCache, Engine
 from studio.workflow import load_workflow
 
 DENSE_32 = [{"type": "rescaling", "scale": 1 / 16}, {"type": "dense", "units": 32}]
@@ -141,6 +141,24 @@ def test_editing_the_layers_retrains_only_the_learner_and_what_follows():
     assert rerun == {"learner", "train", "history", "score", "evaluate"}
     assert [w.shape for w in model.estimator.model_.get_weights()[::2]] == [
         (64, 64), (64, 32), (32, 10)]
+
+
+def test_a_disk_cache_keeps_trained_networks_between_engines(tmp_path):
+    workflow = EXAMPLES_BUILT["keras_digits_dense.axon.json"]()
+    workflow.set_param("learner", "epochs", 1)
+    with Engine(cache=DiskCache(tmp_path)) as engine:
+        first = engine.run(workflow)
+        metrics = engine.outputs(workflow, "evaluate")["metrics"].scalars
+    assert list((tmp_path).rglob("model.keras"))
+    with Engine(cache=DiskCache(tmp_path)) as engine:  # a fresh engine: only the disk
+        second = engine.run(workflow)
+        model = engine.outputs(workflow, "train")["model"]
+        assert engine.outputs(workflow, "evaluate")["metrics"].scalars == metrics
+    assert first.status == second.status == "succeeded"
+    assert all(node.cache_hit for node in second.nodes.values())
+    assert isinstance(model.estimator, KerasNetwork) and model.estimator.history_["loss"]
+    assert second.nodes["train"].outputs["model"]["sha256"] == \
+        first.nodes["train"].outputs["model"]["sha256"]
 
 
 # -- reproducibility and equivalence with plain Keras ---------------------------
