@@ -14,7 +14,9 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nodes.values import Table, json_safe
+import numpy as np
+
+from nodes.values import Table, json_safe, register_artifact_class
 
 
 class TableTransformer:
@@ -51,3 +53,17 @@ class TableTransformer:
     @classmethod
     def load_artifact(cls, folder: Path) -> TableTransformer:
         return cls(**json.loads((folder / "state.json").read_text()))
+
+
+@register_artifact_class
+class LogScaler(TableTransformer):
+    """ln(1 + x) of numeric columns (nothing is learnt; kept as a Transform so
+    Apply Transformation treats test rows alike)."""
+
+    setting_names = ("columns",)
+
+    def transform_table(self, table: Table) -> Table:
+        frame = table.frame.copy()
+        for column in self.state_values["columns"]:
+            frame[column] = np.log1p(frame[column].astype(float))
+        return table.with_frame(frame)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from nodes.context import RunContext
 from nodes.data.checks import columns_text, is_numeric, require_columns, require_numeric
@@ -13,9 +13,11 @@ from nodes.errors import NodeInputError
 from nodes.node import Node
 from nodes.params import ChoiceParam, ColumnParam
 from nodes.ports import TABLE, TRANSFORM, Input, Output
+from nodes.transform.fitted import LogScaler
 from nodes.values import Table, Transform
 
-_SCALERS = {"zscore": StandardScaler, "minmax": MinMaxScaler}
+_SCALERS = {"zscore": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler,
+            "log": LogScaler}
 
 
 class NormalizeData(Node):
@@ -29,8 +31,10 @@ class NormalizeData(Node):
     Methods: 'zscore' subtracts each column's mean and divides by its
     standard deviation (scikit-learn's StandardScaler; a constant column
     becomes 0); 'minmax' maps each column's minimum to 0 and maximum to 1
-    (MinMaxScaler). Missing values stay missing and are ignored when
-    fitting.
+    (MinMaxScaler); 'robust' subtracts the median and divides by the
+    interquartile range (RobustScaler, little moved by outliers); 'log'
+    takes ln(1 + x) (values must be above -1; nothing is fitted). Missing
+    values stay missing and are ignored when fitting.
 
     'columns' empty means every numeric feature column; label, score and id
     columns are never picked by default (list them to rescale them anyway).
@@ -49,7 +53,8 @@ class NormalizeData(Node):
         transform = Output(TRANSFORM, help="The fitted rescaling, for Apply Transformation.")
 
     method = ChoiceParam("zscore", list(_SCALERS),
-                         help="zscore: (x - mean) / std; minmax: (x - min) / (max - min).")
+                         help="zscore: (x - mean) / std; minmax: (x - min) / (max - min); "
+                              "robust: (x - median) / IQR; log: ln(1 + x).")
     columns = ColumnParam(multiple=True,
                           help="Columns to rescale; empty: every numeric feature column.")
 
@@ -70,8 +75,18 @@ class NormalizeData(Node):
                     port="data",
                     fix="List the columns in the 'columns' parameter. Columns: "
                         f"{columns_text(list(data.frame.columns))}.")
-        scaler = _SCALERS[self.method]()
-        scaler.fit(data.frame[columns].to_numpy(dtype=float))
+        if self.method == "log":
+            low = data.frame[columns].min()
+            bad = [c for c in columns if low[c] <= -1]
+            if bad:
+                raise NodeInputError(self.label, f"ln(1 + x) needs values above -1, but "
+                                     f"{columns_text(bad)} have smaller ones.", port="data",
+                                     columns=bad, fix="Use another method, or leave those "
+                                                      "columns out of 'columns'.")
+            scaler = LogScaler(columns=columns)
+        else:
+            scaler = _SCALERS[self.method]()
+            scaler.fit(data.frame[columns].to_numpy(dtype=float))
         transform = Transform(scaler, columns, f"{self.title} ({self.method})")
         return {"data": transform.apply(data), "transform": transform}
 

@@ -23,11 +23,19 @@ EXPECTED = {
     "isolation_forest", "train_clustering_model", "assign_data_to_clusters",
     "train_anomaly_detection_model", "matrix_factorization_recommender", "train_recommender",
     "score_recommender", "evaluate_recommender", "cross_validate_model",
-    "tune_model_hyperparameters",
+    "tune_model_hyperparameters", "enter_data_manually", "export_data", "summarize_data",
+    "edit_metadata", "clean_missing_data", "remove_duplicate_rows", "join_data", "add_rows",
+    "add_columns", "convert_to_indicator_values", "group_data_into_bins", "clip_values",
+    "apply_sql_transformation", "principal_component_analysis", "split_data_by_expression",
+    "partition_and_sample", "filter_based_feature_selection",
+    "permutation_feature_importance", "execute_python_script",
 }
 #: Node types whose defaults are deliberately incomplete (the user must fill them in).
 NEEDS_SETTING = {"import_csv": "path", "select_columns": "columns",
-                 "tune_model_hyperparameters": "parameter_ranges"}
+                 "tune_model_hyperparameters": "parameter_ranges",
+                 "enter_data_manually": "text", "export_data": "path",
+                 "edit_metadata": "columns", "join_data": "right_keys",
+                 "split_data_by_expression": "expression"}
 
 # Every built-in type (installed plugins may add types with rules of their own).
 _BUILTIN = {m.__name__ for m in builtin_modules()}

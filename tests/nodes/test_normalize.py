@@ -73,7 +73,7 @@ def test_no_numeric_feature_column_is_an_error():
 
 def test_unknown_method_is_a_parameter_error():
     with pytest.raises(ParameterError, match="'method'") as caught:
-        NormalizeData({"method": "robust"})
+        NormalizeData({"method": "logistic"})
     assert "'zscore'" in str(caught.value)
 
 
@@ -111,3 +111,28 @@ def test_apply_transformation_names_non_numeric_columns(boston):
     text = boston.with_frame(boston.frame.assign(RM=boston.frame["RM"].astype(str)))
     with pytest.raises(NodeInputError, match="'RM'"):
         run_node(ApplyTransformation, {}, transform=transform, data=text)
+
+
+def test_robust_and_log_methods_match_numpy_and_scikit_learn(boston, tmp_path):
+    from sklearn.preprocessing import RobustScaler
+
+    from nodes.values import load_value, save_value
+
+    train, test = _halves(boston)
+    out = run_node(NormalizeData, {"method": "robust", "columns": ["CRIM", "RM"]}, data=train)
+    reference = RobustScaler().fit(train.frame[["CRIM", "RM"]])
+    applied = run_node(ApplyTransformation, transform=out["transform"], data=test)["data"]
+    np.testing.assert_allclose(applied.frame[["CRIM", "RM"]],
+                               reference.transform(test.frame[["CRIM", "RM"]]))
+    logged = run_node(NormalizeData, {"method": "log", "columns": ["CRIM"]}, data=train)
+    np.testing.assert_allclose(logged["data"].frame["CRIM"], np.log1p(train.frame["CRIM"]))
+    kind = save_value(logged["transform"], tmp_path / "log")
+    again = load_value(kind, tmp_path / "log")
+    np.testing.assert_allclose(again.apply(test).frame["CRIM"], np.log1p(test.frame["CRIM"]))
+
+
+def test_log_refuses_values_at_or_below_minus_one(boston):
+    frame = boston.frame.copy()
+    frame["CRIM"] = frame["CRIM"] - 5
+    with pytest.raises(NodeInputError, match="'CRIM'"):
+        run_node(NormalizeData, {"method": "log"}, data=boston.with_frame(frame))

@@ -1,0 +1,1 @@
+"""Nodes that run user-supplied code (only in trusted workflows)."""

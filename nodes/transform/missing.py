@@ -1,0 +1,131 @@
+"""Clean Missing Data: replace or remove missing values, the same way on new data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nodes.context import RunContext
+from nodes.data.checks import columns_text, is_numeric, require_columns, require_numeric
+from nodes.errors import NodeInputError
+from nodes.node import Node
+from nodes.params import ChoiceParam, ColumnParam, FloatParam, StringParam
+from nodes.ports import TABLE, TRANSFORM, Input, Output
+from nodes.transform.fitted import TableTransformer
+from nodes.values import Table, Transform, register_artifact_class
+
+_METHODS = ("mean", "median", "mode", "constant", "remove_row", "remove_column")
+
+
+@register_artifact_class
+class MissingValueCleaner(TableTransformer):
+    """Fitted replacement values (or the rows/columns to remove)."""
+
+    setting_names = ("method", "columns")
+
+    def transform_table(self, table: Table) -> Table:
+        s = self.state_values
+        frame = table.frame
+        if s["method"] == "remove_row":
+            frame = frame.dropna(subset=s["columns"]).reset_index(drop=True)
+        elif s["method"] == "remove_column":
+            frame = frame.drop(columns=s["removed"])
+        else:
+            frame = frame.copy()
+            for column, value in s["values"].items():
+                if value is not None:
+                    frame[column] = frame[column].fillna(value)
+        return table.with_frame(frame)
+
+
+class CleanMissingData(Node):
+    """Replace missing values (mean, median, mode, a constant), or drop their rows or columns.
+
+    Input 'data': a table. Output 'data': the cleaned table; output
+    'transform': the cleaning learnt here (the means, medians... of these
+    rows), to clean test rows exactly the same way with Apply
+    Transformation (fit on the training rows only).
+
+    'columns' empty means every column with a missing value. 'mean' and
+    'median' need numeric columns; 'mode' uses the most frequent value
+    (the smallest one on ties); 'constant' writes 'constant_value' (read as
+    a number in numeric columns); 'remove_row' drops the rows with a
+    missing value in the columns; 'remove_column' drops the columns whose
+    share of missing values is above 'max_missing_ratio' (0: any missing
+    value).
+    """
+
+    type_id = "clean_missing_data"
+    title = "Clean Missing Data"
+    category = "Transform"
+
+    class Inputs:
+        data = Input(TABLE, help="The table to clean.")
+
+    class Outputs:
+        data = Output(TABLE, help="The cleaned table.")
+        transform = Output(TRANSFORM, help="The fitted cleaning, for Apply Transformation.")
+
+    columns = ColumnParam(multiple=True, help="Columns to clean; empty: every column with "
+                                              "missing values.")
+    method = ChoiceParam("mean", _METHODS, help="How missing values are handled.")
+    constant_value = StringParam("0", help="Replacement for method 'constant'.")
+    max_missing_ratio = FloatParam(0.0, minimum=0.0, maximum=1.0,
+                                   help="remove_column: drop columns missing more than this "
+                                        "share.")
+
+    def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
+        frame = data.frame
+        if self.columns:
+            require_columns(self.label, data, self.columns, port="data",
+                            why=" named by the 'columns' parameter")
+            columns = list(self.columns)
+        else:
+            columns = [c for c in frame.columns if frame[c].isna().any()]
+        state: dict[str, Any] = {"method": self.method, "columns": columns}
+        if self.method in ("mean", "median"):
+            require_numeric(self.label, data, columns, port="data", what=f"{self.method}-filled",
+                            fix="Use method 'mode' or 'constant' for these columns, or leave "
+                                "them out of 'columns'.")
+            values = getattr(frame[columns], self.method)()
+            empty = [c for c in columns if pd.isna(values[c])]
+            if empty:
+                raise NodeInputError(self.label, f"columns {columns_text(empty)} hold no value "
+                                     f"to take the {self.method} of.", port="data",
+                                     columns=empty, fix="Remove those columns.")
+            state["values"] = {c: float(values[c]) for c in columns}
+        elif self.method == "mode":
+            state["values"] = {c: _mode(frame[c]) for c in columns}
+        elif self.method == "constant":
+            state["values"] = {c: _constant(self.label, frame[c], c, self.constant_value)
+                               for c in columns}
+        elif self.method == "remove_column":
+            share = frame[columns].isna().mean()
+            state["removed"] = [c for c in columns if share[c] > self.max_missing_ratio]
+        transform = Transform(MissingValueCleaner(**state), columns,
+                              f"{self.title} ({self.method})")
+        cleaned = transform.apply(data)
+        ctx.log("%d missing values before, %d after",
+                int(frame.isna().sum().sum()), int(cleaned.frame.isna().sum().sum()))
+        return {"data": cleaned, "transform": transform}
+
+
+def _mode(series: pd.Series) -> Any:
+    modes = series.dropna().mode()
+    if not len(modes):
+        return None
+    value = modes.iloc[0]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _constant(node: str, series: pd.Series, column: str, text: str) -> Any:
+    if not is_numeric(series):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise NodeInputError(node, f"column {column!r} is numeric but 'constant_value' "
+                             f"{text!r} is not a number.", port="data", columns=[column],
+                             fix="Give a number, or leave the column out.") from None
