@@ -59,7 +59,7 @@ class EvaluateModel(Node):
 
     With probabilities, two classes also give the 'precision_recall' curve
     (recall, precision, threshold) and the 'lift' curve: for each
-    threshold, the share of rows at or above it ('population'), the share
+    threshold, the share of rows at or above it ('fraction'), the share
     of all positives among them ('gain') and their positive rate divided
     by the overall one ('lift').
 
@@ -251,7 +251,7 @@ def _lift(positive: np.ndarray, fpr: np.ndarray, tpr: np.ndarray,
     targeted = true + false
     keep = targeted > 0
     base_rate = positives / len(positive)
-    return pd.DataFrame({"population": targeted[keep] / len(positive), "gain": tpr[keep],
+    return pd.DataFrame({"fraction": targeted[keep] / len(positive), "gain": tpr[keep],
                          "lift": true[keep] / targeted[keep] / base_rate,
                          "threshold": thresholds[keep]})
 

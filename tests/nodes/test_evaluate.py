@@ -241,10 +241,10 @@ def test_precision_recall_and_lift_curves(cancer_scored):
     lift = metrics.curves["lift"]
     for _, point in lift.iloc[[0, len(lift) // 2, -1]].iterrows():
         chosen = probability >= point["threshold"]
-        assert point["population"] == pytest.approx(chosen.mean())
+        assert point["fraction"] == pytest.approx(chosen.mean())
         assert point["gain"] == pytest.approx(y[chosen].sum() / y.sum())
         assert point["lift"] == pytest.approx(y[chosen].mean() / y.mean())
-    assert lift["population"].iloc[-1] == pytest.approx(1.0)
+    assert lift["fraction"].iloc[-1] == pytest.approx(1.0)
     assert lift["lift"].iloc[0] > 1.5
 
 
