@@ -164,3 +164,25 @@ def test_add_rows_and_add_columns():
     assert list(wide.frame.columns) == ["a", "b", "b_right", "c"]
     with pytest.raises(NodeInputError, match=r"'right' has 1\."):
         run_node(AddColumns, left=first, right=second)
+
+
+def test_import_parquet_reads_types_label_and_lineage(tmp_path, iris):
+    from nodes.data.parquet import ImportParquet
+    from nodes.digest import file_digest
+    from nodes.testing import NodeHarness
+
+    path = tmp_path / "iris.parquet"
+    iris.frame.to_parquet(path)
+    harness = NodeHarness(ImportParquet, {"path": str(path), "label_column": "species"})
+    table = harness.run()["data"]
+    pd.testing.assert_frame_equal(table.frame, iris.frame)
+    assert table.label_column == "species"
+    assert harness.context.datasets[0].sha256 == file_digest(path)
+    assert ImportParquet.source_digest({"path": str(path)}) == file_digest(path)
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(NodeInputError, match="cannot read"):
+        run_node(ImportParquet, {"path": str(tmp_path / "bad.parquet")})
+    with pytest.raises(NodeInputError, match="does not exist"):
+        run_node(ImportParquet, {"path": str(tmp_path / "none.parquet")})
+    with pytest.raises(ParameterError, match="'path'"):
+        ImportParquet()

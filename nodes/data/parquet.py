@@ -1,0 +1,81 @@
+"""Reading a table from a Parquet file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nodes.context import DatasetRead, RunContext
+from nodes.data.checks import require_columns
+from nodes.digest import file_digest
+from nodes.errors import NodeInputError, ParameterError
+from nodes.node import Node
+from nodes.params import ColumnParam, StringParam
+from nodes.ports import TABLE, Output
+from nodes.values import Table
+
+
+def _resolve(path: str) -> Path:
+    return (Path.cwd() / Path(path).expanduser()).resolve()
+
+
+class ImportParquet(Node):
+    """Read a table from a Parquet file.
+
+    Output 'data': the file's rows and columns with their stored types.
+    Every column is a feature, except 'label_column' (empty: no label),
+    which gets the label role.
+
+    'path' is required; a relative path starts at the working directory.
+    The file's SHA-256 goes into the cache key and the run's lineage, so
+    editing the file makes the node run again. Parquet holds data only:
+    reading it runs no code.
+    """
+
+    type_id = "import_parquet"
+    title = "Import Data (Parquet)"
+    category = "Data"
+
+    class Outputs:
+        data = Output(TABLE, help="The table read from the file.")
+
+    path = StringParam("", allow_empty=False,
+                       help="File to read; relative paths start at the working directory.")
+    label_column = ColumnParam("", help="Column to mark as the label; empty: no label.")
+
+    @classmethod
+    def check_parameters(cls, values: dict[str, Any], label: str) -> None:
+        if not values["path"].strip():
+            raise ParameterError(label, "path", values["path"], "it must not be empty",
+                                 fix="Give the Parquet file to read.")
+
+    @classmethod
+    def source_digest(cls, params: Mapping[str, Any]) -> str | None:
+        path = _resolve(str(params.get("path", "")))
+        return file_digest(path) if path.is_file() else None
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        path = _resolve(self.path)
+        if not path.is_file():
+            state = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise NodeInputError(self.label, f"the file '{self.path}' ({path}) {state}.",
+                                 fix=f"Correct the 'path' parameter; relative paths start at "
+                                     f"{Path.cwd()}.")
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as error:
+            raise NodeInputError(self.label, f"cannot read '{path}' as Parquet: {error}",
+                                 fix="Check that the file is a Parquet file.") from None
+        table = Table(frame.reset_index(drop=True))
+        roles = {}
+        if self.label_column:
+            require_columns(self.label, table, [self.label_column], port=None,
+                            why=" named by the 'label_column' parameter")
+            roles[self.label_column] = "label"
+        ctx.record_dataset(DatasetRead(name=path.name, sha256=file_digest(path),
+                                       source=str(path), rows=len(frame),
+                                       columns=len(frame.columns)))
+        return {"data": Table(table.frame, roles)}
