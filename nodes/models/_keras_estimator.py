@@ -12,11 +12,13 @@ history); loading uses Keras' safe mode, so a file can never run code.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +137,7 @@ class KerasNetwork(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         train_rows, validation_rows = self._split(len(X))
         tf, keras = keras_modules()
-        with TRAINING_LOCK:
+        with _training_turn(ctx):
             seed_everything(self.seed)
             model = self._build(keras)
             train = self._dataset(tf, X[train_rows], targets[train_rows], training=True)
@@ -455,6 +457,21 @@ class KerasNetwork(BaseEstimator):
         keras_modules()
         outputs = model.predict(X, batch_size=max(self.batch_size, 1024), verbose=0)
         return np.asarray(outputs, dtype=float)
+
+
+@contextlib.contextmanager
+def _training_turn(ctx: Any) -> Iterator[None]:
+    """Hold TRAINING_LOCK; while another network trains, say so and stay cancellable."""
+    if not TRAINING_LOCK.acquire(blocking=False):
+        if ctx is not None:
+            ctx.progress(0.05, "waiting for another Keras network to finish training")
+        while not TRAINING_LOCK.acquire(timeout=0.2):
+            if ctx is not None:
+                ctx.check_cancelled()
+    try:
+        yield
+    finally:
+        TRAINING_LOCK.release()
 
 
 def _progress_callback(keras: Any, ctx: Any, epochs: int, steps: int) -> Any:

@@ -167,8 +167,9 @@ def test_the_same_seed_gives_the_same_weights_and_metrics(digits):
     def train(seed):
         learner = _learner(layers=DENSE_32 + [{"type": "dropout", "rate": 0.2}], epochs=2,
                            validation_fraction=0.2, seed=seed)
-        return _train(learner, digits).estimator
+        return _train(learner, some_digits).estimator
 
+    some_digits = digits.with_frame(digits.frame.iloc[:600])
     first, second, other = train(5), train(5), train(6)
     for a, b in zip(first.model_.get_weights(), second.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -200,6 +201,23 @@ def test_the_node_trains_exactly_what_a_plain_keras_script_trains(digits):
     assert model.estimator.history_ == history.history
     np.testing.assert_allclose(model.estimator.predict_proba(X), plain.predict(X, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_early_stopping_keeps_the_best_weights(boston):
+    learner = _learner(task="regression", layers=[{"type": "dense", "units": 16}],
+                       loss="mse", epochs=500, batch_size=64, learning_rate=0.05,
+                       optimizer="adam", validation_fraction=0.25, early_stopping=True,
+                       patience=2, seed=1)
+    network = _train(learner, boston).estimator
+    val_loss = network.history_["val_loss"]
+    assert len(val_loss) < 500
+    best = int(np.argmin(val_loss))
+    assert len(val_loss) == best + 1 + 2  # stopped 'patience' epochs after the best one
+    validation_rows = network._split(len(boston.frame))[1]
+    rows = boston.frame.iloc[validation_rows]
+    predicted = network.predict(rows.drop(columns="MEDV").to_numpy(dtype=float))
+    assert np.mean((predicted - rows["MEDV"].to_numpy()) ** 2) == pytest.approx(
+        val_loss[best], rel=1e-4)
 
 
 # -- progress and cancellation ---------------------------------------------------
