@@ -610,12 +610,30 @@ class _ClusterJoblibBackend(DaskDistributedBackend):
         return SequentialBackend(nesting_level=(self.nesting_level or 0) + 1), None
 
 
+class _BroadcastingClient:
+    """The worker's client, except that data joblib scatters goes to every worker.
+
+    Dask runs a task where its inputs are: with the data on one worker, every
+    fit of a sweep would queue there. Each worker needs the data to fit anyway.
+    """
+
+    def __init__(self, client: distributed.Client) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def scatter(self, data: Any, **kwargs: Any) -> Any:
+        return self._client.scatter(data, **{**kwargs, "broadcast": True})
+
+
 @contextlib.contextmanager
 def _joblib_on_cluster(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    with joblib.parallel_config(backend=_ClusterJoblibBackend(), n_jobs=1):
+    backend = _ClusterJoblibBackend(client=_BroadcastingClient(distributed.get_client()))
+    with joblib.parallel_config(backend=backend, n_jobs=1):
         yield
 
 

@@ -129,7 +129,7 @@ class LockedMetrics(Node):
 
 
 def _where() -> tuple[int, str]:
-    time.sleep(0.05)  # long enough that one process cannot take every batch
+    time.sleep(0.1)
     return os.getpid(), threading.current_thread().name
 
 
@@ -149,7 +149,7 @@ class JoblibFanOut(Node):
     jobs = IntParam(-1, minimum=-1, help="joblib n_jobs; 0 leaves it at None")
 
     def run(self, ctx, data):
-        parallel = joblib.Parallel(n_jobs=self.jobs or None)
+        parallel = joblib.Parallel(n_jobs=self.jobs or None, batch_size=1)
         places = parallel(joblib.delayed(_where)() for _ in range(self.tasks))
         return {"data": Table(pd.DataFrame(places, columns=["pid", "thread"]))}
 

@@ -272,7 +272,7 @@ def test_joblib_inside_a_node_fans_out_over_the_workers(executor, registry, clie
 def test_tune_model_hyperparameters_fans_its_fits_out(executor, client):
     workflow = Workflow()
     workflow.add_node("sample_dataset", {"dataset": "breast_cancer"}, node_id="data")
-    workflow.add_node("decision_forest", {"trees": 20}, node_id="forest")
+    workflow.add_node("decision_forest", {"trees": 40}, node_id="forest")
     workflow.add_node("tune_model_hyperparameters", {
         "parameter_ranges": "max_depth: 2, 4; min_samples_leaf: 1, 5", "folds": 4,
         "parallel_jobs": 0}, node_id="tune")
