@@ -44,6 +44,7 @@ IPU_LINK_BYTES_S = 2.5e12 / 8                # 2.5 Tbps chip-to-chip
 SYNC_CYCLES = 150                            # estimate: no published figure used
 POWER_PER_CHIP_W = 150.0                     # estimate: half of the C2 card's 300 W
 BYTES = {"fp16": 2, "fp32": 4}
+MAX_CHIPS = 4096                             # IPU-POD scale; beyond it we stop trying
 
 
 def peak_flops(precision: str, tiles: int = TILES) -> float:
@@ -118,6 +119,11 @@ def plan_placement(shapes: list[tuple[int, int]], *, batch: int, settings: Graph
     usable = TILE_MEMORY_BYTES - settings.reserved_kib_per_tile * 1024
     if usable <= 0:
         raise DoesNotFit("the reserved memory per tile leaves nothing for the network")
+    smallest = weight_bytes + batch * (act_bytes + 4)   # one weight, its input, one sum
+    if smallest > usable:
+        raise DoesNotFit(f"even one weight with its inputs and partial sums for a batch of "
+                         f"{batch} needs {smallest} bytes, more than the {usable:.0f} usable "
+                         "bytes of a tile")
     # A lower bound: every weight once, every layer's inputs and partial sums once.
     total = float(sum(r * c * weight_bytes + batch * (r * act_bytes + c * 4)
                       for r, c in shapes))
@@ -133,11 +139,22 @@ def plan_placement(shapes: list[tuple[int, int]], *, batch: int, settings: Graph
             f"{reason}: the network needs at least {total / 2**20:.1f} MiB of tile memory for "
             f"a batch of {batch} ({settings.precision}); one GC2 offers "
             f"{TILES * usable / 2**20:.1f} MiB ({TILES} tiles x {usable / 1024:.0f} KiB usable)")
-    while True:
+    # Double the chips until the network fits, then search back for the fewest.
+    failed, placement = chips - 1, None
+    while placement is None:
         try:
-            return _place(shapes, names, chips, batch, usable, settings)
+            placement = _place(shapes, names, chips, batch, usable, settings)
+        except DoesNotFit as error:
+            if chips >= MAX_CHIPS:
+                raise DoesNotFit(f"{error} even on {MAX_CHIPS} chips") from None
+            failed, chips = chips, min(2 * chips, MAX_CHIPS)
+    while chips - failed > 1:
+        middle = (failed + chips) // 2
+        try:
+            placement, chips = _place(shapes, names, middle, batch, usable, settings), middle
         except DoesNotFit:
-            chips += 1
+            failed = middle
+    return placement
 
 
 def _byte_sizes(precision: str) -> tuple[int, int]:
