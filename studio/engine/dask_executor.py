@@ -609,6 +609,28 @@ class _ClusterJoblibBackend(DaskDistributedBackend):
     def get_nested_backend(self) -> tuple[Any, int | None]:
         return SequentialBackend(nesting_level=(self.nesting_level or 0) + 1), None
 
+    async def _to_func_args(self, func: Any) -> tuple[Any, Any]:
+        # joblib's batch runs its calls under the stock Dask backend, which would
+        # send a forest's trees inside each fit to the cluster again, one task per
+        # tree; ours runs work nested in a fit in sequence, on that worker.
+        batch, tasks = await super()._to_func_args(func)
+        return _NestedSequentialBatch(batch), tasks
+
+
+class _NestedSequentialBatch:
+    """A batch of joblib calls on a worker, with joblib work nested in them run
+    one call after the other."""
+
+    def __init__(self, batch: Any) -> None:
+        self._batch = batch
+
+    def __call__(self, tasks: list[tuple[Any, list[Any], dict[str, Any]]]) -> list[Any]:
+        with joblib.parallel_config(backend="sequential"):
+            return [func(*args, **kwargs) for func, args, kwargs in tasks]
+
+    def __repr__(self) -> str:
+        return repr(self._batch)  # joblib names the Dask task after it
+
 
 class _BroadcastingClient:
     """The worker's client, except that data joblib scatters goes to every worker.

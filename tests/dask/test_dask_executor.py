@@ -284,6 +284,8 @@ def test_tune_model_hyperparameters_fans_its_fits_out(executor, client):
     assert record.status == "succeeded", record.nodes["tune"].error
     fits = [t for t in stream.data if not t["key"].startswith(("axon-", "_unpicklable"))]
     assert {t["worker"] for t in fits} == set(client.nthreads())  # on both workers
+    # Each task is a batch of cross-validation fits; a forest's trees are not tasks.
+    assert all("_fit_and_score" in t["key"] for t in fits), {t["key"] for t in fits}
     workflow.set_param("tune", "parallel_jobs", 1)  # one fit after the other, here
     local_record, local_outputs = _local_run(workflow)
     pd.testing.assert_frame_equal(sweep, local_outputs["tune"]["sweep"].frame)
