@@ -121,6 +121,9 @@ def score_columns(network: DenseNetwork, outputs: np.ndarray) -> dict[str, np.nd
     columns = {SCORED_LABELS: predictions(network, outputs)}
     if network.task == "classification":
         probabilities = output_probabilities(outputs, network.classes or [])
+        # A device may compute in fp32 or fp16: make each row sum to 1 in float64.
+        total = probabilities.sum(axis=1, keepdims=True)
+        probabilities = probabilities / np.where(total > 0, total, 1.0)
         if len(network.classes or []) == 2:
             columns[SCORED_PROBABILITIES] = probabilities[:, 1]
         else:
