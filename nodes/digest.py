@@ -78,7 +78,13 @@ def _feed(digest: Any, value: Any, depth: int) -> None:
         digest.update(b"bytes" + len(value).to_bytes(8, "little") + value)
     elif isinstance(value, np.ndarray):
         digest.update(f"ndarray:{value.dtype.str}:{value.shape}".encode())
-        if value.dtype.hasobject:
+        if value.dtype.names:
+            # Structured arrays (e.g. tree nodes) have padding bytes of undefined
+            # content: hash field by field, never the raw record bytes.
+            for name in value.dtype.names:
+                _feed(digest, name, depth)
+                _feed(digest, np.ascontiguousarray(value[name]), depth)
+        elif value.dtype.hasobject:
             for item in value.ravel():
                 _feed(digest, item, depth)
         else:

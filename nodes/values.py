@@ -227,9 +227,12 @@ class Transform:
             raise KeyError(missing)
         if not self.numeric:
             return self.transformer.transform_table(table)
-        frame = table.frame.copy()
-        values = self.transformer.transform(frame[self.columns].to_numpy(dtype=float))
-        frame[self.columns] = values
+        values = self.transformer.transform(table.frame[self.columns].to_numpy(dtype=float))
+        # A shallow copy and one column at a time: no copy of untouched columns and
+        # no 2-D block assignment (several times slower on wide tables).
+        frame = table.frame.copy(deep=False)
+        for index, column in enumerate(self.columns):
+            frame[column] = values[:, index]
         return table.with_frame(frame)
 
     def summary(self) -> dict[str, Any]:
@@ -301,7 +304,11 @@ class Metrics:
         return {"kind": self.kind, **self.to_dict()}
 
     def digest(self) -> str:
-        return stable_digest(self.to_dict())
+        # Curves can hold thousands of points: hash them as frames, not as JSON.
+        return stable_digest({"task": self.task, "info": json_safe(self.info),
+                              "scalars": json_safe(self.scalars),
+                              "matrices": {k: vars(m) for k, m in self.matrices.items()},
+                              "curves": {k: frame_digest(c) for k, c in self.curves.items()}})
 
     def save(self, folder: Path) -> None:
         # Insertion order is meaningful here (metrics are shown in that order).

@@ -223,7 +223,8 @@ class _Run:
         try:
             while True:
                 if not self.cancel_event.is_set():
-                    for node_id in self._ready(running.values()):
+                    free = self.engine.executor.jobs - len(running)
+                    for node_id in self._ready(running.values())[:max(free, 0)]:
                         started[node_id] = time.perf_counter()
                         self.record.nodes[node_id].started = utc_now()
                         self._set_state(node_id, NodeState.RUNNING)
@@ -282,6 +283,7 @@ class _Run:
         try:
             outcome = future.result()
         except RunCancelled:
+            self._remember(node_id, NodeState.CANCELLED)
             self._set_state(node_id, NodeState.CANCELLED)
             return
         except StudioError as error:

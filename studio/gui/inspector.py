@@ -389,6 +389,6 @@ class Inspector(QWidget):
                 finally:
                     self._updating = False
                 self._show_completeness()
-        elif event.kind == "node_renamed" and event["node_id"] == self.node_id:
-            if self.title_edit.text() != event["title"]:
-                self.title_edit.setText(event["title"])
+        elif (event.kind == "node_renamed" and event["node_id"] == self.node_id
+              and self.title_edit.text() != event["title"]):
+            self.title_edit.setText(event["title"])

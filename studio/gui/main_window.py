@@ -225,8 +225,8 @@ class MainWindow(QMainWindow):
         self.scene.node_activated.connect(self._node_activated)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.document.model_event.connect(self._on_model_event)
-        self.document.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
-        self.document.path_changed.connect(lambda _path: self._update_title())
+        self.document.undo_stack.cleanChanged.connect(self._update_title)
+        self.document.path_changed.connect(self._update_title)
         self.runner.run_started.connect(self._run_started)
         self.runner.node_state.connect(self._node_state)
         self.runner.node_progress.connect(
@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
         self.log.itemClicked.connect(self._log_clicked)
 
     # -- title, status, log ---------------------------------------------------------
-    def _update_title(self) -> None:
+    def _update_title(self, *_: object) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] \u2014 Axon Studio")
         self.setWindowModified(self.document.dirty)
 

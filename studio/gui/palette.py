@@ -25,6 +25,18 @@ from studio.gui.theme import category_color
 _TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def relevance(node_type: type[Node], text: str) -> int:
+    """Sort key for search results: title matches first, then the rest."""
+    title, query = node_type.title.lower(), text.strip().lower()
+    if not query:
+        return 0
+    if title.startswith(query):
+        return 0
+    if query in title:
+        return 1
+    return 2
+
+
 def matches(node_type: type[Node], text: str) -> bool:
     """Does a search text match a node type's title, id, category or description?"""
     words = text.lower().split()
@@ -173,7 +185,8 @@ class QuickAdd(QFrame):
 
     def _refresh(self, text: str) -> None:
         self.list.clear()
-        for node_type in self.registry.all():
+        ranked = sorted(self.registry.all(), key=lambda t: relevance(t, text))
+        for node_type in ranked:
             if self.accept_filter is not None and not self.accept_filter(node_type):
                 continue
             if not matches(node_type, text):

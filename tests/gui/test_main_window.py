@@ -1,0 +1,328 @@
+"""The desktop app under pytest-qt: real widgets, real mouse events, real runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from studio.engine import Engine, MemoryCache, NodeState
+from studio.gui import recovery
+from studio.gui.document import Document
+from studio.gui.main_window import MainWindow, restore_recoveries
+from studio.gui.viewers.metrics_viewer import MetricsViewer
+from studio.gui.viewers.model_viewer import ModelViewer
+from studio.gui.viewers.table_viewer import TableViewer
+from studio.workflow import Workflow, load_workflow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("AXON_STUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AXON_STUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def make_window(qtbot):
+    windows = []
+
+    def make(document: Document | None = None) -> MainWindow:
+        window = MainWindow(document or Document(engine=Engine(cache=MemoryCache())))
+        window.show()  # closed below, after marking it clean (qtbot would close it first)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        if window.runner.busy:
+            window.runner.cancel()
+            window.runner.wait(10)
+        window.document.undo_stack.setClean()
+        window.close()
+    # Clipboard contents owned by the app at interpreter exit crash Qt's offscreen plugin.
+    QApplication.clipboard().clear()
+
+
+def _toy_window(make_window, toy_registry) -> MainWindow:
+    return make_window(Document(Workflow(toy_registry), engine=Engine(cache=MemoryCache())))
+
+
+def _viewport_point(window: MainWindow, scene_point: QPointF) -> QPoint:
+    return window.view.mapFromScene(scene_point)
+
+
+def _send(window: MainWindow, kind: QEvent.Type, point: QPoint,
+          buttons: Qt.MouseButton) -> None:
+    viewport = window.view.viewport()
+    event = QMouseEvent(kind, QPointF(point), viewport.mapToGlobal(QPointF(point)),
+                        Qt.MouseButton.LeftButton, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, event)
+
+
+def drag(window: MainWindow, start: QPointF, end: QPointF, steps: int = 8) -> None:
+    """Press at ``start``, move in steps with the button held, release at ``end``."""
+    begin, finish = _viewport_point(window, start), _viewport_point(window, end)
+    _send(window, QEvent.Type.MouseButtonPress, begin, Qt.MouseButton.LeftButton)
+    for step in range(1, steps + 1):
+        point = begin + (finish - begin) * step / steps
+        _send(window, QEvent.Type.MouseMove, point, Qt.MouseButton.LeftButton)
+    _send(window, QEvent.Type.MouseButtonRelease, finish, Qt.MouseButton.NoButton)
+
+
+def _port_scene_pos(window: MainWindow, node_id: str, port: str, output: bool) -> QPointF:
+    return window.scene.nodes[node_id].port(port, output).scenePos()
+
+
+def test_add_nodes_from_palette_and_quick_add(make_window, qtbot):
+    window = make_window()
+    palette = window.palette_panel
+    palette.search.setText("split")
+    assert palette.visible_type_ids()[0] == "split_data"
+    qtbot.keyClick(palette.search, Qt.Key.Key_Return)
+    assert [n.type_id for n in window.document.workflow.nodes.values()] == ["split_data"]
+    assert window.scene.nodes["split_data"].isSelected()
+
+    window.open_quick_add()
+    qtbot.keyClicks(window.quick_add.edit, "evaluate")
+    qtbot.keyClick(window.quick_add.edit, Qt.Key.Key_Return)
+    assert "evaluate_model" in window.document.workflow.nodes
+    assert window.document.undo_stack.count() == 2
+
+
+def test_connect_by_mouse_drag_and_refuse_incompatible_wires(make_window, toy_registry):
+    window = _toy_window(make_window, toy_registry)
+    workflow = window.document.workflow
+    window.add_node("make_table", QPointF(0, 0))
+    window.add_node("add_constant", QPointF(0, 200))
+    window.add_node("needs_learner", QPointF(300, 200))
+    window.view.fit_all()
+    QApplication.processEvents()
+
+    drag(window, _port_scene_pos(window, "make_table", "data", True),
+         _port_scene_pos(window, "add_constant", "data", False))
+    assert [str(e) for e in workflow.edges] == ["make_table.data -> add_constant.data"]
+    assert len(window.scene.edges) == 1
+
+    messages = []
+    window.scene.status_message.connect(messages.append)
+    drag(window, _port_scene_pos(window, "add_constant", "data", True),
+         _port_scene_pos(window, "needs_learner", "learner", False))
+    assert len(workflow.edges) == 1
+    assert any("Table" in m and "Learner" in m for m in messages), messages
+
+
+def test_compatible_ports_light_up_while_dragging(make_window, toy_registry):
+    window = _toy_window(make_window, toy_registry)
+    window.add_node("make_table", QPointF(0, 0))
+    window.add_node("add_constant", QPointF(0, 200))
+    window.add_node("needs_learner", QPointF(300, 200))
+    window.view.fit_all()
+    start = _viewport_point(window, _port_scene_pos(window, "make_table", "data", True))
+    _send(window, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
+    nodes = window.scene.nodes
+    assert nodes["add_constant"].inputs["data"].highlight == "compatible"
+    assert nodes["needs_learner"].inputs["learner"].highlight == "incompatible"
+    _send(window, QEvent.Type.MouseButtonRelease, start, Qt.MouseButton.NoButton)
+    assert nodes["add_constant"].inputs["data"].highlight is None
+
+
+def test_wire_dropped_on_empty_canvas_offers_compatible_nodes(make_window, toy_registry, qtbot):
+    window = _toy_window(make_window, toy_registry)
+    window.add_node("make_table", QPointF(0, 0))
+    window.view.fit_all()
+    drag(window, _port_scene_pos(window, "make_table", "data", True), QPointF(0, 300))
+    assert window.quick_add.isVisible()
+    offered = {window.quick_add.list.item(i).data(Qt.ItemDataRole.UserRole + 1)
+               for i in range(window.quick_add.list.count())}
+    assert "add_constant" in offered and "needs_learner" not in offered
+    qtbot.keyClicks(window.quick_add.edit, "add constant")
+    qtbot.keyClick(window.quick_add.edit, Qt.Key.Key_Return)
+    assert [str(e) for e in window.document.workflow.edges] == [
+        "make_table.data -> add_constant.data"]
+    window.document.undo_stack.undo()  # one step undoes add and connect together
+    assert list(window.document.workflow.nodes) == ["make_table"]
+
+
+def test_undo_and_redo_every_kind_of_edit(make_window, toy_registry):
+    window = _toy_window(make_window, toy_registry)
+    workflow, stack = window.document.workflow, window.document.undo_stack
+    window.add_node("make_table", QPointF(0, 0))
+    window.add_node("add_constant", QPointF(0, 200))
+    window.scene.connect_ports(window.scene.nodes["make_table"].outputs["data"],
+                               window.scene.nodes["add_constant"].inputs["data"])
+    window.select_nodes(["add_constant"])
+    window.inspector.editors["amount"].input.setText("2.5")
+    window.inspector.editors["amount"].input.editingFinished.emit()
+    window.inspector.title_edit.setText("Plus")
+    window.inspector.title_edit.editingFinished.emit()
+    item = window.scene.nodes["make_table"]
+    window.scene._press_positions = {"make_table": (item.pos().x(), item.pos().y())}
+    item.setPos(item.pos() + QPointF(50, 10))
+    window.scene._commit_moves()
+    window.select_nodes(["make_table"])
+    window.scene.delete_selection()
+    assert list(workflow.nodes) == ["add_constant"] and workflow.edges == []
+
+    expected = [  # state after each undo, newest first
+        lambda: "make_table" in workflow.nodes and len(workflow.edges) == 1,
+        lambda: workflow.nodes["make_table"].position == (-100.0, -32.0),
+        lambda: workflow.nodes["add_constant"].title == "",
+        lambda: workflow.nodes["add_constant"].params["amount"] == 1.0,
+        lambda: workflow.edges == [],
+        lambda: "add_constant" not in workflow.nodes,
+        lambda: workflow.nodes == {},
+    ]
+    for check in expected:
+        stack.undo()
+        assert check()
+    for _ in expected:
+        stack.redo()
+    assert list(workflow.nodes) == ["add_constant"]
+    assert workflow.nodes["add_constant"].params["amount"] == 2.5
+    assert window.scene.nodes["add_constant"].title == "Plus"
+
+
+def test_invalid_parameter_is_marked_in_place_and_not_applied(make_window, toy_registry):
+    window = _toy_window(make_window, toy_registry)
+    window.add_node("make_table", QPointF(0, 0))
+    window.select_nodes(["make_table"])
+    editor = window.inspector.editors["scale"]
+    editor.input.setText("lots")
+    editor.input.editingFinished.emit()
+    assert not editor.error.isHidden() and "number" in editor.error.text()
+    assert window.document.workflow.nodes["make_table"].params["scale"] == 1.0
+
+
+def test_copy_paste_between_two_windows(make_window, toy_registry):
+    first = _toy_window(make_window, toy_registry)
+    first.add_node("make_table", QPointF(0, 0))
+    first.add_node("add_constant", QPointF(0, 200))
+    first.document.workflow.connect("make_table", "data", "add_constant", "data")
+    first.select_all()
+    assert first.copy_selection()
+    second = _toy_window(make_window, toy_registry)
+    second.paste()
+    second.paste()
+    workflow = second.document.workflow
+    assert sorted(workflow.nodes) == ["add_constant", "add_constant_2", "make_table",
+                                      "make_table_2"]
+    assert len(workflow.edges) == 2
+    second.document.undo_stack.undo()
+    assert len(workflow.nodes) == 2
+
+
+def test_save_and_open_round_trip(make_window, tmp_path, monkeypatch):
+    window = make_window(Document.open(EXAMPLES / "housing_regression.axon.json",
+                                       engine=Engine(cache=MemoryCache())))
+    window.document.workflow.move_node("split", (10, 20))
+    window.document.undo_stack.resetClean()
+    assert window.isWindowModified()
+    target = tmp_path / "copy.axon.json"
+    assert window._save_to(target)
+    assert not window.isWindowModified() and window.windowTitle().startswith("copy.axon.json")
+    reopened = load_workflow(target)
+    assert reopened.nodes["split"].position == (10.0, 20.0)
+    assert json.loads(target.read_text())["nodes"] == json.loads(
+        (EXAMPLES / "housing_regression.axon.json").read_text().replace(
+            '"position": [\n        0,\n        130\n      ]',
+            '"position": [\n        10,\n        20\n      ]'))["nodes"]
+
+
+def test_autosave_is_offered_back_after_a_crash(make_window, monkeypatch):
+    window = make_window()
+    window.add_node("split_data", QPointF(0, 0))
+    written = window.autosave()
+    assert written is not None and written.exists()
+    assert window.autosave() is None  # nothing changed since
+    # The app "crashes": the window is gone without a clean close.
+    pending = recovery.pending_recoveries()
+    assert len(pending) == 1
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
+    (restored,) = restore_recoveries()
+    try:
+        assert "split_data" in restored.document.workflow.nodes
+        assert restored.document.dirty
+        assert recovery.pending_recoveries() == []
+    finally:
+        restored.document.undo_stack.setClean()
+        restored.close()
+
+
+def test_running_an_example_turns_every_badge_done_and_opens_each_viewer(make_window, qtbot):
+    window = make_window(Document.open(EXAMPLES / "breast_cancer_classification.axon.json",
+                                       engine=Engine(cache=MemoryCache())))
+    window.run_all()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.act_run.isEnabled(),
+                    timeout=60_000)
+    states = {i: item.state for i, item in window.scene.nodes.items()}
+    assert set(states.values()) == {NodeState.DONE}, states
+    assert isinstance(window.open_viewer("score", "scored"), TableViewer)
+    metrics = window.open_viewer("evaluate", "metrics")
+    assert isinstance(metrics, MetricsViewer) and len(metrics.charts) >= 2
+    model = window.open_viewer("train", "model")
+    assert isinstance(model, ModelViewer) and model.weights.rowCount() == 30
+    table = window.open_viewer("dataset", "data")
+    table.show_column(0)
+    assert table.stats.item(0, 1).text() == "float64"
+
+    window.document.undo_stack.push(__import__("studio.gui.commands", fromlist=["x"])
+                                    .SetParamCommand(window.document.workflow, "evaluate",
+                                                     "threshold", 0.3))
+    qtbot.waitUntil(lambda: window.scene.nodes["evaluate"].state == NodeState.OUTDATED)
+    assert window.scene.nodes["score"].state == NodeState.DONE
+
+
+def test_cancelling_a_run(make_window, toy_registry, qtbot):
+    window = _toy_window(make_window, toy_registry)
+    window.add_node("make_table", QPointF(0, 0))
+    window.add_node("sleep", QPointF(0, 200))
+    window.document.workflow.set_param("sleep", "seconds", 60)
+    window.document.workflow.connect("make_table", "data", "sleep", "data")
+    window.run_all()
+    qtbot.waitUntil(lambda: window.scene.nodes["sleep"].state == NodeState.RUNNING,
+                    timeout=10_000)
+    assert window.act_cancel.isEnabled()
+    window.act_cancel.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    qtbot.waitUntil(lambda: window.scene.nodes["sleep"].state == NodeState.CANCELLED)
+    assert window.act_run.isEnabled()
+
+
+def test_invalid_workflow_is_reported_in_the_log_with_the_node(make_window, qtbot):
+    window = make_window()
+    window.add_node("train_model", QPointF(0, 0))
+    window.run_all()
+    qtbot.waitUntil(lambda: window.log.count() >= 2, timeout=10_000)
+    texts = [window.log.item(i).text() for i in range(window.log.count())]
+    assert any("needs its input 'learner'" in t for t in texts), texts
+
+
+def test_examples_menu_lists_every_example(make_window):
+    window = make_window()
+    names = [a.toolTip() for a in window.examples_menu.actions()]
+    assert sorted(Path(n).name for n in names) == sorted(
+        p.name for p in EXAMPLES.glob("*.axon.json"))
+
+
+@pytest.mark.skipif(shutil.which("true") is None, reason="needs a POSIX system")
+def test_gui_start_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
+            "from studio.gui.app import create_application;"
+            "from studio.gui.main_window import MainWindow;"
+            "app = create_application(); w = MainWindow(); w.show(); app.processEvents();"
+            "print('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
