@@ -128,6 +128,8 @@ class NodeItem(QGraphicsObject):
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
+        # Panning a big workflow repaints cached pixmaps, not every card's text.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setPos(QPointF(*node.position))
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
@@ -192,6 +194,10 @@ class NodeItem(QGraphicsObject):
               widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = widget.palette() if widget else None
+        detail = option.levelOfDetailFromTransform(painter.worldTransform())
+        if detail < 0.4:  # zoomed far out: a coloured block says enough
+            self._paint_overview(painter, palette)
+            return
         base = palette.base().color() if palette else QColor("#ffffff")
         text = palette.text().color() if palette else QColor("#222222")
         rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
@@ -199,7 +205,7 @@ class NodeItem(QGraphicsObject):
         if self.state == NodeState.FAILED:
             border = state_color(NodeState.FAILED)
         painter.setPen(QPen(border, 2.5 if self.isSelected() else 1.2))
-        painter.setBrush(base)
+        painter.setBrush(QBrush(base))
         painter.drawRoundedRect(rect, 7, 7)
         # Category strip on the left.
         strip = QPainterPath()
@@ -210,7 +216,7 @@ class NodeItem(QGraphicsObject):
         title_font = QFont(painter.font())
         title_font.setBold(True)
         painter.setFont(title_font)
-        painter.setPen(text)
+        painter.setPen(QPen(text))
         metrics = QFontMetrics(title_font)
         title = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, int(NODE_WIDTH - 48))
         painter.drawText(QRectF(16, 14, NODE_WIDTH - 48, 20),
@@ -221,7 +227,7 @@ class NodeItem(QGraphicsObject):
         painter.setFont(small)
         muted = QColor(text)
         muted.setAlpha(150)
-        painter.setPen(muted)
+        painter.setPen(QPen(muted))
         subtitle = self.node_type.title if self.title != self.node_type.title else \
             self.node_type.category
         painter.drawText(QRectF(16, 32, NODE_WIDTH - 48, 16),
@@ -229,11 +235,24 @@ class NodeItem(QGraphicsObject):
         self._paint_port_labels(painter, small, muted)
         self._paint_badge(painter)
 
+    def _paint_overview(self, painter: QPainter, palette: object) -> None:
+        rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
+        fill = QColor(category_color(self.node_type.category))
+        fill.setAlpha(90)
+        painter.setPen(QPen(QColor("#f1c40f") if self.isSelected()
+                            else category_color(self.node_type.category), 3))
+        painter.setBrush(QBrush(fill))
+        painter.drawRoundedRect(rect, 7, 7)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(QColor(FOREIGN_COLOR) if self.foreign
+                                else state_color(self.state)))
+        painter.drawEllipse(QPointF(NODE_WIDTH - 20, 24), 12, 12)
+
     def _paint_port_labels(self, painter: QPainter, font: QFont, color: QColor) -> None:
         if len(self.inputs) + len(self.outputs) == 0:
             return
         painter.setFont(font)
-        painter.setPen(color)
+        painter.setPen(QPen(color))
         for ports, y in ((self.inputs, 2.0), (self.outputs, NODE_HEIGHT - 14.0)):
             if len(ports) < 2:
                 continue  # a lone port needs no label on the card; its tooltip names it
@@ -260,7 +279,7 @@ class NodeItem(QGraphicsObject):
             painter.drawEllipse(center, 7, 7)
             return
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(color)
+        painter.setBrush(QBrush(color))
         painter.drawEllipse(center, 9, 9)
         symbol = "\u21c4" if self.foreign else _STATE_SYMBOLS.get(self.state, "")
         if symbol:
@@ -268,7 +287,7 @@ class NodeItem(QGraphicsObject):
             font.setBold(True)
             font.setPointSizeF(8)
             painter.setFont(font)
-            painter.setPen(QColor("#ffffff"))
+            painter.setPen(QPen(QColor("#ffffff")))
             painter.drawText(QRectF(center.x() - 9, center.y() - 9, 18, 18),
                              Qt.AlignmentFlag.AlignCenter, symbol)
 
@@ -368,7 +387,7 @@ class AnnotationItem(QGraphicsTextItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         color = QColor("#fff7d6")
         painter.setPen(QPen(QColor("#f1c40f") if self.isSelected() else QColor("#e0c97a"), 1))
-        painter.setBrush(color)
+        painter.setBrush(QBrush(color))
         painter.drawRoundedRect(self.boundingRect(), 4, 4)
         self.setDefaultTextColor(QColor("#4a3f1c"))
         super().paint(painter, option, widget)

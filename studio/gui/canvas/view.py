@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from studio.gui.canvas.scene import WorkflowScene
@@ -34,6 +34,7 @@ class WorkflowView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self._panning: QPoint | None = None
         self._space_down = False
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.minimap = MiniMap(scene, self)
 
     # -- zoom ---------------------------------------------------------------------
@@ -166,6 +167,12 @@ class MiniMap(QGraphicsView):
         self.setFixedSize(200, 140)
         self.setStyleSheet("border: 1px solid palette(mid); background: palette(base);")
         self.setToolTip("Overview: click to move the view there")
+        # Redrawing the whole graph on every scroll step would double the cost
+        # of panning: the overview follows a moment later instead.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self._refresh_now)
         self.hide()
 
     def place(self) -> None:
@@ -173,6 +180,10 @@ class MiniMap(QGraphicsView):
         self.move(parent.width() - self.width() - 12, parent.height() - self.height() - 12)
 
     def refresh(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _refresh_now(self) -> None:
         items = self.scene().itemsBoundingRect()
         visible = self.main.mapToScene(self.main.viewport().rect()).boundingRect()
         needed = not items.isEmpty() and not visible.contains(items)
@@ -186,9 +197,9 @@ class MiniMap(QGraphicsView):
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         visible = self.main.mapToScene(self.main.viewport().rect()).boundingRect()
         painter.setPen(QPen(QColor("#f1c40f"), 2 / max(self.transform().m11(), 1e-3)))
-        painter.setBrush(QColor(241, 196, 15, 30))
+        painter.setBrush(QBrush(QColor(241, 196, 15, 30)))
         painter.drawRect(visible)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.main.centerOn(self.mapToScene(event.position().toPoint()))
-        self.refresh()
+        self._refresh_now()
