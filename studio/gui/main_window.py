@@ -172,6 +172,8 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(False)
         self.act_visualize = self._action("&Visualize Output", self.visualize_selected, "Ctrl+E",
                                           "Open the first output of the selected node")
+        self.act_publish = self._action("&Publish as Web Service…", self.publish, "Ctrl+Shift+P",
+                                        "Turn the trained workflow into a scoring service")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -201,7 +203,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
         run_menu = bar.addMenu("&Run")
         for action in (self.act_run, self.act_run_selected, self.act_cancel, None,
-                       self.act_visualize):
+                       self.act_visualize, self.act_publish):
             run_menu.addSeparator() if action is None else run_menu.addAction(action)
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
@@ -478,6 +480,16 @@ class MainWindow(QMainWindow):
     def _on_model_event(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.kind in ("node_added", "edge_added", "edge_removed", "param_changed"):
             self._states_timer.start(0)
+
+    def publish(self) -> None:
+        from studio.gui.publish import PublishDialog
+
+        def open_scoring(workflow) -> None:  # type: ignore[no-untyped-def]
+            window = MainWindow(Document(workflow))
+            window.show()
+
+        self.publish_dialog = PublishDialog(self.document, open_scoring, self)
+        self.publish_dialog.show()
 
     # -- viewers ------------------------------------------------------------------------
     def visualize_selected(self) -> None:

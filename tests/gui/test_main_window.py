@@ -326,3 +326,24 @@ def test_gui_start_does_not_import_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+def test_publish_dialog_exports_serves_and_answers_a_test_request(make_window, qtbot, tmp_path):
+    window = make_window(Document.open(EXAMPLES / "breast_cancer_classification.axon.json",
+                                       engine=Engine(cache=MemoryCache())))
+    window.publish()
+    dialog = window.publish_dialog
+    dialog.folder_edit.setText(str(tmp_path / "service"))
+    dialog.publish()
+    try:
+        qtbot.waitUntil(lambda: dialog.handle is not None, timeout=60_000)
+        assert (tmp_path / "service" / "manifest.json").is_file()
+        assert dialog.api_key and dialog.api_key in dialog.endpoint.toPlainText()
+        assert "curl" in dialog.samples.toPlainText()
+        dialog.send_test()
+        qtbot.waitUntil(lambda: dialog.response_view.toPlainText().startswith("{"),
+                        timeout=30_000)
+        answer = json.loads(dialog.response_view.toPlainText())
+        assert answer["results"][0]["Scored Labels"] in ("benign", "malignant")
+    finally:
+        dialog.done(0)
