@@ -43,6 +43,22 @@ from studio.gui.document import Document
 _ERROR_STYLE = "border: 1px solid #eb3b5a;"
 
 
+def reflow(text: str) -> str:
+    """Docstring text for a resizable view: paragraphs and list items keep their
+    breaks, lines wrapped inside a paragraph are joined."""
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        lines: list[str] = []
+        for line in paragraph.splitlines():
+            stripped = line.strip()
+            if lines and not stripped.startswith(("-", "*", "•")):
+                lines[-1] += " " + stripped
+            else:
+                lines.append(stripped)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 class ParamEditor:
     """One parameter's widget: shows a value, reports edits, shows an error."""
 
@@ -303,7 +319,7 @@ class Inspector(QWidget):
         form.addRow("Comment", self.comment_edit)
         layout.addLayout(form)
         help_view = QTextBrowser()
-        help_view.setPlainText(node_type.help_text())
+        help_view.setPlainText(reflow(node_type.help_text()))
         help_view.setMinimumHeight(160)
         layout.addWidget(QLabel("<b>Help</b>"))
         layout.addWidget(help_view)

@@ -145,6 +145,7 @@ class TableViewer(QWidget):
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.stats)
         side.addWidget(self.histogram)
+        side.setSizes([230, 170])
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(side)
