@@ -131,7 +131,9 @@ def has_display() -> bool:
     if sys.platform in ("win32", "darwin"):
         return True
     platform_name = os.environ.get("QT_QPA_PLATFORM", "")
-    if platform_name.startswith(("offscreen", "minimal", "vnc")):
+    if platform_name.startswith(("offscreen", "minimal")):
+        return False  # renders nowhere a person could see: run headless instead
+    if platform_name.startswith("vnc"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
