@@ -216,9 +216,15 @@ def _placed_path(workflow: Workflow, input_id: str, output_id: str) -> dict[str,
 
 
 def _derived_path(workflow: Workflow) -> dict[str, Any]:
+    # A scorer takes a model and rows and gives rows (Training History, which
+    # takes only a model, is not one).
     scorers = [n for n in workflow.nodes
                if any(p.type is MODEL for p in workflow.node_type(n).inputs.values())
+               and any(p.type is TABLE for p in workflow.node_type(n).inputs.values())
                and any(p.type is TABLE for p in workflow.node_type(n).outputs.values())]
+    plain = [n for n in scorers if workflow.nodes[n].type_id == "score_model"]
+    if len(scorers) > 1 and len(plain) == 1:
+        scorers = plain  # device runs beside a Score Model: the digital one serves
     if len(scorers) != 1:
         found = ", ".join(f"'{workflow.label(n)}'" for n in scorers) or "none"
         raise PrepareError(f"cannot tell where requests should be scored: the workflow "

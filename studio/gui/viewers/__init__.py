@@ -46,10 +46,11 @@ def _register_builtin() -> None:
     if _BUILTIN_DONE:
         return
     _BUILTIN_DONE.append(True)
+    from studio.gui.viewers.hardware_viewer import HardwareReportViewer
     from studio.gui.viewers.metrics_viewer import MetricsViewer
     from studio.gui.viewers.model_viewer import ModelViewer
     from studio.gui.viewers.table_viewer import TableViewer
 
     for kind, factory in (("table", TableViewer), ("metrics", MetricsViewer),
-                          ("model", ModelViewer)):
+                          ("model", ModelViewer), ("hardware_report", HardwareReportViewer)):
         _VIEWERS.setdefault(kind, factory)
