@@ -347,3 +347,21 @@ def test_publish_dialog_exports_serves_and_answers_a_test_request(make_window, q
         assert answer["results"][0]["Scored Labels"] in ("benign", "malignant")
     finally:
         dialog.done(0)
+
+
+def test_hardware_report_viewer_shows_figures_sweeps_and_sources(make_window, qtbot):
+    from studio.gui.viewers.hardware_viewer import HardwareReportViewer
+
+    window = make_window(Document.open(EXAMPLES / "hardware_digits_compare.axon.json",
+                                       engine=Engine(cache=MemoryCache())))
+    window.run_all()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.act_run.isEnabled(),
+                    timeout=120_000)
+    node_type = window.document.workflow.node_type("pcm")
+    report_port = next(n for n, p in node_type.outputs.items()
+                       if p.type.name == "HardwareReport")
+    viewer = window.open_viewer("pcm", report_port)
+    assert isinstance(viewer, HardwareReportViewer)
+    assert viewer.metrics.rowCount() > 3 and viewer.assumptions.rowCount() > 3
+    sources = [viewer.assumptions.item(r, 3).text() for r in range(viewer.assumptions.rowCount())]
+    assert any("Le Gallo" in s or "aihwkit" in s or "Nandakumar" in s for s in sources)

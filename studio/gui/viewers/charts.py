@@ -51,13 +51,19 @@ class LineChart(QWidget):
     """Axes, ticks, a legend and one or more series."""
 
     def __init__(self, title: str, x_label: str, y_label: str, series: list[Series],
-                 diagonal: bool = False, parent: QWidget | None = None) -> None:
+                 diagonal: bool = False, log_x: bool = False,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = title
-        self.x_label = x_label
+        self.x_label = x_label + (" (log scale)" if log_x else "")
         self.y_label = y_label
-        self.series = series
         self.diagonal = diagonal
+        self.log_x = log_x
+        if log_x:  # plot log10(x); ticks are labelled with x itself
+            series = [Series(s.name, np.log10(np.clip(np.asarray(s.x, dtype=float), 1e-300,
+                                                      None)), s.y, s.scatter, s.dashed)
+                      for s in series]
+        self.series = series
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -106,8 +112,9 @@ class LineChart(QWidget):
             painter.setPen(grid)
             painter.drawLine(QPointF(point.x(), plot.top()), QPointF(point.x(), plot.bottom()))
             painter.setPen(text)
+            label = f"{10 ** tick:.3g}" if self.log_x else f"{tick:g}"
             painter.drawText(QRectF(point.x() - 30, plot.bottom() + 2, 60, 16),
-                             Qt.AlignmentFlag.AlignCenter, f"{tick:g}")
+                             Qt.AlignmentFlag.AlignCenter, label)
         for tick in _nice_ticks(y0, y1):
             point = map_point(x0, tick)
             painter.setPen(grid)
@@ -153,10 +160,10 @@ class LineChart(QWidget):
             # ROC-like charts fill the top left: their legend goes bottom right.
             legend_y = (plot.bottom() - 10 - (len(self.series) - 1 - index) * 16
                         if self.diagonal else plot.top() + 8 + index * 16)
-            painter.drawLine(QPointF(plot.right() - 130, legend_y),
-                             QPointF(plot.right() - 112, legend_y))
+            painter.drawLine(QPointF(plot.right() - 190, legend_y),
+                             QPointF(plot.right() - 172, legend_y))
             painter.setPen(text)
-            painter.drawText(QRectF(plot.right() - 108, legend_y - 8, 104, 16),
+            painter.drawText(QRectF(plot.right() - 168, legend_y - 8, 164, 16),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              series.name)
         painter.end()

@@ -63,8 +63,8 @@ class HardwareReportViewer(QWidget):
                       if y in table.columns]
             if series:
                 chart = LineChart(plot.get("title", plot["table"]), str(plot["x"]), "value",
-                                  series)
-                chart.setMinimumSize(380, 260)
+                                  series, log_x=bool(plot.get("log_x")))
+                chart.setMinimumSize(480, 280)
                 self.charts.append(chart)
         for index, chart in enumerate(self.charts):
             grid.addWidget(chart, 1, 2 + index)
