@@ -215,13 +215,19 @@ class DaskExecutor(Executor):
         if not blobs:
             return problems
         labels = {task.node_id: task.label for task in tasks}
+        probe = None
         try:
-            failures = self.client.submit(_unpicklable_on_worker, blobs, pure=False).result(
-                timeout=self.no_worker_timeout)
+            probe = self.client.submit(_unpicklable_on_worker, blobs, pure=False)
+            failures = probe.result(timeout=self.no_worker_timeout)
         except TimeoutError:
+            probe.cancel()
             return [*problems, Problem(
                 f"no Dask worker answered within {self.no_worker_timeout:g} s",
                 fix=f"Start workers with 'dask worker {self.client.scheduler.address}'.")]
+        except Exception as error:
+            return [*problems, Problem(
+                f"the Dask cluster did not answer ({type(error).__name__}: {error})",
+                fix="Check that the scheduler and its workers are running.")]
         for node_id, (worker, error) in failures.items():
             problems.append(Problem(
                 f"'{labels[node_id]}' cannot be loaded on the Dask worker {worker}: {error}",
@@ -241,15 +247,21 @@ class DaskExecutor(Executor):
                     cancel_event, f"axon-cancel-{uuid.uuid4().hex[:12]}")
         try:
             arguments = {port: self._shippable_input(value) for port, value in inputs.items()}
+            worker = self._place([v[0] for v in arguments.values() if isinstance(v, list)])
+            settings = _WorkerSettings(self._topic, token, run.cancel_name,
+                                       self.joblib_on_cluster)
+            future = self.client.submit(
+                _run_node, task, arguments, settings, key=f"axon-{task.node_id}-{token}",
+                retries=self.retries, workers=[worker] if worker else None,
+                allow_other_workers=True)
         except StudioError as error:
             result.set_exception(error)
             return result
-        worker = self._place([v[0] for v in arguments.values() if isinstance(v, list)])
-        settings = _WorkerSettings(self._topic, token, run.cancel_name, self.joblib_on_cluster)
-        future = self.client.submit(
-            _run_node, task, arguments, settings, key=f"axon-{task.node_id}-{token}",
-            retries=self.retries, workers=[worker] if worker else None,
-            allow_other_workers=True)
+        except Exception as error:  # a closed client, a lost scheduler
+            result.set_exception(ClusterError(
+                task.label, f"could not be sent to the Dask cluster ({type(error).__name__}: "
+                f"{error}).", fix="Check that the scheduler is running."))
+            return result
         submission = _Submission(task, token, run, future, result, on_progress, worker)
         with self._lock:
             self._submissions[token] = submission
