@@ -1,6 +1,6 @@
 """The hardware example workflows (examples/hardware_*.axon.json), built with the workflow API.
 
-    python tests/hardware/example_workflows.py     # rewrite the files in examples/
+    python tests/hardware/hardware_example_workflows.py     # rewrite the files in examples/
 
 The tests check that the saved files are exactly what these functions build.
 Layout: data flows top to bottom, one row per step (120 px), branches in

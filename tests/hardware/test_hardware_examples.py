@@ -11,7 +11,7 @@ from studio.engine import Engine
 from studio.workflow import dumps, load_workflow
 
 sys.path.insert(0, str(Path(__file__).parent))
-from example_workflows import EXAMPLE_BUILDERS, EXAMPLES  # noqa: E402
+from hardware_example_workflows import EXAMPLE_BUILDERS, EXAMPLES  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list(EXAMPLE_BUILDERS))
