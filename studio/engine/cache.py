@@ -93,6 +93,13 @@ class Cache:
     def clear(self) -> None:
         raise NotImplementedError
 
+    def memory_keys(self) -> list[str]:
+        """Keys of the entries held in this process's memory."""
+        return []
+
+    def discard(self, key: str) -> None:
+        """Forget one entry (e.g. its outputs were on a worker that is gone)."""
+
 
 class MemoryCache(Cache):
     """Results kept in this process, least recently used dropped past ``max_entries``."""
@@ -123,6 +130,14 @@ class MemoryCache(Cache):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def memory_keys(self) -> list[str]:
+        with self._lock:
+            return list(self._entries)
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
 
 def default_disk_cache_dir() -> Path:
@@ -200,4 +215,11 @@ class DiskCache(Cache):
     def clear(self) -> None:
         self.memory.clear()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def memory_keys(self) -> list[str]:
+        return self.memory.memory_keys()
+
+    def discard(self, key: str) -> None:
+        self.memory.discard(key)
+        shutil.rmtree(self._folder(key), ignore_errors=True)
 

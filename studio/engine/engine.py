@@ -92,6 +92,30 @@ class Engine:
         if self._executor is not None:
             self._executor.close()
 
+    def use_executor(self, executor: Executor | None) -> None:
+        """Run on ``executor`` from now on (None: the default in-process one).
+
+        Waits for a run in progress to end. Results already cached stay valid:
+        cache keys do not depend on where a node ran. Outputs left on the old
+        executor's workers are fetched first, so closing it loses nothing.
+        """
+        with self._run_lock:
+            old, self._executor = self._executor, executor
+            if old is not None and old is not executor:
+                self._pull_remote_outputs()
+                old.close()
+
+    def _pull_remote_outputs(self) -> None:
+        for key in self.cache.memory_keys():
+            entry = self.cache.get(key)
+            if entry is not None and any(isinstance(v, RemoteValue)
+                                         for v in entry.outputs.values()):
+                try:
+                    self.cache.put(key, replace(entry, outputs=fetch_outputs(entry.outputs)))
+                except Exception:  # a lost worker: the node simply runs again later
+                    log.warning("dropping a result that could not be fetched: %s", key[:12])
+                    self.cache.discard(key)
+
     def __enter__(self) -> Engine:
         return self
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QMimeData, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -38,6 +39,7 @@ from studio.gui.commands import (
     PasteCommand,
 )
 from studio.gui.document import Document
+from studio.gui.gc_guard import GuiThreadCollector
 from studio.gui.inspector import Inspector
 from studio.gui.palette import NodePalette, QuickAdd
 from studio.gui.run_controller import RunController
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, document: Document | None = None) -> None:
         super().__init__()
+        GuiThreadCollector.install(QApplication.instance())
         _WINDOWS.append(self)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.document = document or Document(parent=None)
@@ -172,6 +175,8 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(False)
         self.act_visualize = self._action("&Visualize Output", self.visualize_selected, "Ctrl+E",
                                           "Open the first output of the selected node")
+        self.act_run_settings = self._action("Run Se&ttings…", self.edit_run_settings, None,
+                                             "Where nodes run: this process or a Dask cluster")
         self.act_publish = self._action("&Publish as Web Service…", self.publish, "Ctrl+Shift+P",
                                         "Turn the trained workflow into a scoring service")
 
@@ -203,7 +208,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
         run_menu = bar.addMenu("&Run")
         for action in (self.act_run, self.act_run_selected, self.act_cancel, None,
-                       self.act_visualize, self.act_publish):
+                       self.act_run_settings, None, self.act_visualize, self.act_publish):
             run_menu.addSeparator() if action is None else run_menu.addAction(action)
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
@@ -417,6 +422,15 @@ class MainWindow(QMainWindow):
         if not self.runner.start(targets):
             self.show_status("A run is already in progress.")
 
+    def edit_run_settings(self) -> None:
+        from studio.gui.run_settings import RunSettingsDialog
+
+        dialog = RunSettingsDialog(self.runner.settings, self)
+        if dialog.exec():
+            self.runner.settings = dialog.settings()
+            self.show_status(f"Nodes will run in {self.runner.settings.describe()} "
+                             "from the next run on.")
+
     def _run_started(self, run_id: str, node_ids: list) -> None:
         self._run_total, self._run_done = len(node_ids), 0
         self.progress.setRange(0, max(1, self._run_total))
@@ -425,7 +439,8 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(True)
         self.act_run.setEnabled(False)
         self.act_run_selected.setEnabled(False)
-        self._log(f"Run {run_id} started ({len(node_ids)} nodes)")
+        self._log(f"Run {run_id} started ({len(node_ids)} nodes, "
+                  f"{self.runner.settings.describe()})")
 
     def _node_state(self, node_id: str, state: NodeState, error: str | None) -> None:
         self.scene.set_node_state(node_id, state, error)

@@ -12,9 +12,11 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
+from nodes.errors import StudioError
 from studio.engine.record import RunRecord
 from studio.events import Event
 from studio.gui.document import Document
+from studio.gui.run_settings import RunSettings
 from studio.workflow import WorkflowInvalidError
 
 
@@ -33,6 +35,8 @@ class RunController(QObject):
         self.document = document
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
+        self.settings = RunSettings()
+        self._applied: RunSettings | None = RunSettings()
         self._unsubscribe = document.engine.events.subscribe(self._forward)
 
     @property
@@ -48,14 +52,22 @@ class RunController(QObject):
         self._cancel = threading.Event()
         cancel = self._cancel
         engine = self.document.engine
+        settings = self.settings if self.settings != self._applied else None
+        self._applied = self.settings
 
         def work() -> None:
             try:
+                if settings is not None:  # starting a Dask cluster takes seconds: not here
+                    engine.use_executor(settings.make_executor())
                 engine.run(snapshot, targets=targets, cancel_event=cancel,
                            workflow_path=path)
             except WorkflowInvalidError as error:
                 self.run_invalid.emit(error.problems)
+            except StudioError as error:  # e.g. no Dask scheduler at that address
+                self._applied = None
+                self.run_crashed.emit(str(error))
             except Exception as error:  # reported in the log, never a silent stop
+                self._applied = None
                 self.run_crashed.emit(f"{type(error).__name__}: {error}")
 
         self._thread = threading.Thread(target=work, name="axon-run", daemon=True)

@@ -365,3 +365,30 @@ def test_hardware_report_viewer_shows_figures_sweeps_and_sources(make_window, qt
     assert viewer.metrics.rowCount() > 3 and viewer.assumptions.rowCount() > 3
     sources = [viewer.assumptions.item(r, 3).text() for r in range(viewer.assumptions.rowCount())]
     assert any("Le Gallo" in s or "aihwkit" in s or "Nandakumar" in s for s in sources)
+
+
+def test_run_settings_choose_a_dask_cluster_and_results_match(make_window, qtbot):
+    """The executor choice of the run settings: a real 2-worker LocalCluster."""
+    from studio.gui.run_settings import RunSettings
+
+    window = make_window(Document.open(EXAMPLES / "breast_cancer_classification.axon.json",
+                                       engine=Engine(cache=MemoryCache())))
+    window.runner.settings = RunSettings("dask-local", workers=2)
+    window.run_all()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.act_run.isEnabled(),
+                    timeout=120_000)
+    texts = [window.log.item(i).text() for i in range(window.log.count())]
+    assert any("Dask, local cluster of 2 workers" in t for t in texts), texts
+    assert {item.state for item in window.scene.nodes.values()} == {NodeState.DONE}, texts
+    on_dask = window.open_viewer("evaluate", "metrics")
+    accuracy = on_dask.scalars.item(0, 1).text()
+    window.runner.settings = RunSettings("local")
+    window.document.workflow.set_param("evaluate", "threshold", 0.5000001)
+    window.run_all()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.act_run.isEnabled(),
+                    timeout=60_000)
+    states = {i: item.state for i, item in window.scene.nodes.items()}
+    # Scores computed on the cluster were brought back when the executor changed.
+    assert states["score"] == NodeState.CACHED and states["evaluate"] == NodeState.DONE
+    local = window.open_viewer("evaluate", "metrics")
+    assert local.scalars.item(0, 1).text() == accuracy

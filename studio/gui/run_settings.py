@@ -1,0 +1,107 @@
+"""Run settings: where the nodes run (this process, or a Dask cluster)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.engine.executor import Executor
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """``executor``: "local" (threads here), "dask-local" (a LocalCluster) or "dask"."""
+
+    executor: str = "local"
+    jobs: int = 0  # 0: one per core
+    workers: int = 2
+    scheduler: str = ""
+
+    def describe(self) -> str:
+        if self.executor == "dask-local":
+            return f"Dask, local cluster of {self.workers} workers"
+        if self.executor == "dask":
+            return f"Dask cluster at {self.scheduler}"
+        return "this process" + (f", {self.jobs} at once" if self.jobs else "")
+
+    def make_executor(self) -> Executor | None:
+        """Build the executor (slow for Dask: call it off the GUI thread)."""
+        if self.executor == "local":
+            from studio.engine.executor import InProcessExecutor
+
+            return InProcessExecutor(self.jobs or None)
+        from studio.engine.dask_executor import DaskExecutor
+
+        if self.executor == "dask-local":
+            return DaskExecutor(local_workers=self.workers)
+        return DaskExecutor(self.scheduler)
+
+
+class RunSettingsDialog(QDialog):
+    """Choose the executor; applied when the next run starts."""
+
+    def __init__(self, settings: RunSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Run settings")
+        self.local = QRadioButton("In this process (independent branches run in parallel)")
+        self.dask_local = QRadioButton("Dask: start a local cluster of worker processes")
+        self.dask = QRadioButton("Dask: a running cluster (scheduler address)")
+        group = QButtonGroup(self)
+        for button in (self.local, self.dask_local, self.dask):
+            group.addButton(button)
+        {"local": self.local, "dask-local": self.dask_local,
+         "dask": self.dask}[settings.executor].setChecked(True)
+        self.jobs = QSpinBox()
+        self.jobs.setRange(0, 256)
+        self.jobs.setSpecialValueText("one per core")
+        self.jobs.setValue(settings.jobs)
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 64)
+        self.workers.setValue(settings.workers)
+        self.scheduler = QLineEdit(settings.scheduler)
+        self.scheduler.setPlaceholderText("tcp://host:8786")
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #eb3b5a;")
+        form = QFormLayout()
+        form.addRow(self.local)
+        form.addRow("Nodes at once", self.jobs)
+        form.addRow(self.dask_local)
+        form.addRow("Workers", self.workers)
+        form.addRow(self.dask)
+        form.addRow("Scheduler", self.scheduler)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Results already computed stay valid: where a node ran does "
+                                "not change its cache key."))
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def settings(self) -> RunSettings:
+        kind = "dask-local" if self.dask_local.isChecked() else (
+            "dask" if self.dask.isChecked() else "local")
+        return RunSettings(kind, self.jobs.value(), self.workers.value(),
+                           self.scheduler.text().strip())
+
+    def _accept(self) -> None:
+        settings = self.settings()
+        if settings.executor == "dask" and not settings.scheduler.startswith(("tcp://",
+                                                                             "tls://")):
+            self.error.setText("Give the scheduler's address, e.g. tcp://host:8786.")
+            return
+        self.accept()
