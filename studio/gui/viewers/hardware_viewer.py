@@ -5,32 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (
-    QGridLayout,
-    QLabel,
-    QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QWidget
 
 from studio.gui.viewers.charts import LineChart, Series
+from studio.gui.viewers.common import scrolling_grid, value_table
 
 _STATUS_COLORS = {"estimate": "#fa8231", "derived": "#2e86de", "modelling choice": "#8395a7"}
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> QTableWidget:
-    table = QTableWidget(len(rows), len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    table.horizontalHeader().setStretchLastSection(True)
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            text = f"{value:.6g}" if isinstance(value, float) else str(value)
-            table.setItem(r, c, QTableWidgetItem(text))
-    table.resizeColumnsToContents()
-    return table
 
 
 class HardwareReportViewer(QWidget):
@@ -38,20 +18,13 @@ class HardwareReportViewer(QWidget):
 
     def __init__(self, report: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        grid = QGridLayout(body)
+        grid = scrolling_grid(self)
         grid.addWidget(QLabel(f"<b>{report.model}</b> on <b>{report.backend}</b> "
                               f"({report.rows:,} rows, simulated)"), 0, 0, 1, 3)
-        self.metrics = _table(["figure", "value"], [[k, v] for k, v in report.metrics.items()])
+        self.metrics = value_table(["figure", "value"], [[k, v] for k, v in report.metrics.items()])
         self.metrics.setMinimumWidth(300)
         grid.addWidget(self.metrics, 1, 0)
-        self.resources = _table(["resource", "value"],
+        self.resources = value_table(["resource", "value"],
                                 [[k, v] for k, v in report.resources.items()])
         grid.addWidget(self.resources, 1, 1)
         self.charts: list[LineChart] = []
@@ -68,7 +41,7 @@ class HardwareReportViewer(QWidget):
                 self.charts.append(chart)
         for index, chart in enumerate(self.charts):
             grid.addWidget(chart, 1, 2 + index)
-        self.assumptions = _table(["assumption", "value", "status", "source"],
+        self.assumptions = value_table(["assumption", "value", "status", "source"],
                                   [[a.name, a.value, a.status, a.source]
                                    for a in report.assumptions])
         for row, assumption in enumerate(report.assumptions):

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QGridLayout,
-    QLabel,
-    QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QWidget
 
 from nodes.values import Metrics
 from studio.gui.viewers.charts import HeatMap, LineChart, Series
+from studio.gui.viewers.common import scrolling_grid, value_table
 
 #: How to draw known curves: (title, x column, y column, x label, y label, diagonal).
 _CURVES = {
@@ -44,25 +37,12 @@ class MetricsViewer(QWidget):
 
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        grid = QGridLayout(body)
+        grid = scrolling_grid(self)
         info = ", ".join(f"{k}: {v}" for k, v in metrics.info.items())
         grid.addWidget(QLabel(f"<b>{metrics.task.capitalize()} metrics</b>"
                               + (f" &mdash; {info}" if info else "")), 0, 0, 1, 2)
-        self.scalars = QTableWidget(len(metrics.scalars), 2)
-        self.scalars.setHorizontalHeaderLabels(["metric", "value"])
-        self.scalars.verticalHeader().hide()
-        self.scalars.horizontalHeader().setStretchLastSection(True)
-        for row, (name, value) in enumerate(metrics.scalars.items()):
-            self.scalars.setItem(row, 0, QTableWidgetItem(name))
-            text = f"{value:.6g}" if isinstance(value, float) else str(value)
-            self.scalars.setItem(row, 1, QTableWidgetItem(text))
+        self.scalars = value_table(["metric", "value"],
+                                   [[k, v] for k, v in metrics.scalars.items()])
         self.scalars.setFixedWidth(300)
         self.scalars.setMinimumHeight(260)
         self.scalars.resizeColumnToContents(0)
