@@ -1,8 +1,8 @@
 """Does a sweep of 16 model fits run 1.6 times faster on a 2-worker Dask cluster?
 
 The workflow: synthetic rows (scikit-learn's make_classification, 20
-features, seed 0; 30,000 rows, --short 8,000) read by Import CSV, a
-Decision Forest (30 trees; --short 15) and Tune Model Hyperparameters
+features, seed 0; 20,000 rows, --short 8,000) read by Import CSV, a
+Decision Forest (20 trees; --short 15) and Tune Model Hyperparameters
 sweeping a grid of 4 settings ('max_depth' 8 or 16, 'min_samples_leaf' 1
 or 20) with 4-fold cross-validation: 16 fits, then one refit of the best
 setting on all rows (which runs alone, so the best reachable speed-up on 2
@@ -82,7 +82,7 @@ def timed_runs(engine: Engine, workflow: Workflow, repeats: int, label: str
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(__doc__.splitlines()[0], argv)
-    rows, trees = (8_000, 15) if args.short else (30_000, 30)
+    rows, trees = (8_000, 15) if args.short else (20_000, 20)
     print(f"A 16-fit sweep: {rows:,} synthetic rows, 20 features; Decision Forest of {trees} "
           f"trees; grid '{GRID}' x {FOLDS} folds; {args.repeats} runs after a warm-up.\n"
           f"{machine_line()} Load average when starting: "

@@ -345,3 +345,28 @@ def test_node_whose_workers_all_die_is_reported_by_name(executor, registry, tmp_
     assert node.error_type == "ClusterError"
     assert node.error.startswith("Node 'Test Kill Worker': every Dask worker that ran it died")
     assert record.nodes["left"].state == "done"
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--executor", "local", "--local-workers", "2"], "--local-workers only apply to --executor"),
+    (["--scheduler", "tcp://127.0.0.1:8786", "--local-workers", "2"], "exclude each other"),
+])
+def test_cli_refuses_contradictory_executor_flags(flags, message, capsys, tmp_path):
+    from studio.cli.main import EXIT_INVALID, main
+
+    assert main(["run", str(EXAMPLE), "--out", str(tmp_path), *flags]) == EXIT_INVALID
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run_record.json").exists()
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    import socket
+
+    from nodes.errors import StudioError
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    with pytest.raises(StudioError, match="Cannot reach the Dask scheduler") as caught:
+        DaskExecutor(address, connect_timeout=1.0)
+    assert address in str(caught.value) and "dask scheduler" in caught.value.fix
