@@ -175,8 +175,10 @@ def _binary(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarray |
             classes: list[Any], threshold: float, ctx: RunContext) -> Metrics:
     negative, positive = classes
     if probability is not None and threshold != 0.5:
-        predicted = np.array([negative, positive], dtype=object)[
-            (probability >= threshold).astype(int)]
+        # np.where keeps the label's own dtype: an object array of ints would be
+        # an "unknown" target type to scikit-learn.
+        predicted = np.where(probability >= threshold, positive, negative).astype(
+            actual.dtype, copy=False)
     scalars = {
         "accuracy": skm.accuracy_score(actual, predicted),
         "precision": skm.precision_score(actual, predicted, pos_label=positive, zero_division=0),
