@@ -33,6 +33,9 @@ class Document(QObject):
         self.path = path
         self.undo_stack = QUndoStack(self)
         self.engine = engine or Engine(cache=DiskCache())
+        #: Code stored in a file (Execute Python Script) runs only once the user
+        #: says they trust the file; a workflow made in this session is theirs.
+        self.trusted = path is None
         self._unsubscribe = self.workflow.events.subscribe(self._forward)
 
     def _forward(self, event: Event) -> None:
@@ -66,6 +69,13 @@ class Document(QObject):
     def close(self) -> None:
         self._unsubscribe()
         self.engine.close()
+
+    def untrusted_code_nodes(self) -> list[str]:
+        """Nodes that would run code from the file, while the file is not trusted."""
+        if self.trusted:
+            return []
+        return [n for n, node in self.workflow.nodes.items()
+                if self.workflow.registry.get(node.type_id).needs_trust]
 
     def node_label(self, node_id: str) -> str:
         return self.workflow.label(node_id)

@@ -419,6 +419,20 @@ class MainWindow(QMainWindow):
         if not self.document.workflow.nodes:
             self.show_status("Add some nodes first: drag them from the palette.")
             return
+        code_nodes = self.document.untrusted_code_nodes()
+        if code_nodes:
+            names = ", ".join(f"'{self.document.node_label(n)}'" for n in code_nodes)
+            answer = QMessageBox.question(
+                self, "Run code from this file?",
+                f"{names} run Python code stored in {self.document.display_name}. Run it only "
+                "if you trust where the file came from (read the code in the inspector "
+                "first). Trust this file?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                self.show_status("Not run: the file's code is not trusted.")
+                return
+            self.document.trusted = True
         if not self.runner.start(targets):
             self.show_status("A run is already in progress.")
 

@@ -49,6 +49,7 @@ class RunController(QObject):
             return False
         snapshot = self.document.workflow.copy()
         path = self.document.path
+        trusted = self.document.trusted
         self._cancel = threading.Event()
         cancel = self._cancel
         engine = self.document.engine
@@ -60,7 +61,7 @@ class RunController(QObject):
                 if settings is not None:  # starting a Dask cluster takes seconds: not here
                     engine.use_executor(settings.make_executor())
                 engine.run(snapshot, targets=targets, cancel_event=cancel,
-                           workflow_path=path)
+                           workflow_path=path, trusted=trusted)
             except WorkflowInvalidError as error:
                 self.run_invalid.emit(error.problems)
             except StudioError as error:  # e.g. no Dask scheduler at that address

@@ -392,3 +392,24 @@ def test_run_settings_choose_a_dask_cluster_and_results_match(make_window, qtbot
     assert states["score"] == NodeState.CACHED and states["evaluate"] == NodeState.DONE
     local = window.open_viewer("evaluate", "metrics")
     assert local.scalars.item(0, 1).text() == accuracy
+
+
+def test_code_from_a_file_runs_only_after_the_user_trusts_it(make_window, qtbot, tmp_path,
+                                                             monkeypatch):
+    from studio.workflow import save_workflow
+
+    workflow = Workflow()
+    workflow.add_node("sample_dataset", {"dataset": "iris"}, node_id="data")
+    workflow.add_node("execute_python_script", node_id="script")
+    workflow.connect("data", "data", "script", next(iter(
+        workflow.node_type("script").inputs)))
+    path = save_workflow(workflow, tmp_path / "script.axon.json")
+    window = make_window(Document.open(path, engine=Engine(cache=MemoryCache())))
+    answers = iter([QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes])
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: next(answers)))
+    window.run_all()
+    assert not window.runner.busy and "not trusted" in window.status_label.text()
+    window.run_all()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.act_run.isEnabled(),
+                    timeout=30_000)
+    assert window.scene.nodes["script"].state == NodeState.DONE
