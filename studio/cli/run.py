@@ -174,14 +174,22 @@ def collect_metrics(workflow: Workflow, record: RunRecord, entries: dict[str, An
 def print_summary(workflow: Workflow, record: RunRecord, entries: dict[str, Any],
                   out: TextIO) -> None:
     rows = []
+    foreign = 0
     for node_id, node in record.nodes.items():
-        rows.append([node_id, node.title, node.state,
-                     format_duration(node.duration_s), "yes" if node.cache_hit else ""])
+        cached = "yes" if node.cache_hit else ""
+        if node.origin and not node.origin.get("same_environment", True):
+            cached = f"yes, computed on {node.origin['host']} (another environment)"
+            foreign += 1
+        rows.append([node_id, node.title, node.state, format_duration(node.duration_s), cached])
     print(file=out)
     print_table(["node", "title", "state", "time", "cached"], rows, out)
     counts = ", ".join(f"{n} {s}" for s, n in record.counts().items())
     print(f"\nRun {record.run_id} {record.status} in {format_duration(record.duration_s)} "
           f"({counts})", file=out)
+    if foreign:
+        print(f"Note: {foreign} result(s) came from the cache but were computed in another "
+              "environment (see 'origin' in the run record); --no-cache recomputes them here.",
+              file=out)
     for node_id, node in record.nodes.items():
         if node.state == NodeState.FAILED.value:
             print(f"\nerror in '{node.title}' ({node_id}): {node.error}", file=out)

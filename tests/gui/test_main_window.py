@@ -413,3 +413,26 @@ def test_code_from_a_file_runs_only_after_the_user_trusts_it(make_window, qtbot,
     qtbot.waitUntil(lambda: not window.runner.busy and window.act_run.isEnabled(),
                     timeout=30_000)
     assert window.scene.nodes["script"].state == NodeState.DONE
+
+
+def test_results_computed_in_another_environment_are_marked_as_such(make_window, qtbot,
+                                                                    tmp_path):
+    from studio.engine import DiskCache
+
+    cache_dir = tmp_path / "shared-cache"
+    workflow = load_workflow(EXAMPLES / "housing_regression.axon.json")
+    with Engine(cache=DiskCache(cache_dir)) as engine:
+        assert engine.run(workflow).status == "succeeded"
+    for entry in cache_dir.rglob("entry.json"):  # as if another machine had written them
+        meta = json.loads(entry.read_text())
+        meta["origin"].update(environment="0" * 64, host="lab-gpu-7")
+        entry.write_text(json.dumps(meta))
+    window = make_window(Document.open(EXAMPLES / "housing_regression.axon.json",
+                                       engine=Engine(cache=DiskCache(cache_dir))))
+    window.run_all()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.act_run.isEnabled(),
+                    timeout=60_000)
+    item = window.scene.nodes["train"]
+    assert item.state == NodeState.CACHED
+    assert item.foreign and "lab-gpu-7" in item.foreign and "another environment" in item.foreign
+    assert "lab-gpu-7" in item.toolTip()
