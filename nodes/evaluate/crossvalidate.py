@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 
 from nodes.context import RunContext
 from nodes.errors import NodeInputError
@@ -17,6 +15,9 @@ from nodes.node import Node
 from nodes.params import BoolParam, ColumnParam, IntParam
 from nodes.ports import LEARNER, METRICS, TABLE, Input, Output
 from nodes.values import Learner, Metrics, Model, Table
+
+if TYPE_CHECKING:
+    from sklearn.model_selection import KFold, StratifiedKFold
 
 FOLD = "Fold"
 _TASKS = ("classification", "regression")
@@ -43,6 +44,8 @@ def check_learner(node: str, learner: Learner) -> None:
 def folds_splitter(node: str, task: str, y: np.ndarray, folds: int, stratify: bool,
                    shuffle: bool, seed: int) -> KFold | StratifiedKFold:
     """The k-fold splitter, after checking that every fold can get rows (and classes)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
     if folds > len(y):
         raise NodeInputError(node, f"{folds} folds need at least {folds} rows, but the table "
                              f"has {len(y)}.", port="data", fix="Lower 'folds'.")
@@ -101,6 +104,9 @@ class CrossValidateModel(Node):
                              help="Folds trained at once (joblib n_jobs); 0: all cores.")
 
     def run(self, ctx: RunContext, learner: Learner, data: Table) -> dict[str, Any]:
+        from sklearn.base import clone
+        from sklearn.model_selection import cross_validate
+
         check_learner(self.label, learner)
         features, label, X, y = training_arrays(self.label, learner, data, self.label_column)
         splitter = folds_splitter(self.label, learner.task, y, self.folds, self.stratify,

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
 
 from nodes.context import RunContext
 from nodes.data.checks import (
@@ -173,6 +172,8 @@ def _is_classification(label: pd.Series, predicted: pd.Series,
 
 def _binary(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarray | None,
             classes: list[Any], threshold: float, ctx: RunContext) -> Metrics:
+    from sklearn import metrics as skm
+
     negative, positive = classes
     if probability is not None and threshold != 0.5:
         # np.where keeps the label's own dtype: an object array of ints would be
@@ -206,6 +207,8 @@ def _binary(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarray |
 
 def _multiclass(actual: np.ndarray, predicted: np.ndarray, frame: pd.DataFrame,
                 probability_columns: list[str], classes: list[Any], ctx: RunContext) -> Metrics:
+    from sklearn import metrics as skm
+
     scalars: dict[str, float] = {"accuracy": skm.accuracy_score(actual, predicted)}
     for average in ("macro", "micro"):
         precision, recall, f1, _ = skm.precision_recall_fscore_support(
@@ -229,6 +232,8 @@ def _multiclass(actual: np.ndarray, predicted: np.ndarray, frame: pd.DataFrame,
 
 
 def _regression(actual: np.ndarray, predicted: np.ndarray) -> Metrics:
+    from sklearn import metrics as skm
+
     error = actual - predicted
     deviation = actual - actual.mean()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -262,6 +267,8 @@ def _clustering(node: str, table: Table, port: str, label_column: str) -> Metric
     """Silhouette, Davies-Bouldin and cluster sizes of Assign Data to Clusters'
     output; against the label (if any) the adjusted Rand index and a
     label-by-cluster count matrix."""
+    from sklearn import metrics as skm
+
     frame = table.frame
     assignments = frame[ASSIGNMENTS].to_numpy()
     features = [c for c in table.feature_columns if is_numeric(frame[c])]
@@ -321,6 +328,8 @@ def compare(first: Metrics, second: Metrics) -> Metrics:
 
 
 def _confusion(actual: np.ndarray, predicted: np.ndarray, classes: list[Any]) -> Matrix:
+    from sklearn import metrics as skm
+
     counts = skm.confusion_matrix(actual, predicted, labels=classes)
     names = [c.item() if isinstance(c, np.generic) else c for c in classes]
     return Matrix(row_labels=names, column_labels=list(names), values=counts.tolist())

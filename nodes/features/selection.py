@@ -6,13 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
-from sklearn.feature_selection import (
-    chi2,
-    mutual_info_classif,
-    mutual_info_regression,
-)
-from sklearn.inspection import permutation_importance
 
 from nodes.context import RunContext
 from nodes.data.checks import (
@@ -65,6 +58,8 @@ class FilterBasedFeatureSelection(Node):
     seed = IntParam(0, minimum=0, advanced=True, help="Random seed (mutual information).")
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
+        from sklearn.feature_selection import chi2, mutual_info_classif, mutual_info_regression
+
         require_rows(self.label, data, port="data")
         label = resolve_label_column(self.label, data, self.label_column, port="data")
         features = [c for c in data.feature_columns if c != label]
@@ -153,6 +148,9 @@ class PermutationFeatureImportance(Node):
                              help="Features shuffled at once (joblib n_jobs); 0: all cores.")
 
     def run(self, ctx: RunContext, model: Model, data: Table) -> dict[str, Any]:
+        from sklearn import metrics as skm
+        from sklearn.inspection import permutation_importance
+
         if model.task not in ("classification", "regression") or not model.label_column:
             raise NodeInputError(self.label, f"'{model.name}' is a {model.task} model.",
                                  port="model", fix="Connect a trained classification or "

@@ -9,15 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import SGDClassifier
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.neural_network import MLPClassifier
-from sklearn.svm import SVC
-
 from nodes.context import RunContext
 from nodes.errors import NodeInputError
 from nodes.node import Node
@@ -86,6 +77,8 @@ class NeuralNetwork(_Classifier):
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.neural_network import MLPClassifier
+
         return self.learner(MLPClassifier(**mlp_settings(self)))
 
 
@@ -109,6 +102,8 @@ class DecisionForest(_Classifier):
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.ensemble import RandomForestClassifier
+
         return self.learner(RandomForestClassifier(
             n_estimators=self.trees, max_depth=max_depth(self.max_depth),
             min_samples_leaf=self.min_samples_per_leaf, random_state=self.seed))
@@ -135,6 +130,8 @@ class BoostedDecisionTree(_Classifier):
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.ensemble import GradientBoostingClassifier
+
         return self.learner(GradientBoostingClassifier(
             n_estimators=self.trees, learning_rate=self.learning_rate,
             max_depth=self.max_depth, min_samples_leaf=self.min_samples_per_leaf,
@@ -164,6 +161,9 @@ class SupportVectorMachine(_Classifier):
                                                          "sigmoid).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.svm import SVC
+
         return self.learner(CalibratedClassifierCV(
             SVC(kernel=self.kernel, C=self.cost, gamma=self.gamma), method="sigmoid",
             ensemble=False))
@@ -188,6 +188,8 @@ class KNearestNeighbours(_Classifier):
                           help="How the neighbours' votes are weighted.")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.neighbors import KNeighborsClassifier
+
         return self.learner(KNeighborsClassifier(n_neighbors=self.k, weights=self.weights))
 
 
@@ -212,6 +214,8 @@ class NaiveBayes(_Classifier):
                                                   "and bernoulli only.")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
+
         if self.distribution == "multinomial":
             estimator: Any = MultinomialNB(alpha=self.smoothing)
         elif self.distribution == "bernoulli":
@@ -242,6 +246,8 @@ class AveragedPerceptron(_Classifier):
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.linear_model import SGDClassifier
+
         return self.learner(SGDClassifier(
             loss="perceptron", penalty=None, learning_rate="constant", eta0=self.learning_rate,
             max_iter=self.max_iterations, tol=None, average=True, random_state=self.seed))
@@ -265,6 +271,8 @@ class OneVsAllMulticlass(_Classifier):
         learner = Input(LEARNER, help="The two-class learner to train once per class.")
 
     def run(self, ctx: RunContext, learner: Learner) -> dict[str, Any]:
+        from sklearn.multiclass import OneVsRestClassifier
+
         if learner.task != "classification":
             raise NodeInputError(self.label, f"'{learner.name}' is a {learner.task} learner.",
                                  port="learner", fix="Connect a classification learner.")

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.linear_model import LinearRegression as SklearnLinearRegression
-from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
-from sklearn.linear_model import Ridge
-
 from nodes.context import RunContext
 from nodes.node import Node
 from nodes.params import BoolParam, ChoiceParam, FloatParam, IntParam
@@ -42,6 +38,9 @@ class LinearRegression(Node):
     fit_intercept = BoolParam(True, help="Fit a constant term; off: the line passes through 0.")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.linear_model import LinearRegression as SklearnLinearRegression
+        from sklearn.linear_model import Ridge
+
         if self.solution == "ridge":
             estimator = Ridge(alpha=self.l2_weight, fit_intercept=self.fit_intercept)
         else:
@@ -80,6 +79,8 @@ class LogisticRegression(Node):
     seed = IntParam(0, minimum=0, advanced=True, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
         estimator = SklearnLogisticRegression(C=self.regularization_strength,
                                               max_iter=self.max_iterations,
                                               tol=self.tolerance, random_state=self.seed)

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
-from sklearn.linear_model import BayesianRidge, PoissonRegressor
-from sklearn.neural_network import MLPRegressor
-
 from nodes.context import RunContext
 from nodes.models.classifiers import ACTIVATIONS, SOLVERS, _hidden_layers, max_depth, mlp_settings
 from nodes.node import Node
@@ -56,6 +52,8 @@ class NeuralNetworkRegression(_Regressor):
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.neural_network import MLPRegressor
+
         return self.learner(MLPRegressor(**mlp_settings(self)))
 
 
@@ -77,6 +75,8 @@ class BayesianLinearRegression(_Regressor):
                            help="Stop when the weights change less than this.")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.linear_model import BayesianRidge
+
         return self.learner(BayesianRidge(max_iter=self.max_iterations, tol=self.tolerance))
 
 
@@ -99,6 +99,8 @@ class DecisionForestRegression(_Regressor):
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.ensemble import RandomForestRegressor
+
         return self.learner(RandomForestRegressor(
             n_estimators=self.trees, max_depth=max_depth(self.max_depth),
             min_samples_leaf=self.min_samples_per_leaf, random_state=self.seed))
@@ -125,6 +127,8 @@ class BoostedDecisionTreeRegression(_Regressor):
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.ensemble import GradientBoostingRegressor
+
         return self.learner(GradientBoostingRegressor(
             n_estimators=self.trees, learning_rate=self.learning_rate,
             max_depth=self.max_depth, min_samples_leaf=self.min_samples_per_leaf,
@@ -150,5 +154,7 @@ class PoissonRegression(_Regressor):
                            help="Stop when the improvement is below this.")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.linear_model import PoissonRegressor
+
         return self.learner(PoissonRegressor(alpha=self.l2_weight, max_iter=self.max_iterations,
                                              tol=self.tolerance))

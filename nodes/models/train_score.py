@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from nodes.context import RunContext
 from nodes.data.checks import (
@@ -59,6 +58,8 @@ class TrainModel(Node):
     label_column = ColumnParam("", help="Column to predict; empty: the table's label column.")
 
     def run(self, ctx: RunContext, learner: Learner, data: Table) -> dict[str, Any]:
+        from sklearn.base import clone
+
         ctx.progress(0.0, "checking the training data")
         if learner.task not in _TASKS:
             raise NodeInputError(

@@ -8,10 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from sklearn import metrics as skm
-from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV, PredefinedSplit, RandomizedSearchCV
 
 from nodes.context import RunContext
 from nodes.data.checks import columns_text
@@ -28,14 +24,22 @@ METRICS = {"accuracy": "classification", "f1": "classification",
            "precision": "classification", "recall": "classification",
            "auc": "classification", "log_loss": "classification",
            "r2": "regression", "mae": "regression", "rmse": "regression"}
-_DISTRIBUTIONS = {"uniform": lambda a, b: stats.uniform(a, b - a),
-                  "loguniform": stats.loguniform,
-                  "randint": lambda a, b: stats.randint(a, b + 1)}
 _DISTRIBUTION = re.compile(r"^(uniform|loguniform|randint)\(\s*([^,]+),\s*([^)]+)\)$")
 _RANGES_FORM = ("it must be 'name: value, value, ...' entries separated by ';' (scikit-learn "
                 "parameter names, e.g. 'n_estimators: 50, 100; max_depth: 3, 5, null'), and "
                 "for a random sweep also 'name: uniform(a, b)', 'loguniform(a, b)' or "
                 "'randint(a, b)'")
+
+
+def _distribution(kind: str, low: float, high: float) -> Any:
+    """The scipy distribution ``kind(low, high)`` of a random sweep (scipy loaded on use)."""
+    from scipy import stats
+
+    if kind == "uniform":
+        return stats.uniform(low, high - low)
+    if kind == "loguniform":
+        return stats.loguniform(low, high)
+    return stats.randint(int(low), int(high) + 1)
 
 
 def _value(text: str) -> Any:
@@ -64,8 +68,7 @@ def parse_ranges(text: str) -> dict[str, Any]:
             low, high = float(match[2]), float(match[3])
             if not low < high:
                 raise ValueError(f"{name}: the lower bound must be below the upper bound")
-            ranges[name] = _DISTRIBUTIONS[match[1]](int(low) if match[1] == "randint" else low,
-                                                    int(high) if match[1] == "randint" else high)
+            ranges[name] = _distribution(match[1], low, high)
         else:
             ranges[name] = [_value(v) for v in values.split(",")]
     if not ranges:
@@ -75,6 +78,8 @@ def parse_ranges(text: str) -> dict[str, Any]:
 
 def scorer(metric: str, task: str, classes: list[Any]) -> Any:
     """A scikit-learn scorer for ``metric``; the positive class of two is the second sorted."""
+    from sklearn import metrics as skm
+
     two = len(classes) == 2
     if metric in ("f1", "precision", "recall"):
         function = {"f1": skm.f1_score, "precision": skm.precision_score,
@@ -160,6 +165,9 @@ class TuneModelHyperparameters(Node):
 
     def run(self, ctx: RunContext, learner: Learner, data: Table,
             validation: Table | None = None) -> dict[str, Any]:
+        from sklearn.base import clone
+        from sklearn.model_selection import GridSearchCV, PredefinedSplit, RandomizedSearchCV
+
         check_learner(self.label, learner)
         ranges = parse_ranges(self.parameter_ranges)
         known = learner.estimator.get_params()

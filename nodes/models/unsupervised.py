@@ -6,10 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.cluster import KMeans as SklearnKMeans
-from sklearn.ensemble import IsolationForest as SklearnIsolationForest
-from sklearn.svm import OneClassSVM as SklearnOneClassSVM
 
 from nodes.context import RunContext
 from nodes.data.checks import (
@@ -60,6 +56,8 @@ class KMeans(Node):
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.cluster import KMeans as SklearnKMeans
+
         estimator = SklearnKMeans(n_clusters=self.clusters, init=self.initialization,
                                   n_init=self.restarts, max_iter=self.max_iterations,
                                   random_state=self.seed)
@@ -90,6 +88,8 @@ class OneClassSVM(Node):
     gamma = ChoiceParam("scale", ["scale", "auto"], help="Kernel width rule.")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.svm import OneClassSVM as SklearnOneClassSVM
+
         estimator = SklearnOneClassSVM(kernel=self.kernel, nu=self.nu, gamma=self.gamma)
         return {"learner": Learner(estimator, task="anomaly_detection", name=self.title)}
 
@@ -118,6 +118,8 @@ class IsolationForest(Node):
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from sklearn.ensemble import IsolationForest as SklearnIsolationForest
+
         estimator = SklearnIsolationForest(n_estimators=self.trees,
                                            contamination=self.contamination or "auto",
                                            random_state=self.seed)
@@ -141,6 +143,8 @@ def _feature_columns(node: str, data: Table, requested: list[str], *, port: str)
 
 def _fit_unsupervised(node: Node, ctx: RunContext, learner: Learner, data: Table,
                       task: str, trainer: str) -> Model:
+    from sklearn.base import clone
+
     if learner.task != task:
         raise NodeInputError(node.label, f"'{learner.name}' is a {learner.task} learner; "
                              f"{node.title} trains {task.replace('_', ' ')} learners.",
@@ -279,6 +283,8 @@ class TrainAnomalyDetectionModel(Node):
 
 def anomaly_scores(estimator: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     """Score Model's columns for an anomaly detector (see Train Anomaly Detection Model)."""
+    from sklearn.ensemble import IsolationForest as SklearnIsolationForest
+
     from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
 
     scores = {SCORED_LABELS: (estimator.predict(X) == -1).astype(np.int64),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
-
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from nodes.context import RunContext
 from nodes.node import Node
@@ -18,6 +17,14 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 _SPACES = re.compile(r"\s+")
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words (loaded on first use)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return ENGLISH_STOP_WORDS
 
 
 def preprocess(text: str, *, lowercase: bool, remove_urls: bool, remove_punctuation: bool,
@@ -33,7 +40,8 @@ def preprocess(text: str, *, lowercase: bool, remove_urls: bool, remove_punctuat
         text = _NUMBER.sub(" ", text)
     tokens = _SPACES.split(text.strip())
     if remove_stop_words:
-        tokens = [t for t in tokens if t.lower() not in ENGLISH_STOP_WORDS]
+        stop_words = _stop_words()
+        tokens = [t for t in tokens if t.lower() not in stop_words]
     return " ".join(t for t in tokens if t)
 
 

@@ -7,8 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from nodes.context import RunContext
 from nodes.errors import NodeInputError, ParameterError
@@ -43,6 +41,8 @@ class TextVectorizer(TableTransformer):
 
     def counts(self, texts: Any, binary: bool) -> Any:
         """Sparse term counts (0/1 when ``binary``), one row per text."""
+        from sklearn.feature_extraction.text import CountVectorizer
+
         s = self.state_values
         counter = CountVectorizer(
             vocabulary={term: i for i, term in enumerate(s["vocabulary"])},
@@ -55,6 +55,8 @@ class TextVectorizer(TableTransformer):
         counts = self.counts(texts, binary=s["method"] == "multi_hot")
         if s["method"] == "tfidf":
             weighted = counts.multiply(np.asarray(s["idf"])[None, :]).tocsr()
+            from sklearn.preprocessing import normalize
+
             return normalize(weighted, norm="l2").toarray().astype(np.float32)
         return counts.toarray().astype(np.float32 if s["method"] == "counts" else np.uint8)
 
@@ -128,6 +130,8 @@ class VectorizeText(Node):
                                  fix="Raise 'ngram_max' or lower 'ngram_min'.")
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         column = resolve_text_column(self.label, data, self.text_column)
         texts = list(text_values(data, column))
         vectorizer = TfidfVectorizer(

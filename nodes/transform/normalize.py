@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from nodes.context import RunContext
 from nodes.data.checks import columns_text, is_numeric, require_columns, require_numeric
@@ -16,8 +15,14 @@ from nodes.ports import TABLE, TRANSFORM, Input, Output
 from nodes.transform.fitted import LogScaler
 from nodes.values import Table, Transform
 
-_SCALERS = {"zscore": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler,
-            "log": LogScaler}
+_METHODS = ("zscore", "minmax", "robust", "log")
+
+
+def _scaler(method: str) -> Any:
+    """A new, unfitted scikit-learn scaler for 'method' zscore, minmax or robust."""
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+
+    return {"zscore": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}[method]()
 
 
 class NormalizeData(Node):
@@ -52,7 +57,7 @@ class NormalizeData(Node):
         data = Output(TABLE, help="The table with rescaled columns.")
         transform = Output(TRANSFORM, help="The fitted rescaling, for Apply Transformation.")
 
-    method = ChoiceParam("zscore", list(_SCALERS),
+    method = ChoiceParam("zscore", list(_METHODS),
                          help="zscore: (x - mean) / std; minmax: (x - min) / (max - min); "
                               "robust: (x - median) / IQR; log: ln(1 + x).")
     columns = ColumnParam(multiple=True,
@@ -85,7 +90,7 @@ class NormalizeData(Node):
                                                       "columns out of 'columns'.")
             scaler = LogScaler(columns=columns)
         else:
-            scaler = _SCALERS[self.method]()
+            scaler = _scaler(self.method)
             scaler.fit(data.frame[columns].to_numpy(dtype=float))
         transform = Transform(scaler, columns, f"{self.title} ({self.method})")
         return {"data": transform.apply(data), "transform": transform}

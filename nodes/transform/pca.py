@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
 
 from nodes.context import RunContext
 from nodes.data.checks import (
@@ -78,6 +77,8 @@ class PrincipalComponentAnalysis(Node):
     whiten = BoolParam(False, help="Scale each component to unit variance.")
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
+        from sklearn.decomposition import PCA
+
         if self.columns:
             require_columns(self.label, data, self.columns, port="data",
                             why=" named by 'columns'")

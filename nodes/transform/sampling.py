@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from nodes.context import RunContext
 from nodes.data.checks import is_numeric, require_columns, require_no_missing, require_rows
@@ -168,6 +167,8 @@ class PartitionAndSample(Node):
     seed = IntParam(0, minimum=0, help="Random seed.")
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
+        from sklearn.model_selection import KFold, StratifiedKFold
+
         require_rows(self.label, data, port="data")
         frame = data.frame
         if self.mode == "head":

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.model_selection import train_test_split
-
 from nodes.context import RunContext
 from nodes.data.checks import require_columns, require_no_missing, require_rows
 from nodes.errors import NodeInputError, ParameterError
@@ -60,6 +58,8 @@ class SplitData(Node):
                                  fix="Turn 'shuffle' on, or 'stratify' off.")
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
+        from sklearn.model_selection import train_test_split
+
         require_rows(self.label, data, port="data")
         stratify = None
         if self.stratify:
