@@ -9,6 +9,7 @@ Nothing here pickles. ``save_value``/``load_value`` dispatch on the kind.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import math
 from collections.abc import Mapping
@@ -328,6 +329,12 @@ VALUE_KINDS: dict[str, Any] = {cls.kind: cls for cls in (Table, Learner, Model, 
 ARTIFACT_CLASSES: dict[str, type] = {}
 
 
+#: Artifact classes declared by name ("module.Class") whose module is imported
+#: only when a stored artifact of that class is loaded; importing the module
+#: registers the class (with register_artifact_class).
+DEFERRED_ARTIFACT_CLASSES: set[str] = set()
+
+
 def register_value_kind(cls: type) -> type:
     """Make a new port value class storable (it needs ``kind``, ``save``, ``load``)."""
     VALUE_KINDS[cls.kind] = cls
@@ -339,6 +346,15 @@ def register_artifact_class(cls: type) -> type:
     loaded by ``cls.load_artifact(folder)`` instead of skops."""
     ARTIFACT_CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
     return cls
+
+
+def register_deferred_artifact_class(name: str) -> None:
+    """Declare the artifact class ``name`` ("package.module.Class", a top-level
+    class whose module calls :func:`register_artifact_class` on it) without
+    importing its module yet: loading a stored artifact of it imports the
+    module then. Only names declared in code are ever imported, never one
+    named by a file alone."""
+    DEFERRED_ARTIFACT_CLASSES.add(name)
 
 
 def value_digest(value: Any) -> str:
@@ -398,6 +414,9 @@ def _load_object(folder: Path) -> tuple[Any, dict[str, Any]]:
     meta = _read_json(folder / "meta.json")
     if "artifact_class" in meta:
         cls = ARTIFACT_CLASSES.get(meta["artifact_class"])
+        if cls is None and meta["artifact_class"] in DEFERRED_ARTIFACT_CLASSES:
+            importlib.import_module(meta["artifact_class"].rpartition(".")[0])
+            cls = ARTIFACT_CLASSES.get(meta["artifact_class"])
         if cls is None:
             raise UnsafeArtifactError(f"{folder}: artifact class {meta['artifact_class']!r} "
                                       "is not registered")

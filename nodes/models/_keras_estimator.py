@@ -29,15 +29,16 @@ from sklearn.metrics import accuracy_score, r2_score
 
 from nodes.errors import RunCancelled
 from nodes.models._keras_layers import INDEX_LAYERS, build_stack
+from nodes.models._keras_options import (  # noqa: F401  (re-exported)
+    CLASSIFICATION_LOSSES,
+    CLASSIFICATION_METRICS,
+    LOSSES,
+    METRICS,
+    OPTIMIZERS,
+    TASKS,
+)
 from nodes.models._keras_runtime import TRAINING_LOCK, keras_modules, seed_everything
 from nodes.values import register_artifact_class
-
-TASKS = ("classification", "regression")
-OPTIMIZERS = ("rmsprop", "adam", "adamw", "sgd")
-LOSSES = ("auto", "crossentropy", "mse", "mae", "huber")
-METRICS = ("accuracy", "auc", "mae", "mse", "rmse")
-CLASSIFICATION_LOSSES = ("auto", "crossentropy")
-CLASSIFICATION_METRICS = ("accuracy", "auc")
 
 _SETTINGS_FILE = "settings.json"
 _MODEL_FILE = "model.keras"

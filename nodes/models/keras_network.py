@@ -9,29 +9,43 @@ a network is trained or used (see ``_keras_runtime``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
 from nodes.errors import NodeInputError, ParameterError
-from nodes.models._keras_estimator import (
+from nodes.models._keras_layers import LayerStackParam
+from nodes.models._keras_options import (
     CLASSIFICATION_LOSSES,
     CLASSIFICATION_METRICS,
     LOSSES,
     METRICS,
     OPTIMIZERS,
     TASKS,
-    KerasNetwork,
 )
-from nodes.models._keras_layers import LayerStackParam
 from nodes.node import Node
 from nodes.params import BoolParam, ChoiceParam, FloatParam, IntParam, ListParam
 from nodes.ports import LEARNER, MODEL, TABLE, Input, Output
-from nodes.values import Learner, Model, Table
+from nodes.values import Learner, Model, Table, register_deferred_artifact_class
+
+if TYPE_CHECKING:
+    from nodes.models._keras_estimator import KerasNetwork
 
 __all__ = ["KerasNetwork", "NeuralNetworkKeras", "TrainingHistory"]
+
+# The estimator subclasses scikit-learn's BaseEstimator, so its module is
+# imported only when a network is made or a stored one is loaded.
+register_deferred_artifact_class("nodes.models._keras_estimator.KerasNetwork")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KerasNetwork":
+        from nodes.models._keras_estimator import KerasNetwork
+
+        return KerasNetwork
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class NeuralNetworkKeras(Node):
@@ -132,6 +146,8 @@ class NeuralNetworkKeras(Node):
                                      f"{', '.join(allowed)}")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
+        from nodes.models._keras_estimator import KerasNetwork
+
         settings = {name: self.params[name] for name in self.parameters}
         return {"learner": Learner(KerasNetwork(**settings), task=self.task, name=self.title)}
 
