@@ -52,3 +52,45 @@ def test_nodes_package_does_not_import_studio():
     modules = _modules_after("import nodes\nfrom nodes import default_registry\n"
                              "default_registry()")
     assert not any(m == "studio" or m.startswith("studio.") for m in modules)
+
+
+#: Libraries a node may use only inside run() (or a helper it calls): the
+#: catalog is built when the desktop app starts, which must stay quick.
+_LOADED_ON_USE = ("sklearn", "scipy", "duckdb", "skops", "tensorflow", "keras", "dask",
+                  "distributed", "fastapi", "uvicorn", "matplotlib", "PySide6")
+
+
+def test_building_and_describing_the_catalog_loads_no_heavy_library():
+    modules = _modules_after(
+        "from nodes import default_registry\n"
+        "registry = default_registry()\n"
+        "for node_type in registry.all():\n"
+        "    node_type.describe()\n"
+        "    node_type.parameter_problems(node_type.defaults())\n"
+        "assert len(registry.all()) > 50, len(registry.all())")
+    assert "nodes.models.classifiers" in modules and "nodes.text.vectorize" in modules
+    assert {m for m in modules if m.split(".")[0] in _LOADED_ON_USE} == set()
+
+
+def test_a_stored_keras_learner_loads_where_only_the_catalog_was_built(tmp_path):
+    # The catalog no longer imports the Keras estimator's module; loading a
+    # stored one imports it on demand (a declared, deferred artifact class).
+    folder = tmp_path / "learner"
+    _modules_after(
+        "from pathlib import Path\n"
+        "from nodes.models.keras_network import KerasNetwork\n"
+        "from nodes.values import Learner, save_value\n"
+        "learner = Learner(KerasNetwork(task='regression', epochs=7, seed=3), 'regression', 'n')\n"
+        f"assert save_value(learner, Path({str(folder)!r})) == 'learner'")
+    modules = _modules_after(
+        "from pathlib import Path\n"
+        "from nodes import default_registry\n"
+        "from nodes.values import load_value\n"
+        "default_registry()\n"
+        f"learner = load_value('learner', Path({str(folder)!r}))\n"
+        "params = learner.estimator.get_params()\n"
+        "assert type(learner.estimator).__name__ == 'KerasNetwork', learner.estimator\n"
+        "assert (params['task'], params['epochs'], params['seed']) == ('regression', 7, 3)\n"
+        "assert (learner.task, learner.name) == ('regression', 'n')")
+    assert "nodes.models._keras_estimator" in modules
+    assert _heavy(modules) == set()
