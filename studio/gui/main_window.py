@@ -28,7 +28,7 @@ from nodes.errors import StudioError
 from nodes.node import Node
 from studio.engine.record import RunRecord, environment
 from studio.engine.states import NodeState
-from studio.gui import clipboard, recovery
+from studio.gui import clipboard, recovery, warmup
 from studio.gui.canvas.items import NodeItem
 from studio.gui.canvas.scene import WorkflowScene
 from studio.gui.canvas.view import WorkflowView
@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.refresh_states()
         QTimer.singleShot(0, self.view.fit_all)
+        QTimer.singleShot(200, warmup.start)
 
     # -- construction ---------------------------------------------------------------
     def _build_docks(self) -> None:
