@@ -11,8 +11,9 @@ measured or fixed in this run):
 3. The longest stall of the GUI thread while a workflow runs in the
    background (a 5 ms heartbeat timer measures the gaps), against the 50 ms
    budget, after the app's start-up warm-up has imported scikit-learn (an
-   import on any thread holds the GIL for tens of milliseconds). The workflow: Import CSV of 100,000 rows (--short: 20,000)
-   through split, normalize, train, score and evaluate.
+   import on any thread holds the GIL for tens of milliseconds). The
+   workflow: Import CSV of 100,000 rows (--short: 20,000) through split,
+   normalize, train, score and evaluate.
 
     python bench/bench_gui.py [--short] [--repeats N] [--results FILE]
 """
@@ -106,11 +107,10 @@ def bench_canvas(repeats: int) -> list[Figure]:
     from PySide6.QtCore import QPointF
 
     from studio.engine import Engine, MemoryCache
+    from studio.gui import warmup
     from studio.gui.app import create_application
     from studio.gui.document import Document
     from studio.gui.main_window import MainWindow
-
-    from studio.gui import warmup
 
     app = create_application()
     warmup.start()  # as the app does after start-up: measure frames once it is over
