@@ -54,7 +54,9 @@ class EvaluateModel(Node):
 
     Regression: mae, rmse, r2, relative_absolute_error (sum |y - pred| /
     sum |y - mean(y)|) and relative_squared_error (sum (y - pred)^2 /
-    sum (y - mean(y))^2), as ML Studio defines them.
+    sum (y - mean(y))^2), as ML Studio defines them; and the 'residuals'
+    curve (predicted, residual = actual - predicted) for a residual plot,
+    every row up to 2,000 and an evenly spaced sample beyond.
 
     With probabilities, two classes also give the 'precision_recall' curve
     (recall, precision, threshold) and the 'lift' curve: for each
@@ -231,6 +233,10 @@ def _multiclass(actual: np.ndarray, predicted: np.ndarray, frame: pd.DataFrame,
                    {"confusion_matrix": _confusion(actual, predicted, classes)})
 
 
+#: Rows drawn in the residual plot (more would not show more, only cost more).
+RESIDUAL_POINTS = 2000
+
+
 def _regression(actual: np.ndarray, predicted: np.ndarray) -> Metrics:
     from sklearn import metrics as skm
 
@@ -245,7 +251,18 @@ def _regression(actual: np.ndarray, predicted: np.ndarray) -> Metrics:
         "r2": skm.r2_score(actual, predicted),
         "relative_absolute_error": relative_absolute,
         "relative_squared_error": relative_squared,
-    }))
+    }), curves={"residuals": _residuals(actual, predicted)})
+
+
+def _residuals(actual: np.ndarray, predicted: np.ndarray,
+               limit: int = RESIDUAL_POINTS) -> pd.DataFrame:
+    """Predicted value against residual (actual - predicted) for a residual plot:
+    every row, or an evenly spaced sample of ``limit`` rows of a larger table."""
+    rows = np.arange(len(actual))
+    if len(rows) > limit:
+        rows = np.linspace(0, len(actual) - 1, limit).round().astype(int)
+    return pd.DataFrame({"predicted": predicted[rows],
+                         "residual": actual[rows] - predicted[rows]})
 
 
 def _lift(positive: np.ndarray, fpr: np.ndarray, tpr: np.ndarray,

@@ -138,7 +138,7 @@ def test_regression_metrics_equal_sklearn_and_ml_studio_definitions(boston_score
         np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2), rel=1e-12)
     assert scalars["relative_squared_error"] == pytest.approx(1 - scalars["r2"], rel=1e-12)
     assert scalars["rows"] == len(y)
-    assert not metrics.matrices and not metrics.curves
+    assert not metrics.matrices and list(metrics.curves) == ["residuals"]
 
 
 def test_label_column_parameter(boston_scored):

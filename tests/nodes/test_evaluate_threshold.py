@@ -30,3 +30,17 @@ def test_threshold_recomputes_predictions_for_any_label_type(labels):
         skm.recall_score(actual, expected, pos_label=positive))
     assert metrics.scalars["accuracy"] != pytest.approx(
         skm.accuracy_score(actual, frame["Scored Labels"]))  # the threshold mattered
+
+
+def test_regression_metrics_carry_the_residuals_for_a_residual_plot():
+    rng = np.random.default_rng(0)
+    actual = rng.normal(size=5000)
+    predicted = actual + rng.normal(scale=0.1, size=5000)
+    frame = pd.DataFrame({"y": actual, "Scored Labels": predicted})
+    metrics = run_node(EvaluateModel, scored=Table(frame, {"y": "label",
+                                                           "Scored Labels": "score"}))["metrics"]
+    residuals = metrics.curves["residuals"]
+    assert len(residuals) == 2000  # sampled evenly from 5,000 rows
+    rows = np.linspace(0, 4999, 2000).round().astype(int)
+    np.testing.assert_allclose(residuals["residual"], actual[rows] - predicted[rows])
+    np.testing.assert_allclose(residuals["predicted"], predicted[rows])

@@ -15,10 +15,21 @@ _CURVES = {
                          "Precision", False),
     "lift": ("Lift curve", "fraction", "lift", "Fraction of rows", "Lift", False),
 }
+#: Point clouds rather than curves: (title, x, y, x label, y label).
+_SCATTERS = {
+    "residuals": ("Residuals", "predicted", "residual", "Predicted value",
+                  "Actual - predicted"),
+}
 
 
 def _chart_for(name: str, curve) -> LineChart | None:  # type: ignore[no-untyped-def]
     columns = list(curve.columns)
+    scatter = _SCATTERS.get(name.split(" (")[0])
+    if scatter and scatter[1] in columns and scatter[2] in columns:
+        title, x, y, x_label, y_label = scatter
+        zero = Series("zero", [curve[x].min(), curve[x].max()], [0.0, 0.0], dashed=True)
+        return LineChart(title, x_label, y_label,
+                         [Series(name, curve[x], curve[y], scatter=True), zero])
     known = _CURVES.get(name)
     if known and known[1] in columns and known[2] in columns:
         title, x, y, x_label, y_label, diagonal = known
