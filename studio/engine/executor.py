@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodes.context import DatasetRead, RunContext
+from nodes.imports import preload_scientific_stack
 from nodes.node import Node
 from nodes.values import Table, value_digest
 from studio.workflow.errors import Problem
@@ -85,6 +86,7 @@ def execute_task(task: NodeTask, inputs: Mapping[str, Any], cancel_event: thread
     context = RunContext(node_id=task.node_id, node_title=task.label, seed=task.seed,
                          on_progress=progress, cancel_event=cancel_event)
     node = task.node_type(task.params, label=task.label)
+    preload_scientific_stack()  # first-time imports from parallel threads can collide
     context.check_cancelled()
     start = time.perf_counter()
     outputs = node.execute(context, inputs)

@@ -10,32 +10,24 @@ it; runs then find them loaded.
 
 from __future__ import annotations
 
-import importlib
-import logging
 import threading
 
-log = logging.getLogger(__name__)
+from nodes.imports import preload_scientific_stack, preloaded
 
-MODULES = ("sklearn.base", "sklearn.linear_model", "sklearn.model_selection",
-           "sklearn.metrics", "sklearn.preprocessing", "sklearn.ensemble", "scipy.stats",
-           "skops.io")
-
-_started = threading.Event()
 done = threading.Event()
+_started = threading.Event()
 
 
 def start() -> None:
     """Begin the warm-up once per process (later calls do nothing)."""
-    if _started.is_set():
+    if preloaded():
+        done.set()
+    if done.is_set() or _started.is_set():
         return
     _started.set()
 
     def work() -> None:
-        for name in MODULES:
-            try:
-                importlib.import_module(name)
-            except ImportError as error:  # an optional piece missing: the node will say so
-                log.info("warm-up skipped %s: %s", name, error)
+        preload_scientific_stack()  # the same lock as a run's first node: no collision
         done.set()
 
     threading.Thread(target=work, name="axon-warmup", daemon=True).start()
