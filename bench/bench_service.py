@@ -126,6 +126,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--baseline-server", nargs=2, metavar=("BUNDLE", "PORT"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--results", type=Path, metavar="FILE",
+                        help="also write the figures as JSON to FILE (used by run_all.py)")
     args = parser.parse_args()
     if args.baseline_server:
         import uvicorn
@@ -169,6 +171,14 @@ def main() -> None:
     ratio = ours["p50_ms"] / baseline["p50_ms"]
     print(f"overhead ratio at p50 (ours / baseline): {ratio:.2f} (target <= 1.2)")
     print(json.dumps({"ours": ours, "baseline": baseline, "p50_ratio": ratio}))
+    from report import Figure, write_results
+
+    write_results(args.results, [Figure(
+        "service p50 latency / hand-written FastAPI", ours["p50_ms"] / 1000,
+        baseline["p50_ms"] / 1000, 1.2,
+        f"{requests} single-record requests, {args.concurrency} in flight; p99 "
+        f"{ours['p99_ms']:.1f} vs {baseline['p99_ms']:.1f} ms; "
+        f"{ours['throughput']:.0f} vs {baseline['throughput']:.0f} req/s")])
 
 
 if __name__ == "__main__":
