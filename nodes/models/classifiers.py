@@ -20,10 +20,20 @@ ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 SOLVERS = ("adam", "sgd", "lbfgs")
 
 
-def _hidden_layers() -> ListParam:
-    return ListParam([100], item=IntParam(100, minimum=1, maximum=100_000),
-                     min_items=1, max_items=20,
-                     help="Neurons in each hidden layer, input side first, e.g. [64, 32].")
+class NeuralNetworkParameters:
+    """The parameters both Neural Network learners share (a mixin, not a node)."""
+
+    hidden_layers = ListParam([100], item=IntParam(100, minimum=1, maximum=100_000),
+                              min_items=1, max_items=20,
+                              help="Neurons in each hidden layer, input side first, "
+                                   "e.g. [64, 32].")
+    activation = ChoiceParam("relu", ACTIVATIONS, help="Activation of the hidden neurons.")
+    solver = ChoiceParam("adam", SOLVERS, help="Weight optimiser: adam, sgd or lbfgs.")
+    learning_rate = FloatParam(0.001, minimum=0.0, exclusive_minimum=True,
+                               help="Initial step size (adam and sgd).")
+    max_iterations = IntParam(200, minimum=1, help="Most passes over the data (epochs).")
+    l2_alpha = FloatParam(0.0001, minimum=0.0, help="L2 penalty on the weights (alpha).")
+    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
 
 def mlp_settings(node: Node) -> dict[str, Any]:
@@ -51,7 +61,7 @@ class _Classifier(Node):
         return {"learner": Learner(estimator, task="classification", name=self.title)}
 
 
-class NeuralNetwork(_Classifier):
+class NeuralNetwork(NeuralNetworkParameters, _Classifier):
     """A neural network classifier: a multi-layer perceptron trained by backpropagation.
 
     Output 'learner': the untrained model; connect it to Train Model.
@@ -66,15 +76,6 @@ class NeuralNetwork(_Classifier):
 
     type_id = "neural_network"
     title = "Neural Network"
-
-    hidden_layers = _hidden_layers()
-    activation = ChoiceParam("relu", ACTIVATIONS, help="Activation of the hidden neurons.")
-    solver = ChoiceParam("adam", SOLVERS, help="Weight optimiser: adam, sgd or lbfgs.")
-    learning_rate = FloatParam(0.001, minimum=0.0, exclusive_minimum=True,
-                               help="Initial step size (adam and sgd).")
-    max_iterations = IntParam(200, minimum=1, help="Most passes over the data (epochs).")
-    l2_alpha = FloatParam(0.0001, minimum=0.0, help="L2 penalty on the weights (alpha).")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.neural_network import MLPClassifier

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.context import RunContext
-from nodes.models.classifiers import ACTIVATIONS, SOLVERS, _hidden_layers, max_depth, mlp_settings
+from nodes.models.classifiers import NeuralNetworkParameters, max_depth, mlp_settings
 from nodes.node import Node
-from nodes.params import ChoiceParam, FloatParam, IntParam
+from nodes.params import FloatParam, IntParam
 from nodes.ports import LEARNER, Output
 from nodes.values import Learner
 
@@ -28,7 +28,7 @@ class _Regressor(Node):
         return {"learner": Learner(estimator, task="regression", name=self.title)}
 
 
-class NeuralNetworkRegression(_Regressor):
+class NeuralNetworkRegression(NeuralNetworkParameters, _Regressor):
     """A neural network regression model: a multi-layer perceptron predicting a number.
 
     Output 'learner': the untrained model; connect it to Train Model.
@@ -41,15 +41,6 @@ class NeuralNetworkRegression(_Regressor):
 
     type_id = "neural_network_regression"
     title = "Neural Network Regression"
-
-    hidden_layers = _hidden_layers()
-    activation = ChoiceParam("relu", ACTIVATIONS, help="Activation of the hidden neurons.")
-    solver = ChoiceParam("adam", SOLVERS, help="Weight optimiser: adam, sgd or lbfgs.")
-    learning_rate = FloatParam(0.001, minimum=0.0, exclusive_minimum=True,
-                               help="Initial step size (adam and sgd).")
-    max_iterations = IntParam(200, minimum=1, help="Most passes over the data (epochs).")
-    l2_alpha = FloatParam(0.0001, minimum=0.0, help="L2 penalty on the weights (alpha).")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.neural_network import MLPRegressor
