@@ -47,14 +47,18 @@ def require_columns(node: str, table: Table, columns: Sequence[str], *, port: st
 
 def is_numeric(series: pd.Series) -> bool:
     """Numbers or booleans (which count as 0/1); not text, categories or dates."""
-    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_complex_dtype(
-        series.dtype)
+    return _is_numeric_dtype(series.dtype)
+
+
+def _is_numeric_dtype(dtype: object) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
 
 
 def require_numeric(node: str, table: Table, columns: Sequence[str], *, port: str | None,
                     what: str = "feature", fix: str = NON_NUMERIC_FIX) -> None:
     """Raise NodeInputError naming the columns of ``columns`` that are not numeric."""
-    bad = [c for c in columns if not is_numeric(table.frame[c])]
+    dtypes = table.frame.dtypes  # one lookup, not one Series per column
+    bad = [c for c in columns if not _is_numeric_dtype(dtypes[c])]
     if bad:
         kinds = ", ".join(f"{c!r} ({table.frame[c].dtype})" for c in bad[:30])
         raise NodeInputError(node, f"{what} columns must be numeric, but these are not: {kinds}.",
