@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QTextBrowser,
     QVBoxLayout,
@@ -311,6 +312,8 @@ class Inspector(QWidget):
             holder_layout.setContentsMargins(0, 0, 0, 0)
             holder_layout.addWidget(editor.widget)
             holder_layout.addWidget(editor.error)
+            # Spare height goes to the help text, not between a label and its field.
+            holder.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
             form.addRow(label, holder)
         self.comment_edit = QPlainTextEdit(node.comment)
         self.comment_edit.setPlaceholderText("A note on this node")
