@@ -36,6 +36,37 @@ class NeuralNetworkParameters:
     seed = IntParam(0, minimum=0, help="Random seed (random_state).")
 
 
+class DecisionForestParameters:
+    """The parameters both Decision Forest learners share (a mixin, not a node)."""
+
+    trees = IntParam(100, minimum=1, maximum=5000, help="Number of trees.")
+    max_depth = IntParam(0, minimum=0, help="Deepest a tree may grow; 0: no limit.")
+    min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
+    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+
+    def forest_settings(self) -> dict[str, Any]:
+        """RandomForest* arguments."""
+        return {"n_estimators": self.trees, "max_depth": max_depth(self.max_depth),
+                "min_samples_leaf": self.min_samples_per_leaf, "random_state": self.seed}
+
+
+class BoostedTreeParameters:
+    """The parameters both Boosted Decision Tree learners share (a mixin, not a node)."""
+
+    trees = IntParam(100, minimum=1, maximum=5000, help="Number of boosting rounds (trees).")
+    learning_rate = FloatParam(0.1, minimum=0.0, exclusive_minimum=True,
+                               help="Shrinks each tree's contribution.")
+    max_depth = IntParam(3, minimum=1, maximum=50, help="Depth of each tree.")
+    min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
+    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+
+    def boosting_settings(self) -> dict[str, Any]:
+        """GradientBoosting* arguments."""
+        return {"n_estimators": self.trees, "learning_rate": self.learning_rate,
+                "max_depth": self.max_depth, "min_samples_leaf": self.min_samples_per_leaf,
+                "random_state": self.seed}
+
+
 def mlp_settings(node: Node) -> dict[str, Any]:
     """MLPClassifier/MLPRegressor arguments of a Neural Network node."""
     return {"hidden_layer_sizes": tuple(node.hidden_layers), "activation": node.activation,
@@ -83,7 +114,7 @@ class NeuralNetwork(NeuralNetworkParameters, _Classifier):
         return self.learner(MLPClassifier(**mlp_settings(self)))
 
 
-class DecisionForest(_Classifier):
+class DecisionForest(DecisionForestParameters, _Classifier):
     """A decision forest classifier: many decision trees voting, each grown on a resample.
 
     Output 'learner': the untrained model; connect it to Train Model.
@@ -97,20 +128,13 @@ class DecisionForest(_Classifier):
     type_id = "decision_forest"
     title = "Decision Forest"
 
-    trees = IntParam(100, minimum=1, maximum=5000, help="Number of trees.")
-    max_depth = IntParam(0, minimum=0, help="Deepest a tree may grow; 0: no limit.")
-    min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
-
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.ensemble import RandomForestClassifier
 
-        return self.learner(RandomForestClassifier(
-            n_estimators=self.trees, max_depth=max_depth(self.max_depth),
-            min_samples_leaf=self.min_samples_per_leaf, random_state=self.seed))
+        return self.learner(RandomForestClassifier(**self.forest_settings()))
 
 
-class BoostedDecisionTree(_Classifier):
+class BoostedDecisionTree(BoostedTreeParameters, _Classifier):
     """A boosted decision tree classifier: small trees added one by one, each fixing the last.
 
     Output 'learner': the untrained model; connect it to Train Model.
@@ -123,20 +147,10 @@ class BoostedDecisionTree(_Classifier):
     type_id = "boosted_decision_tree"
     title = "Boosted Decision Tree"
 
-    trees = IntParam(100, minimum=1, maximum=5000, help="Number of boosting rounds (trees).")
-    learning_rate = FloatParam(0.1, minimum=0.0, exclusive_minimum=True,
-                               help="Shrinks each tree's contribution.")
-    max_depth = IntParam(3, minimum=1, maximum=50, help="Depth of each tree.")
-    min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
-
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.ensemble import GradientBoostingClassifier
 
-        return self.learner(GradientBoostingClassifier(
-            n_estimators=self.trees, learning_rate=self.learning_rate,
-            max_depth=self.max_depth, min_samples_leaf=self.min_samples_per_leaf,
-            random_state=self.seed))
+        return self.learner(GradientBoostingClassifier(**self.boosting_settings()))
 
 
 class SupportVectorMachine(_Classifier):

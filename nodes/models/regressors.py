@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.context import RunContext
-from nodes.models.classifiers import NeuralNetworkParameters, max_depth, mlp_settings
+from nodes.models.classifiers import (
+    BoostedTreeParameters,
+    DecisionForestParameters,
+    NeuralNetworkParameters,
+    mlp_settings,
+)
 from nodes.node import Node
 from nodes.params import FloatParam, IntParam
 from nodes.ports import LEARNER, Output
@@ -71,7 +76,7 @@ class BayesianLinearRegression(_Regressor):
         return self.learner(BayesianRidge(max_iter=self.max_iterations, tol=self.tolerance))
 
 
-class DecisionForestRegression(_Regressor):
+class DecisionForestRegression(DecisionForestParameters, _Regressor):
     """A decision forest regression model: the average of many decision trees.
 
     Output 'learner': the untrained model; connect it to Train Model.
@@ -84,20 +89,13 @@ class DecisionForestRegression(_Regressor):
     type_id = "decision_forest_regression"
     title = "Decision Forest Regression"
 
-    trees = IntParam(100, minimum=1, maximum=5000, help="Number of trees.")
-    max_depth = IntParam(0, minimum=0, help="Deepest a tree may grow; 0: no limit.")
-    min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
-
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.ensemble import RandomForestRegressor
 
-        return self.learner(RandomForestRegressor(
-            n_estimators=self.trees, max_depth=max_depth(self.max_depth),
-            min_samples_leaf=self.min_samples_per_leaf, random_state=self.seed))
+        return self.learner(RandomForestRegressor(**self.forest_settings()))
 
 
-class BoostedDecisionTreeRegression(_Regressor):
+class BoostedDecisionTreeRegression(BoostedTreeParameters, _Regressor):
     """A boosted decision tree regression model: small trees added one by one.
 
     Output 'learner': the untrained model; connect it to Train Model.
@@ -110,20 +108,10 @@ class BoostedDecisionTreeRegression(_Regressor):
     type_id = "boosted_decision_tree_regression"
     title = "Boosted Decision Tree Regression"
 
-    trees = IntParam(100, minimum=1, maximum=5000, help="Number of boosting rounds (trees).")
-    learning_rate = FloatParam(0.1, minimum=0.0, exclusive_minimum=True,
-                               help="Shrinks each tree's contribution.")
-    max_depth = IntParam(3, minimum=1, maximum=50, help="Depth of each tree.")
-    min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
-
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.ensemble import GradientBoostingRegressor
 
-        return self.learner(GradientBoostingRegressor(
-            n_estimators=self.trees, learning_rate=self.learning_rate,
-            max_depth=self.max_depth, min_samples_leaf=self.min_samples_per_leaf,
-            random_state=self.seed))
+        return self.learner(GradientBoostingRegressor(**self.boosting_settings()))
 
 
 class PoissonRegression(_Regressor):
