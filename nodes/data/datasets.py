@@ -11,6 +11,7 @@ import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
 from nodes.data.checks import columns_text, require_columns
+from nodes.data.files import ReadsFile, existing_file
 from nodes.digest import file_digest
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
@@ -107,11 +108,7 @@ def parse_column_types(text: str) -> dict[str, str]:
     return result
 
 
-def _resolve(path: str) -> Path:
-    return (Path.cwd() / Path(path).expanduser()).resolve()
-
-
-class ImportCSV(Node):
+class ImportCSV(ReadsFile, Node):
     """Read a table from a CSV (delimited text) file.
 
     Output 'data': the file's rows and columns. Every column is a feature,
@@ -146,29 +143,14 @@ class ImportCSV(Node):
 
     @classmethod
     def check_parameters(cls, values: dict[str, Any], label: str) -> None:
-        if not values["path"].strip():
-            # Defaults are not validated by Node.parameter_problems, so an
-            # omitted path would otherwise get past allow_empty=False.
-            raise ParameterError(label, "path", values["path"], "it must not be empty",
-                                 fix="Give the CSV file to read.")
         try:
             parse_column_types(values["column_types"])
         except ValueError as error:
             raise ParameterError(label, "column_types", values["column_types"],
                                  f"{_COLUMN_TYPES_FORM} (problem: {error})") from None
 
-    @classmethod
-    def source_digest(cls, params: Mapping[str, Any]) -> str | None:
-        path = _resolve(str(params.get("path", "")))
-        return file_digest(path) if path.is_file() else None
-
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        path = _resolve(self.path)
-        if not path.is_file():
-            state = "is a folder, not a file" if path.is_dir() else "does not exist"
-            raise NodeInputError(
-                self.label, f"the file '{self.path}' ({path}) {state}.",
-                fix=f"Correct the 'path' parameter; relative paths start at {Path.cwd()}.")
+        path = existing_file(self.label, self.path)
         try:
             frame = pd.read_csv(path, sep=_DELIMITERS[self.delimiter],
                                 header=0 if self.has_header else None)

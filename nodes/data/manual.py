@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from nodes.context import RunContext
 from nodes.data.checks import require_columns
+from nodes.data.files import resolve_path
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
 from nodes.params import BoolParam, ChoiceParam, ColumnParam, StringParam
@@ -93,14 +93,8 @@ class ExportData(Node):
     file_format = ChoiceParam("csv", ["csv", "parquet"], help="csv or parquet.")
     overwrite = BoolParam(False, help="Replace an existing file.")
 
-    @classmethod
-    def check_parameters(cls, values: dict[str, Any], label: str) -> None:
-        if not values["path"].strip():
-            raise ParameterError(label, "path", values["path"], "it must not be empty",
-                                 fix="Give the file to write.")
-
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
-        path = (Path.cwd() / Path(self.path).expanduser()).resolve()
+        path = resolve_path(self.path)
         if not path.parent.is_dir():
             raise NodeInputError(self.label, f"the folder {path.parent} does not exist.",
                                  fix="Create it, or correct the 'path' parameter.")

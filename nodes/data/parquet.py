@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
 from nodes.data.checks import require_columns
+from nodes.data.files import ReadsFile, existing_file
 from nodes.digest import file_digest
-from nodes.errors import NodeInputError, ParameterError
+from nodes.errors import NodeInputError
 from nodes.node import Node
 from nodes.params import ColumnParam, StringParam
 from nodes.ports import TABLE, Output
 from nodes.values import Table
 
 
-def _resolve(path: str) -> Path:
-    return (Path.cwd() / Path(path).expanduser()).resolve()
-
-
-class ImportParquet(Node):
+class ImportParquet(ReadsFile, Node):
     """Read a table from a Parquet file.
 
     Output 'data': the file's rows and columns with their stored types.
@@ -46,24 +41,8 @@ class ImportParquet(Node):
                        help="File to read; relative paths start at the working directory.")
     label_column = ColumnParam("", help="Column to mark as the label; empty: no label.")
 
-    @classmethod
-    def check_parameters(cls, values: dict[str, Any], label: str) -> None:
-        if not values["path"].strip():
-            raise ParameterError(label, "path", values["path"], "it must not be empty",
-                                 fix="Give the Parquet file to read.")
-
-    @classmethod
-    def source_digest(cls, params: Mapping[str, Any]) -> str | None:
-        path = _resolve(str(params.get("path", "")))
-        return file_digest(path) if path.is_file() else None
-
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        path = _resolve(self.path)
-        if not path.is_file():
-            state = "is a folder, not a file" if path.is_dir() else "does not exist"
-            raise NodeInputError(self.label, f"the file '{self.path}' ({path}) {state}.",
-                                 fix=f"Correct the 'path' parameter; relative paths start at "
-                                     f"{Path.cwd()}.")
+        path = existing_file(self.label, self.path)
         try:
             frame = pd.read_parquet(path)
         except (OSError, ValueError) as error:
