@@ -27,17 +27,15 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from report import Figure, machine_line, median, parse_args, print_figures, seconds, write_results
+from report import machine_line, median, parse_args, report_speedup, seconds
 from workload import LABEL, write_synthetic_csv
 
-from studio.cli.display import print_table
 from studio.engine import Engine, MemoryCache
 from studio.workflow import Workflow
 
@@ -108,21 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if dask_model != local_model:
         raise AssertionError(f"the tuned models differ: {dask_model} vs {local_model}")
 
-    local_s, dask_s = median(local_times), median(dask_times)
-    print()
-    print_table(["medians", "time"], [
-        ["in-process, one fit after the other", seconds(local_s)],
-        [f"Dask LocalCluster, {WORKERS} workers x 1 thread", seconds(dask_s)],
-        ["speed-up", f"{local_s / dask_s:.2f} (target >= {TARGET_SPEEDUP})"],
-    ], sys.stdout)
-    print()
-    figure = Figure("16-fit sweep on 2 Dask workers / in one process", dask_s, local_s,
-                    1 / TARGET_SPEEDUP,
-                    note=f"speed-up {local_s / dask_s:.2f} (target >= {TARGET_SPEEDUP}); "
-                         f"{rows:,} rows, {trees} trees, medians of {args.repeats}; "
-                         f"load average at the end {os.getloadavg()[0]:.1f}")
-    print_figures([figure])
-    write_results(args.results, [figure])
+    report_speedup("16-fit sweep on 2 Dask workers / in one process",
+                   "in-process, one fit after the other", median(local_times),
+                   f"Dask LocalCluster, {WORKERS} workers x 1 thread", median(dask_times),
+                   TARGET_SPEEDUP, f"{rows:,} rows, {trees} trees, medians of {args.repeats}",
+                   args.results)
     return 0
 
 

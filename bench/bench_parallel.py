@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from report import Figure, machine_line, median, parse_args, print_figures, seconds, write_results
+from report import machine_line, median, parse_args, report_speedup, seconds
 from workload import LABEL, write_synthetic_csv
 
-from studio.cli.display import print_table
 from studio.engine import CacheEntry, Engine, MemoryCache, RunRecord
 from studio.workflow import Workflow
 
@@ -115,21 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"side by side {seconds(parallel)} (speed-up {serial / parallel:.2f})",
                   flush=True)
 
-    serial_s, parallel_s = median(serial_times), median(parallel_times)
-    print()
-    print_table(["medians", "time"], [
-        ["one after the other (in-process, 1 thread)", seconds(serial_s)],
-        ["side by side (in-process, 2 threads)", seconds(parallel_s)],
-        ["speed-up", f"{serial_s / parallel_s:.2f} (target >= {TARGET_SPEEDUP})"],
-    ], sys.stdout)
-    print()
-    figure = Figure("two branches side by side / one after the other", parallel_s, serial_s,
-                    1 / TARGET_SPEEDUP,
-                    note=f"speed-up {serial_s / parallel_s:.2f} (target >= {TARGET_SPEEDUP}); "
-                         f"{rows:,} rows, {trees} trees per branch, medians of {args.repeats}; "
-                         f"load average at the end {os.getloadavg()[0]:.1f}")
-    print_figures([figure])
-    write_results(args.results, [figure])
+    report_speedup("two branches side by side / one after the other",
+                   "one after the other (in-process, 1 thread)", median(serial_times),
+                   "side by side (in-process, 2 threads)", median(parallel_times),
+                   TARGET_SPEEDUP,
+                   f"{rows:,} rows, {trees} trees per branch, medians of {args.repeats}",
+                   args.results)
     return 0
 
 

@@ -96,6 +96,26 @@ def print_figures(figures: Sequence[Figure], out: TextIO = sys.stdout) -> None:
         print(f"\nMISSED: {', '.join(missed)} (see the ratio and target above)", file=out)
 
 
+def report_speedup(name: str, baseline_label: str, baseline_s: float, measured_label: str,
+                   measured_s: float, target_speedup: float, details: str,
+                   results: Path | None) -> Figure:
+    """Print a speed-up (baseline time / measured time) and its figure; write the results."""
+    speedup = baseline_s / measured_s
+    print()
+    print_table(["medians", "time"], [
+        [baseline_label, seconds(baseline_s)],
+        [measured_label, seconds(measured_s)],
+        ["speed-up", f"{speedup:.2f} (target >= {target_speedup})"],
+    ], sys.stdout)
+    print()
+    figure = Figure(name, measured_s, baseline_s, 1 / target_speedup,
+                    note=f"speed-up {speedup:.2f} (target >= {target_speedup}); {details}; "
+                         f"load average at the end {os.getloadavg()[0]:.1f}")
+    print_figures([figure])
+    write_results(results, [figure])
+    return figure
+
+
 def write_results(path: Path | None, figures: Sequence[Figure]) -> None:
     if path is not None:
         path.write_text(json.dumps([f.to_dict() for f in figures], indent=2) + "\n")
