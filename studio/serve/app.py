@@ -40,13 +40,8 @@ from studio.serve.auth import KeyChecker
 from studio.serve.docs_page import docs_html
 from studio.serve.errors import RequestDataError
 from studio.serve.jobs import JobStore
-from studio.serve.schema import (
-    classic_types,
-    frame_to_records,
-    frame_to_string_rows,
-    records_to_frame,
-    table_to_records,
-)
+from studio.serve.schema import frame_to_records, records_to_frame, table_to_records
+from studio.serve.scoring import Answer
 
 log = logging.getLogger("axon.serve")
 
@@ -136,13 +131,12 @@ class Service:
                                "'Authorization: Bearer <API key>'",
                                headers={"WWW-Authenticate": "Bearer"})
 
-    async def score(self, frame: pd.DataFrame, global_parameters: Any) -> pd.DataFrame:
+    async def answer(self, records: Any, global_parameters: Any) -> Answer:
         if global_parameters is not None and not isinstance(global_parameters, dict):
             raise RequestDataError("global parameters must be an object {name: value}.")
-        if len(frame) <= _INLINE_ROWS:
-            return self.pipeline.score(frame, global_parameters or None).frame
-        return (await run_in_threadpool(self.pipeline.score, frame,
-                                        global_parameters or None)).frame
+        if not isinstance(records, list) or len(records) <= _INLINE_ROWS:
+            return self.pipeline.answer(records, global_parameters or None)
+        return await run_in_threadpool(self.pipeline.answer, records, global_parameters or None)
 
     def frame(self, records: Any) -> pd.DataFrame:
         return records_to_frame(records, self.pipeline.schema, self.pipeline.unknown_columns)
@@ -257,9 +251,8 @@ def _routes(manifest: dict[str, Any], service: Service | None) -> FastAPI:
         body = await _json(request)
         if not isinstance(body, dict) or "records" not in body:
             raise RequestDataError('the body must be {"records": [{column: value}, ...]}.')
-        answer = await service.score(service.frame(body["records"]),
-                                     body.get("global_parameters"))
-        return JSONResponse({"results": frame_to_records(answer)})
+        answer = await service.answer(body["records"], body.get("global_parameters"))
+        return JSONResponse({"results": answer.records()})
 
     @app.post("/v1/jobs", status_code=202, summary="Submit a batch job (JSON records or CSV)",
               openapi_extra=records_body)
@@ -317,10 +310,10 @@ def _routes(manifest: dict[str, Any], service: Service | None) -> FastAPI:
         body = await _json(request)
         inputs = _classic_inputs(body)
         records = _classic_records(inputs)
-        answer = await service.score(service.frame(records), body.get("GlobalParameters"))
+        answer = await service.answer(records, body.get("GlobalParameters"))
         if format == "swagger" or isinstance(inputs, list):
             output: Any = [dict(zip(answer.columns, row, strict=True))
-                           for row in frame_to_string_rows(answer)]
+                           for row in answer.string_rows()]
         else:
             output = {"type": "DataTable", "value": _data_table(answer, details)}
         return JSONResponse({"Results": {"output1": output}})
@@ -366,7 +359,7 @@ def _routes(manifest: dict[str, Any], service: Service | None) -> FastAPI:
                                        "RelativeLocation": relative, "type": "LocalFile"}}
             else:
                 results = {"output1": {"type": "DataTable", "value": _data_table(
-                    service.jobs.result(job_id), details)}}
+                    Answer.from_frame(service.jobs.result(job_id)), details)}}
         return {"StatusCode": _CLASSIC_STATUS[job["status"]], "Results": results,
                 "Details": job["error"], "CreatedAt": job["created"],
                 "StartTime": job["started"], "EndTime": job["finished"]}
@@ -421,11 +414,11 @@ def _classic_records(source: Any) -> list[dict[str, Any]]:
                            "list of {column: value} records.")
 
 
-def _data_table(frame: pd.DataFrame, details: bool) -> dict[str, Any]:
-    table: dict[str, Any] = {"ColumnNames": list(frame.columns)}
+def _data_table(answer: Answer, details: bool) -> dict[str, Any]:
+    table: dict[str, Any] = {"ColumnNames": answer.columns}
     if details:
-        table["ColumnTypes"] = classic_types(frame)
-    table["Values"] = frame_to_string_rows(frame)
+        table["ColumnTypes"] = answer.types
+    table["Values"] = answer.string_rows()
     return table
 
 

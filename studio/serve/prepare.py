@@ -328,8 +328,8 @@ def _example_record(table: Table | None, schema: list[dict[str, Any]]) -> dict[s
     if table is None or not len(table.frame):
         return {e["name"]: (0 if e["dtype"] != "object" else "") for e in schema
                 if e["required"]}
-    row = table.frame.iloc[0]
-    return {e["name"]: json_safe(row[e["name"]]) for e in schema
+    # Column by column: a row Series would turn the integers of a mixed row into floats.
+    return {e["name"]: json_safe(table.frame[e["name"]].iloc[0]) for e in schema
             if e["required"] and e["name"] in table.frame.columns}
 
 

@@ -89,12 +89,6 @@ def frame_to_rows(frame: pd.DataFrame) -> list[list[Any]]:
     return [list(row) for row in zip(*columns, strict=True)] if columns else []
 
 
-def frame_to_string_rows(frame: pd.DataFrame) -> list[list[str | None]]:
-    """Rows of strings, as the classic services answered (numbers in round-trip form)."""
-    return [[None if v is None else (repr(v) if isinstance(v, float) else str(v))
-             for v in row] for row in frame_to_rows(frame)]
-
-
 def classic_types(frame: pd.DataFrame) -> list[str]:
     return [CLASSIC_TYPES.get(str(dtype), "String") for dtype in frame.dtypes]
 

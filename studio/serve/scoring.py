@@ -15,6 +15,11 @@ So a request is scored by exactly the node code of the app, without the
 engine's per-run bookkeeping (cache keys, run records, thread hand-offs),
 which would cost more than the prediction itself. Tests check that the
 answers equal Score Model's output in the training workflow, row for row.
+
+``answer(records)`` is what the server calls: for the common pipeline shape
+(transforms, then Score Model) it uses a compiled numpy plan
+(``studio.serve.fastpath``) that was checked against this node path when
+the pipeline was built, and falls back to the nodes for anything else.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from studio.engine import Engine
 from studio.engine.graph import build_graph
 from studio.serve.errors import PrepareError, RequestDataError
 from studio.serve.prepare import INPUT_TYPE, OUTPUT_TYPE, check_global_parameters
+from studio.serve.schema import classic_types, frame_to_rows, records_to_frame
 from studio.workflow import Workflow
 
 
@@ -43,6 +49,27 @@ class _Step:
     node: Node
     inputs: dict[str, tuple[str, str]]  # port -> (source node, source port)
     seed: int
+
+
+@dataclass
+class Answer:
+    """The answer rows of a request: plain JSON values, one list per row."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    types: list[str]  # the classic services' ColumnTypes (Numeric, Boolean, String)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Answer:
+        return cls(list(frame.columns), frame_to_rows(frame), classic_types(frame))
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def string_rows(self) -> list[list[str | None]]:
+        """Rows of strings, as the classic services answered (floats in round-trip form)."""
+        return [[None if v is None else (repr(v) if isinstance(v, float) else str(v))
+                 for v in row] for row in self.rows]
 
 
 class ScoringPipeline:
@@ -91,6 +118,13 @@ class ScoringPipeline:
         self.schema: list[dict[str, Any]] = list(input_params["schema"])
         self.unknown_columns: str = input_params["unknown_columns"]
         self.global_parameters: list[str] = list(input_params["global_parameters"])
+        service = workflow.info.extra.get("service") or {}
+        self.example: dict[str, Any] | None = service.get("example") or None
+        self.compiled = None
+        if self.example:
+            from studio.serve.fastpath import CompiledScoring
+
+            self.compiled = CompiledScoring.compile(self)
 
     def _build(self, node_id: str, params: Mapping[str, Any]) -> Node:
         node_type = self.workflow.node_type(node_id)
@@ -129,6 +163,17 @@ class ScoringPipeline:
                 step = _Step(step.node_id, node, step.inputs, step.seed)
             steps.append(step)
         return steps
+
+    def answer(self, records: Any, global_parameters: Mapping[str, Any] | None = None
+               ) -> Answer:
+        """The answer to request ``records`` (JSON objects); raises
+        RequestDataError or the nodes' errors for rows that cannot be scored."""
+        if self.compiled is not None and not global_parameters:
+            rows = self.compiled.rows(records)
+            if rows is not None:
+                return Answer(self.compiled.output_columns, rows, self.compiled.types)
+        frame = records_to_frame(records, self.schema, self.unknown_columns)
+        return Answer.from_frame(self.score(frame, global_parameters).frame)
 
     def score(self, frame: pd.DataFrame,
               global_parameters: Mapping[str, Any] | None = None) -> Table:

@@ -1,0 +1,125 @@
+"""The compiled scoring plan: used for the common shape, identical to the nodes, never a
+second meaning (anything unusual goes to the node path, which answers or refuses)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
+from studio.engine import Engine
+from studio.serve import RequestDataError, ScoringPipeline, prepare_scoring_workflow
+from studio.serve.fastpath import CompiledScoring
+from studio.serve.schema import frame_to_records, frame_to_rows, records_to_frame
+from studio.workflow import load_workflow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _node_answer(pipeline: ScoringPipeline, records: list[dict]) -> list[list]:
+    frame = records_to_frame(records, pipeline.schema, pipeline.unknown_columns)
+    return frame_to_rows(pipeline.score(frame).frame)
+
+
+@pytest.mark.parametrize("name", ["breast_cancer", "housing"])
+def test_the_example_pipelines_compile_and_answer_every_test_row_as_the_nodes(name, request):
+    trained = request.getfixturevalue(name)
+    pipeline = ScoringPipeline(trained.scoring)
+    assert pipeline.compiled is not None
+    label = trained.output("train", "model").label_column
+    records = frame_to_records(trained.test_rows().frame.drop(columns=[label]))
+    expected = _node_answer(pipeline, records)
+    # One request with every row, and single-row requests (the common case). A
+    # row alone and the same row among others may differ in the last bit (BLAS
+    # sums in another order); either way the plan gives what the nodes give.
+    assert json.dumps(pipeline.compiled.rows(records)) == json.dumps(expected)
+    for record in records[:25]:
+        assert json.dumps(pipeline.compiled.rows([record])) == json.dumps(
+            _node_answer(pipeline, [record]))
+    # And they equal Score Model's output in the training run, row for row.
+    scored = trained.output("score", "scored").frame
+    np.testing.assert_array_equal([row[0] for row in expected], scored[SCORED_LABELS])
+
+
+def test_records_that_could_fail_a_check_take_the_node_path(breast_cancer):
+    pipeline = ScoringPipeline(breast_cancer.scoring)
+    example = dict(pipeline.example)
+    column = next(iter(example))
+    odd = [{**example, column: str(example[column])},  # a numeric string (classic clients)
+           {**example, column: None},
+           {**example, column: float("nan")},
+           {**example, column: True},
+           {k: v for k, v in example.items() if k != column},  # a required column missing
+           {**example, "colour": "red"},  # an unknown column
+           {**example, "diagnosis": "benign"}]  # an optional column, which the nodes check
+    for record in odd:
+        assert pipeline.compiled.rows([record]) is None, record
+        assert pipeline.compiled.rows([example, record]) is None, record
+    # The node path then answers (the numeric string) or refuses naming the column.
+    assert pipeline.answer([odd[0]]).rows == pipeline.answer([example]).rows
+    for record in odd[1:5]:
+        with pytest.raises(RequestDataError) as refused:
+            pipeline.answer([record])
+        assert refused.value.column == column
+    with pytest.raises(RequestDataError, match="not an input") as refused:
+        pipeline.answer([odd[5]])
+    assert refused.value.column == "colour"
+
+
+def test_integer_columns_take_whole_floats_and_refuse_fractions_through_the_nodes(housing):
+    pipeline = ScoringPipeline(housing.scoring)
+    example = pipeline.example
+    assert isinstance(example["RAD"], int)  # the example keeps the column's type
+    as_float = {**example, "RAD": float(example["RAD"])}
+    assert pipeline.compiled.rows([as_float]) == pipeline.compiled.rows([example])
+    fraction = {**example, "RAD": example["RAD"] + 0.5}
+    assert pipeline.compiled.rows([fraction]) is None
+    with pytest.raises(RequestDataError, match="not a whole number") as refused:
+        pipeline.answer([fraction])
+    assert refused.value.column == "RAD"
+
+
+def test_a_plan_that_answers_differently_from_the_nodes_is_not_used(breast_cancer, caplog):
+    pipeline = ScoringPipeline(breast_cancer.scoring)
+    plan = CompiledScoring._build(pipeline)
+    assert plan._check(pipeline) is None
+    plan.features = plan.features[::-1].copy()  # the model now reads the columns reversed
+    assert plan._check(pipeline) == "answered differently from the nodes"
+    plan = CompiledScoring._build(pipeline)
+    plan.transforms = []  # forgets the scaler
+    assert plan._check(pipeline) == "answered differently from the nodes"
+
+
+def test_other_shapes_use_the_node_path_and_say_why(caplog):
+    """Text pipelines (a text column, vectorizer transforms) are not compiled."""
+    workflow = load_workflow(EXAMPLES / "text_classification.axon.json")
+    with Engine(jobs=1) as engine:
+        assert engine.run(workflow).status == "succeeded"
+        scoring = prepare_scoring_workflow(workflow, engine)
+    with caplog.at_level(logging.INFO, logger="axon.serve"):
+        pipeline = ScoringPipeline(scoring)
+    assert pipeline.compiled is None
+    assert "node path" in caplog.text and "'text'" in caplog.text
+    answer = pipeline.answer([pipeline.example])
+    assert answer.columns[0] == SCORED_LABELS
+    assert any(c.startswith(SCORED_PROBABILITIES) for c in answer.columns)
+
+
+def test_global_parameters_use_the_node_path():
+    """A request that sets a global parameter is scored by the nodes with that value."""
+    workflow = load_workflow(EXAMPLES / "breast_cancer_classification.axon.json")
+    with Engine(jobs=1) as engine:
+        assert engine.run(workflow).status == "succeeded"
+        scoring = prepare_scoring_workflow(workflow, engine)
+    scoring.set_param("web_service_input", "global_parameters",
+                      ["web_service_output.columns"])
+    pipeline = ScoringPipeline(scoring)
+    assert pipeline.compiled is None  # global parameters: not compiled at all
+    plain = pipeline.answer([pipeline.example])
+    labels = pipeline.answer([pipeline.example], {"web_service_output.columns": [SCORED_LABELS]})
+    assert plain.columns == [SCORED_LABELS, SCORED_PROBABILITIES]
+    assert labels.columns == [SCORED_LABELS] and labels.rows[0][0] == plain.rows[0][0]
