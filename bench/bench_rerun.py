@@ -12,13 +12,6 @@ every upstream node must come from the cache and only 'evaluate' may run
 (checked on the run record), and the new accuracy must be that of the
 cached scores at the new threshold.
 
-Known bug: Evaluate Model fails at any threshold other than 0.5 when the
-labels are numbers ("a mix of binary and unknown targets"). When the
-re-run fails that way, the bench says so and changes the Evaluate node's
-'label_column' from empty to the label's name instead: the same work for
-the node (minus one comparison of the probabilities with the threshold)
-and the same numbers as the full run.
-
 Target: median re-run time / median full-run time <= 0.05.
 
     python bench/bench_rerun.py [--short] [--repeats N] [--results FILE]
@@ -27,7 +20,6 @@ Target: median re-run time / median full-run time <= 0.05.
 from __future__ import annotations
 
 import gc
-import logging
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -40,7 +32,6 @@ from workload import (
     LABEL,
     ROWS_FULL,
     ROWS_SHORT,
-    WorkflowFailed,
     WorkflowRun,
     build_workflow,
     node_work_seconds,
@@ -54,8 +45,6 @@ from studio.engine import Engine, MemoryCache
 TARGET_RATIO = 0.05
 CHANGED_NODE = "evaluate"
 THRESHOLD_CHANGE = ("threshold", 0.6)
-#: Used only while the threshold bug stands (see the module docstring).
-FALLBACK_CHANGE = ("label_column", LABEL)
 
 
 def check_only_changed_node_ran(run: WorkflowRun) -> None:
@@ -103,26 +92,9 @@ def full_then_rerun(csv_path: Path, change: tuple[str, Any]
     return full, rerun, alone
 
 
-def warm_up(csv_path: Path) -> tuple[str, Any]:
-    """One untimed full run + re-run (imports, OS file cache, the CSV's digest memo);
-    returns the parameter change to measure (see the module docstring)."""
-    engine_log = logging.getLogger("studio.engine")
-    level = engine_log.level
-    engine_log.setLevel(logging.CRITICAL)  # the failure is reported below, without traceback
-    try:
-        full_then_rerun(csv_path, THRESHOLD_CHANGE)
-        return THRESHOLD_CHANGE
-    except WorkflowFailed as failure:
-        if set(failure.errors) != {CHANGED_NODE}:
-            raise
-        print(f"\nBUG: '{CHANGED_NODE}' fails when 'threshold' is not 0.5 and the labels are "
-              f"numbers:\n    {failure.errors[CHANGED_NODE]}\n"
-              f"  Measuring a change of '{CHANGED_NODE}.{FALLBACK_CHANGE[0]}' "
-              f"('' -> {FALLBACK_CHANGE[1]!r}) instead.\n")
-    finally:
-        engine_log.setLevel(level)
-    full_then_rerun(csv_path, FALLBACK_CHANGE)
-    return FALLBACK_CHANGE
+def warm_up(csv_path: Path) -> None:
+    """One untimed full run + re-run (imports, OS file cache, the CSV's digest memo)."""
+    full_then_rerun(csv_path, THRESHOLD_CHANGE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     alone_times: list[float] = []
     with tempfile.TemporaryDirectory(prefix="axon-bench-") as folder:
         csv_path = write_synthetic_csv(Path(folder), rows)
-        change = warm_up(csv_path)
+        warm_up(csv_path)
+        change = THRESHOLD_CHANGE
         for index in range(repeats):
             full, rerun, alone = full_then_rerun(csv_path, change)
             full_times.append(full.seconds)
@@ -167,8 +140,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
 
     note = f"{rows:,} rows; medians of {repeats} (measured: re-run, baseline: full run)"
-    if change != THRESHOLD_CHANGE:
-        note += f"; measured with {changed} because of the threshold bug"
     figure = Figure("re-run / full run (evaluate param changed)", rerun_s, median(full_times),
                     TARGET_RATIO, note=note)
     print_figures([figure])

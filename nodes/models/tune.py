@@ -222,7 +222,7 @@ class TuneModelHyperparameters(Node):
         sweep = self._sweep_table(search, metric)
         best = clone(learner.estimator).set_params(**search.best_params_)
         ctx.progress(0.9, "training the best setting")
-        best.fit(X, y)
+        _fit_alone(best, X, y, n_jobs(self.parallel_jobs))
         ctx.log("best %s: %s", metric, search.best_params_)
         model = Model(best, learner.task, f"{learner.name} (tuned)", features,
                       {c: str(data.frame[c].dtype) for c in features}, label,
@@ -243,6 +243,22 @@ class TuneModelHyperparameters(Node):
         frame[f"{metric}_std"] = np.asarray(results["std_test_score"], dtype=float)
         frame["rank"] = np.asarray(results["rank_test_score"], dtype=np.int64)
         return Table(frame.sort_values("rank", kind="stable").reset_index(drop=True))
+
+
+def _fit_alone(estimator: Any, X: Any, y: Any, jobs: int) -> None:
+    """Fit the best setting on all rows. Nothing else runs then, so an estimator
+    that can spread its own work (a forest's trees) gets the sweep's jobs; its
+    results do not depend on n_jobs, and the fitted model keeps the learner's
+    setting."""
+    params = estimator.get_params(deep=False)
+    if jobs == 1 or "n_jobs" not in params or params["n_jobs"] not in (None, 1):
+        estimator.fit(X, y)
+        return
+    estimator.set_params(n_jobs=jobs)
+    try:
+        estimator.fit(X, y)
+    finally:
+        estimator.set_params(n_jobs=params["n_jobs"])
 
 
 def _plain(value: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -286,8 +287,14 @@ def test_tune_model_hyperparameters_fans_its_fits_out(executor, client):
     assert record.status == "succeeded", record.nodes["tune"].error
     fits = [t for t in stream.data if not t["key"].startswith(("axon-", "_unpicklable"))]
     assert {t["worker"] for t in fits} == set(client.nthreads())  # on both workers
-    # Each task is a batch of cross-validation fits; a forest's trees are not tasks.
-    assert all("_fit_and_score" in t["key"] for t in fits), {t["key"] for t in fits}
+    # The sweep's tasks are batches of cross-validation fits (a forest's trees
+    # are not tasks then); the refit of the best setting on all rows runs
+    # alone, so it spreads its trees over the workers.
+    sweep_fits = [t for t in fits if "_fit_and_score" in t["key"]]
+    refit = [t for t in fits if t not in sweep_fits]
+    calls = sum(int(re.search(r"_(\d+)_calls", t["key"]).group(1)) for t in sweep_fits)
+    assert calls == 16 and refit, sorted({t["key"].split("-")[0] for t in fits})
+    assert all("_parallel_build_trees" in t["key"] for t in refit), {t["key"] for t in refit}
     workflow.set_param("tune", "parallel_jobs", 1)  # one fit after the other, here
     local_record, local_outputs = _local_run(workflow)
     pd.testing.assert_frame_equal(sweep, local_outputs["tune"]["sweep"].frame)

@@ -133,3 +133,14 @@ def test_tuning_errors(breast_cancer):
         TuneModelHyperparameters({"parameter_ranges": "max_depth: randint(1, 5)"})
     with pytest.raises(ParameterError, match="'parameter_ranges'"):
         TuneModelHyperparameters()
+
+
+def test_the_best_setting_is_refitted_on_every_core_with_the_same_model(breast_cancer):
+    """The refit on all rows runs alone, so a forest spreads its trees over the
+    cores; the model is the one-core model, and keeps the learner's n_jobs."""
+    learner = run_node(DecisionForest, {"seed": 3, "trees": 30})["learner"]
+    models = [run_node(TuneModelHyperparameters, {
+        "parameter_ranges": "max_depth: 3, 6", "folds": 3, "parallel_jobs": jobs},
+        learner=learner, data=breast_cancer)["model"] for jobs in (0, 1)]
+    assert models[0].estimator.get_params()["n_jobs"] is None
+    assert models[0].digest() == models[1].digest()

@@ -284,3 +284,56 @@ def test_clustering_metrics_equal_sklearn(iris):
     matrix = metrics.matrices["label_by_cluster"]
     assert matrix.row_labels == ["setosa", "versicolor", "virginica"]
     assert np.asarray(matrix.values).sum() == 150
+
+
+def _binary_case(seed: int, rows: int, decimals: int | None, positive_share: float):
+    rng = np.random.default_rng(seed)
+    truth = rng.random(rows) < positive_share
+    probability = np.clip(truth * 0.25 + rng.random(rows) * 0.75, 0.0, 1.0)
+    if decimals is not None:  # many tied scores, as trees and small models give
+        probability = np.round(probability, decimals)
+    return truth, probability
+
+
+@pytest.mark.parametrize(("seed", "rows", "decimals", "share", "threshold"), [
+    (0, 5000, None, 0.5, 0.5), (1, 5000, 2, 0.3, 0.5), (2, 3000, 1, 0.05, 0.7),
+    (3, 200, 0, 0.5, 0.5), (4, 1000, None, 0.9, 0.2), (5, 40000, 3, 0.4, 0.55),
+    (6, 50, None, 0.5, 0.99)])
+def test_binary_figures_and_curves_equal_sklearn_to_the_bit(seed, rows, decimals, share,
+                                                            threshold):
+    """Evaluate computes the two-class figures together (one sort); each must equal
+    the scikit-learn function's answer exactly, ties and all."""
+    truth, probability = _binary_case(seed, rows, decimals, share)
+    y = np.where(truth, "yes", "no").astype(object)
+    labels = np.where(probability >= 0.5, "yes", "no").astype(object)
+    frame = pd.DataFrame({"y": y, "Scored Labels": labels, "Scored Probabilities": probability})
+    metrics = _evaluate(Table(frame, {"y": "label"}), threshold=threshold)
+    predicted = np.where(probability >= threshold, "yes", "no").astype(object)
+    expected = {
+        "accuracy": skm.accuracy_score(y, predicted),
+        "precision": skm.precision_score(y, predicted, pos_label="yes", zero_division=0),
+        "recall": skm.recall_score(y, predicted, pos_label="yes", zero_division=0),
+        "f1": skm.f1_score(y, predicted, pos_label="yes", zero_division=0),
+        "log_loss": skm.log_loss(y, probability, labels=["no", "yes"]),
+        "auc": skm.roc_auc_score(y == "yes", probability),
+        "rows": float(rows)}
+    assert metrics.scalars == expected
+    assert metrics.matrices["confusion_matrix"].values == skm.confusion_matrix(
+        y, predicted, labels=["no", "yes"]).tolist()
+    fpr, tpr, thresholds = skm.roc_curve(y, probability, pos_label="yes")
+    roc = metrics.curves["roc"]
+    for column, values in (("fpr", fpr), ("tpr", tpr), ("threshold", thresholds)):
+        np.testing.assert_array_equal(roc[column].to_numpy(), values)
+    precision, recall, cut = skm.precision_recall_curve(y, probability, pos_label="yes")
+    curve = metrics.curves["precision_recall"]
+    np.testing.assert_array_equal(curve["precision"].to_numpy(), precision)
+    np.testing.assert_array_equal(curve["recall"].to_numpy(), recall)
+    np.testing.assert_array_equal(curve["threshold"].to_numpy()[:-1], cut)
+
+
+def test_binary_with_no_predicted_positives_scores_zero_as_sklearn_does():
+    frame = pd.DataFrame({"y": [0, 1, 1, 0], "Scored Labels": [0, 0, 0, 0]})
+    metrics = _evaluate(Table(frame, {"y": "label"}))
+    assert metrics.scalars["precision"] == 0.0 == skm.precision_score(
+        frame["y"], frame["Scored Labels"], zero_division=0)
+    assert metrics.scalars["f1"] == 0.0 and metrics.scalars["accuracy"] == 0.5
