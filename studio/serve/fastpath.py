@@ -83,10 +83,14 @@ class CompiledScoring:
         another shape or its answers differ from the node path's."""
         try:
             plan = cls._build(pipeline)
+            problem = plan._check(pipeline)
         except _NotCompilable as reason:
             log.info("scoring uses the node path: %s", reason)
             return None
-        problem = plan._check(pipeline)
+        except Exception:  # an optimisation must never stop a service from starting
+            log.warning("scoring uses the node path: compiling the plan failed",
+                        exc_info=True)
+            return None
         if problem:
             log.warning("scoring uses the node path: the compiled plan %s", problem)
             return None
@@ -140,7 +144,10 @@ class CompiledScoring:
         plan = cls(columns, [e["dtype"] in _INT_DTYPES for e in schema], optional,
                    pipeline.unknown_columns == "reject", transforms, features, model, [])
         # Which columns Web Service Output answers with: ask the node path.
-        answer = pipeline.score(_frame(pipeline, [pipeline.example])).frame
+        try:
+            answer = pipeline.score(_frame(pipeline, [pipeline.example])).frame
+        except StudioError as error:
+            raise _NotCompilable(f"the nodes cannot score the example row: {error}") from None
         score_names = set(_predict(model, np.zeros((1, len(features)))))
         outputs = []
         for name in answer.columns:

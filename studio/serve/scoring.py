@@ -24,6 +24,7 @@ the pipeline was built, and falls back to the nodes for anything else.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,8 @@ from studio.serve.errors import PrepareError, RequestDataError
 from studio.serve.prepare import INPUT_TYPE, OUTPUT_TYPE, check_global_parameters
 from studio.serve.schema import classic_types, frame_to_rows, records_to_frame
 from studio.workflow import Workflow
+
+log = logging.getLogger("axon.serve")
 
 
 @dataclass
@@ -169,7 +172,11 @@ class ScoringPipeline:
         """The answer to request ``records`` (JSON objects); raises
         RequestDataError or the nodes' errors for rows that cannot be scored."""
         if self.compiled is not None and not global_parameters:
-            rows = self.compiled.rows(records)
+            try:
+                rows = self.compiled.rows(records)
+            except Exception:  # not expected after the check at start: say so, use the nodes
+                log.exception("the compiled scoring plan failed; the nodes answer instead")
+                rows = None
             if rows is not None:
                 return Answer(self.compiled.output_columns, rows, self.compiled.types)
         frame = records_to_frame(records, self.schema, self.unknown_columns)
