@@ -23,9 +23,26 @@ FOLD = "Fold"
 _TASKS = ("classification", "regression")
 
 
-def n_jobs(parallel_jobs: int) -> int:
-    """scikit-learn's n_jobs for a 'parallel_jobs' parameter (0: every core or worker)."""
+def n_jobs(parallel_jobs: int, estimator: Any = None) -> int:
+    """scikit-learn's n_jobs for a 'parallel_jobs' parameter (0: every core, or every
+    Dask worker when the node runs on a cluster).
+
+    A Keras network always trains one fit at a time: TensorFlow spreads one
+    fit over the cores itself, and each extra process would import it anew
+    (seconds) and hold its own copy of the runtime.
+    """
+    if getattr(estimator, "reads_feature_frame", False):
+        return 1
     return -1 if parallel_jobs == 0 else parallel_jobs
+
+
+def fits_in_parallel() -> Any:
+    """The joblib setting fits run under: threads on this machine (no process
+    start-up, no copy of the data; scikit-learn's fitting code releases the
+    GIL), or the cluster when the node runs on Dask (its backend wins)."""
+    import joblib
+
+    return joblib.parallel_config(prefer="threads")
 
 
 def rows_of(X: Any, index: np.ndarray) -> Any:
@@ -100,8 +117,9 @@ class CrossValidateModel(Node):
     shuffle = BoolParam(True, help="Shuffle the rows before cutting folds; off: table order.")
     seed = IntParam(0, minimum=0, help="Random seed of the shuffling.")
     label_column = ColumnParam("", help="Column to predict; empty: the table's label column.")
-    parallel_jobs = IntParam(1, minimum=0, maximum=256, advanced=True,
-                             help="Folds trained at once (joblib n_jobs); 0: all cores.")
+    parallel_jobs = IntParam(0, minimum=0, maximum=256, advanced=True,
+                             help="Folds trained at once (joblib n_jobs); 0: every core, "
+                                  "or every Dask worker; 1: one after the other.")
 
     def run(self, ctx: RunContext, learner: Learner, data: Table) -> dict[str, Any]:
         from sklearn.base import clone
@@ -113,9 +131,11 @@ class CrossValidateModel(Node):
                                   self.shuffle, self.seed)
         ctx.progress(0.05, f"training {self.folds} models")
         try:
-            result = cross_validate(clone(learner.estimator), X, y, cv=splitter,
-                                    n_jobs=n_jobs(self.parallel_jobs), return_estimator=True,
-                                    return_indices=True, error_score="raise", scoring=None)
+            with fits_in_parallel():
+                result = cross_validate(
+                    clone(learner.estimator), X, y, cv=splitter, return_estimator=True,
+                    n_jobs=n_jobs(self.parallel_jobs, learner.estimator),
+                    return_indices=True, error_score="raise", scoring=None)
         except ValueError as error:
             raise NodeInputError(self.label, f"'{learner.name}' cannot be trained on a fold: "
                                  f"{error}", port="data",

@@ -12,7 +12,12 @@ import pandas as pd
 from nodes.context import RunContext
 from nodes.data.checks import columns_text
 from nodes.errors import NodeInputError, ParameterError
-from nodes.evaluate.crossvalidate import check_learner, folds_splitter, n_jobs
+from nodes.evaluate.crossvalidate import (
+    check_learner,
+    fits_in_parallel,
+    folds_splitter,
+    n_jobs,
+)
 from nodes.models.train_score import training_arrays
 from nodes.node import Node
 from nodes.params import BoolParam, ChoiceParam, ColumnParam, IntParam, StringParam
@@ -147,8 +152,9 @@ class TuneModelHyperparameters(Node):
     shuffle = BoolParam(True, help="Shuffle the rows before cutting folds.")
     seed = IntParam(0, minimum=0, help="Random seed of folds and random draws.")
     label_column = ColumnParam("", help="Column to predict; empty: the table's label column.")
-    parallel_jobs = IntParam(1, minimum=0, maximum=256, advanced=True,
-                             help="Settings fitted at once (joblib n_jobs); 0: all cores.")
+    parallel_jobs = IntParam(0, minimum=0, maximum=256, advanced=True,
+                             help="Fits run at once (joblib n_jobs); 0: every core, or every "
+                                  "Dask worker; 1: one after the other.")
 
     @classmethod
     def check_parameters(cls, values: dict[str, Any], label: str) -> None:
@@ -206,7 +212,8 @@ class TuneModelHyperparameters(Node):
         classes = sorted(pd.unique(search_y).tolist()) if learner.task == "classification" \
             else []
         common = {"scoring": scorer(metric, learner.task, classes), "cv": cv,
-                  "n_jobs": n_jobs(self.parallel_jobs), "refit": False, "error_score": "raise"}
+                  "n_jobs": n_jobs(self.parallel_jobs, learner.estimator), "refit": False,
+                  "error_score": "raise"}
         if self.sweep_mode == "grid":
             search: Any = GridSearchCV(clone(learner.estimator), ranges, **common)
         else:
@@ -214,7 +221,8 @@ class TuneModelHyperparameters(Node):
                                         random_state=self.seed, **common)
         ctx.progress(0.05, "sweeping")
         try:
-            search.fit(search_X, search_y)
+            with fits_in_parallel():
+                search.fit(search_X, search_y)
         except ValueError as error:
             raise NodeInputError(self.label, f"a setting cannot be trained: {error}",
                                  port="learner", fix="Check the values in "
@@ -222,7 +230,8 @@ class TuneModelHyperparameters(Node):
         sweep = self._sweep_table(search, metric)
         best = clone(learner.estimator).set_params(**search.best_params_)
         ctx.progress(0.9, "training the best setting")
-        _fit_alone(best, X, y, n_jobs(self.parallel_jobs))
+        with fits_in_parallel():
+            _fit_alone(best, X, y, n_jobs(self.parallel_jobs, learner.estimator))
         ctx.log("best %s: %s", metric, search.best_params_)
         model = Model(best, learner.task, f"{learner.name} (tuned)", features,
                       {c: str(data.frame[c].dtype) for c in features}, label,

@@ -195,7 +195,8 @@ def test_cancel_stops_the_node_on_its_worker(executor, registry, tmp_path):
     assert record.nodes["after"].state == "not run"
     assert elapsed < 20
     deadline = time.monotonic() + 5
-    while not marker.exists() and time.monotonic() < deadline:
+    # The worker creates the file, then writes: wait for the whole line.
+    while time.monotonic() < deadline and not (marker.exists() and marker.read_text()):
         time.sleep(0.05)
     assert marker.read_text() == "cancelled\n", "the node kept running on its worker"
 

@@ -144,3 +144,14 @@ def test_the_best_setting_is_refitted_on_every_core_with_the_same_model(breast_c
         learner=learner, data=breast_cancer)["model"] for jobs in (0, 1)]
     assert models[0].estimator.get_params()["n_jobs"] is None
     assert models[0].digest() == models[1].digest()
+
+
+def test_parallel_jobs_default_to_every_core_but_a_keras_network_fits_alone():
+    from nodes.evaluate.crossvalidate import n_jobs
+    from nodes.models._keras_estimator import KerasNetwork
+
+    assert CrossValidateModel.parameters["parallel_jobs"].default == 0
+    assert TuneModelHyperparameters.parameters["parallel_jobs"].default == 0
+    assert n_jobs(0) == -1 and n_jobs(3) == 3
+    assert n_jobs(0, ensemble.RandomForestClassifier()) == -1
+    assert n_jobs(0, KerasNetwork()) == 1 and n_jobs(4, KerasNetwork()) == 1
