@@ -292,9 +292,11 @@ def test_cancelling_a_run(make_window, toy_registry, qtbot):
                     timeout=10_000)
     assert window.act_cancel.isEnabled()
     window.act_cancel.trigger()
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
-    qtbot.waitUntil(lambda: window.scene.nodes["sleep"].state == NodeState.CANCELLED)
-    qtbot.waitUntil(window.act_run.isEnabled)  # the run's end arrives as a queued signal
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: window.scene.nodes["sleep"].state == NodeState.CANCELLED,
+                    timeout=20_000)
+    # The run's end arrives as a queued signal.
+    qtbot.waitUntil(window.act_run.isEnabled, timeout=20_000)
     assert not window.act_cancel.isEnabled()
 
 
