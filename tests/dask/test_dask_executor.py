@@ -135,6 +135,30 @@ def test_example_gives_the_same_record_and_lineage_as_in_process(executor):
     assert metrics.to_dict() == local_outputs["evaluate"]["metrics"].to_dict()
 
 
+def test_keras_example_trains_on_the_workers(executor):
+    """A Keras network trains on a worker (TensorFlow imported there) and its
+    fitted model comes back. The run has the cache keys and data lineage of a
+    local run; the trained weights need not be bit-identical (TensorFlow's CPU
+    kernels may sum in another order in another process, see docs/scaling.md),
+    so the metrics are compared within a tolerance."""
+    workflow = load_workflow(REPO / "examples" / "keras_housing_regression.axon.json")
+    with Engine(executor=executor) as engine:
+        record = engine.run(workflow)
+        metrics = {n: engine.outputs(workflow, n)["metrics"].scalars
+                   for n in ("crossvalidate", "evaluate")}
+    assert record.status == "succeeded", {n: r.error for n, r in record.nodes.items()}
+    assert {executor.ran_on["train"], executor.ran_on["crossvalidate"]} <= set(
+        executor.client.nthreads())
+    local_record, local_outputs = _local_run(workflow)
+    assert ({n: r.cache_key for n, r in record.nodes.items()}
+            == {n: r.cache_key for n, r in local_record.nodes.items()})
+    assert record.lineage["datasets"] == local_record.lineage["datasets"]
+    for node_id, scalars in metrics.items():
+        local = local_outputs[node_id]["metrics"].scalars
+        assert scalars["mae"] == pytest.approx(local["mae"], rel=0.1), node_id
+    assert metrics["evaluate"]["mae"] < 4.0  # thousands of dollars
+
+
 def test_cli_runs_on_a_running_scheduler(client, tmp_path):
     out = tmp_path / "out"
     process = subprocess.run(
