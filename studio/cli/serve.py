@@ -107,19 +107,20 @@ def serve_command(args: argparse.Namespace) -> int:
         check_host(args.host, args.no_auth)
         if target.is_dir():
             folder = target
-            load_bundle(folder)  # refuse a bad bundle before binding the port
+            bundle = load_bundle(folder)  # refuse a bad bundle before binding the port
             key = None
         else:
             staging = Path(tempfile.mkdtemp(prefix="axon-serve-"))
             scoring = _scoring_workflow(target, staging / "models")
             result = export_bundle(scoring, staging / "bundle")
             folder, key = result.folder, result.api_key
+            bundle = load_bundle(folder)
         if args.no_auth:
             digests = None
         elif args.api_key_file:
             digests = read_key_file(args.api_key_file)
         else:
-            digests = load_bundle(folder).api_key_digests
+            digests = bundle.api_key_digests
     except StudioError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
@@ -127,6 +128,7 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"API key for this session: {key}")
     print(f"Serving {folder} on http://{args.host}:{args.port} "
           f"(docs: /docs, OpenAPI: /openapi.json; Ctrl-C stops)")
+    print(f"Records are scored by {bundle.pipeline.scoring_note}.")
     try:
         serve_forever(folder, host=args.host, port=args.port, workers=args.workers,
                       key_digests=digests, max_body_bytes=int(args.max_body_mb * 1024 * 1024),

@@ -229,7 +229,10 @@ def _routes(manifest: dict[str, Any], service: Service | None) -> FastAPI:
     @app.get("/health", summary="Liveness and identity of the service")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "name": manifest["name"], "version": manifest.get("version"),
-                "bundle_sha256": svc().bundle.digest if service else None}
+                "bundle_sha256": svc().bundle.digest if service else None,
+                # Which scoring path answers plain records (docs/web-service.md).
+                "scoring": ("compiled" if service and service.pipeline.compiled is not None
+                            else "nodes")}
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

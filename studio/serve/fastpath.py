@@ -78,23 +78,25 @@ class CompiledScoring:
 
     # -- building -----------------------------------------------------------------
     @classmethod
-    def compile(cls, pipeline: ScoringPipeline) -> CompiledScoring | None:
-        """The plan for ``pipeline``, or None (with the reason logged) when it has
-        another shape or its answers differ from the node path's."""
+    def compile(cls, pipeline: ScoringPipeline) -> tuple[CompiledScoring | None, str]:
+        """The plan for ``pipeline`` and a note saying which path scores and why;
+        no plan when the pipeline has another shape or the plan's answers
+        differ from the node path's (the note is logged too)."""
         try:
             plan = cls._build(pipeline)
             problem = plan._check(pipeline)
         except _NotCompilable as reason:
-            log.info("scoring uses the node path: %s", reason)
-            return None
+            note = f"the nodes ({reason})"
+            log.info("scoring uses %s", note)
+            return None, note
         except Exception:  # an optimisation must never stop a service from starting
-            log.warning("scoring uses the node path: compiling the plan failed",
-                        exc_info=True)
-            return None
+            log.warning("scoring uses the nodes: compiling the plan failed", exc_info=True)
+            return None, "the nodes (compiling the plan failed; see the log)"
         if problem:
-            log.warning("scoring uses the node path: the compiled plan %s", problem)
-            return None
-        return plan
+            note = f"the nodes (the compiled plan {problem})"
+            log.warning("scoring uses %s", note)
+            return None, note
+        return plan, "a compiled numpy plan, checked against the nodes"
 
     @classmethod
     def _build(cls, pipeline: ScoringPipeline) -> CompiledScoring:

@@ -124,10 +124,12 @@ class ScoringPipeline:
         service = workflow.info.extra.get("service") or {}
         self.example: dict[str, Any] | None = service.get("example") or None
         self.compiled = None
+        #: Which path scores plain records, and why (printed by ``studio serve``).
+        self.scoring_note = "the nodes (the workflow has no example row to check a plan on)"
         if self.example:
             from studio.serve.fastpath import CompiledScoring
 
-            self.compiled = CompiledScoring.compile(self)
+            self.compiled, self.scoring_note = CompiledScoring.compile(self)
 
     def _build(self, node_id: str, params: Mapping[str, Any]) -> Node:
         node_type = self.workflow.node_type(node_id)

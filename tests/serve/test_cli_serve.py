@@ -55,7 +55,8 @@ def test_export_then_serve_answers_with_the_printed_key(tmp_path):
         assert answer.json()["results"] == [example["response"]]
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        output, _ = server.communicate(timeout=20)
+    assert "Records are scored by a compiled numpy plan, checked against the nodes." in output
 
 
 def test_serve_refuses_no_auth_off_loopback_and_a_tampered_bundle(tmp_path):

@@ -29,7 +29,7 @@ def _node_answer(pipeline: ScoringPipeline, records: list[dict]) -> list[list]:
 def test_the_example_pipelines_compile_and_answer_every_test_row_as_the_nodes(name, request):
     trained = request.getfixturevalue(name)
     pipeline = ScoringPipeline(trained.scoring)
-    assert pipeline.compiled is not None
+    assert pipeline.compiled is not None and pipeline.scoring_note.startswith("a compiled")
     label = trained.output("train", "model").label_column
     records = frame_to_records(trained.test_rows().frame.drop(columns=[label]))
     expected = _node_answer(pipeline, records)
@@ -103,7 +103,8 @@ def test_other_shapes_use_the_node_path_and_say_why(caplog):
     with caplog.at_level(logging.INFO, logger="axon.serve"):
         pipeline = ScoringPipeline(scoring)
     assert pipeline.compiled is None
-    assert "node path" in caplog.text and "'text'" in caplog.text
+    assert pipeline.scoring_note.startswith("the nodes (") and "'text'" in pipeline.scoring_note
+    assert pipeline.scoring_note[len("the nodes ("):-1] in caplog.text  # logged as well
     answer = pipeline.answer([pipeline.example])
     assert answer.columns[0] == SCORED_LABELS
     assert any(c.startswith(SCORED_PROBABILITIES) for c in answer.columns)

@@ -233,7 +233,8 @@ def test_schema_health_openapi_and_local_docs(breast_cancer_server):
     url = breast_cancer_server.url
     schema = httpx.get(url + "/v1/schema", headers=_auth(breast_cancer_server)).json()
     assert [e["name"] for e in schema["outputs"]] == [SCORED_LABELS, SCORED_PROBABILITIES]
-    assert httpx.get(url + "/health").json()["status"] == "ok"
+    health = httpx.get(url + "/health").json()
+    assert health["status"] == "ok" and health["scoring"] == "compiled"
     openapi = httpx.get(url + "/openapi.json").json()
     assert {"/v1/score", "/v1/jobs", CLASSIC.replace("ws1", "{workspace}").replace(
         "svc1", "{service_id}") + "/execute"} <= set(openapi["paths"])
