@@ -156,6 +156,8 @@ class LineChart(QWidget):
                 painter.setPen(QPen(color, 2, Qt.PenStyle.DashLine if series.dashed
                                     else Qt.PenStyle.SolidLine))
                 painter.drawPath(path)
+            if len(self.series) == 1:
+                continue  # the chart's title names its only line
             painter.setPen(QPen(color, 3))
             # ROC-like charts fill the top left: their legend goes bottom right.
             legend_y = (plot.bottom() - 10 - (len(self.series) - 1 - index) * 16
