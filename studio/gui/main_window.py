@@ -67,6 +67,9 @@ class MainWindow(QMainWindow):
         self._autosaved_revision = -1
         self._run_total = 0
         self._run_done = 0
+        #: Live states of the nodes of the run in progress (None: no run). A badge
+        #: refresh during a run keeps these: the cache does not know a node runs.
+        self._run_live: dict[str, NodeState] | None = None
         self.resize(1400, 860)
 
         self.scene = WorkflowScene(self.document)
@@ -241,8 +244,7 @@ class MainWindow(QMainWindow):
             lambda node_id, fraction, _msg: self.scene.set_node_progress(node_id, fraction))
         self.runner.run_finished.connect(self._run_finished)
         self.runner.run_invalid.connect(self._run_invalid)
-        self.runner.run_crashed.connect(lambda text: self._log(f"Run stopped: {text}",
-                                                               level="error"))
+        self.runner.run_crashed.connect(self._run_crashed)
         self.log.itemClicked.connect(self._log_clicked)
 
     # -- title, status, log ---------------------------------------------------------
@@ -448,6 +450,7 @@ class MainWindow(QMainWindow):
 
     def _run_started(self, run_id: str, node_ids: list) -> None:
         self._run_total, self._run_done = len(node_ids), 0
+        self._run_live = {}
         self.progress.setRange(0, max(1, self._run_total))
         self.progress.setValue(0)
         self.progress.show()
@@ -458,6 +461,8 @@ class MainWindow(QMainWindow):
                   f"{self.runner.settings.describe()})")
 
     def _node_state(self, node_id: str, state: NodeState, error: str | None) -> None:
+        if self._run_live is not None:
+            self._run_live[node_id] = state
         self.scene.set_node_state(node_id, state, error)
         if state in (NodeState.DONE, NodeState.CACHED, NodeState.FAILED, NodeState.SKIPPED):
             self._run_done += 1
@@ -474,6 +479,7 @@ class MainWindow(QMainWindow):
             self._log(f"{label}: {state.value}", node_id)
 
     def _run_finished(self, record: RunRecord) -> None:
+        self._run_live = None
         self.progress.hide()
         self.act_cancel.setEnabled(False)
         self.act_run.setEnabled(True)
@@ -484,6 +490,16 @@ class MainWindow(QMainWindow):
                   f"({counts})", level=level)
         self.show_status(f"Run {record.status}: {counts}")
         self.refresh_states()
+
+    def _run_crashed(self, text: str) -> None:
+        self._log(f"Run stopped: {text}", level="error")
+        if self._run_live is not None:
+            self._run_live = None
+            self.progress.hide()
+            self.act_cancel.setEnabled(False)
+            self.act_run.setEnabled(True)
+            self.act_run_selected.setEnabled(True)
+            self.refresh_states()
 
     def _run_invalid(self, problems: list) -> None:
         self._log(f"The workflow cannot run yet ({len(problems)} problem"
@@ -497,7 +513,10 @@ class MainWindow(QMainWindow):
         engine = self.document.engine
         fingerprint = environment()["fingerprint"]
         states = engine.states(self.document.workflow)
+        live = self._run_live or {}
         for node_id, state in states.items():
+            if live.get(node_id) in (NodeState.QUEUED, NodeState.RUNNING):
+                continue  # running now: its badge follows the run
             last = engine.last.get(node_id)
             foreign = None
             if last is not None and last.origin is not None \

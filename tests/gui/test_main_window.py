@@ -300,6 +300,24 @@ def test_cancelling_a_run(make_window, toy_registry, qtbot):
     assert not window.act_cancel.isEnabled()
 
 
+def test_a_badge_refresh_during_a_run_keeps_the_running_nodes(make_window, toy_registry,
+                                                                qtbot):
+    """An edit's badge refresh can reach the window after the run's first states
+    (both are queued); it must not turn a running node back to 'not run'."""
+    window = _toy_window(make_window, toy_registry)
+    window.add_node("make_table", QPointF(0, 0))
+    window.add_node("sleep", QPointF(0, 200))
+    window.document.workflow.connect("make_table", "data", "sleep", "data")
+    window._run_started("r1", ["make_table", "sleep"])
+    window._node_state("make_table", NodeState.DONE, None)
+    window._node_state("sleep", NodeState.RUNNING, None)
+    window.refresh_states()
+    assert window.scene.nodes["sleep"].state == NodeState.RUNNING
+    window._run_crashed("the engine stopped")  # an end without a record
+    assert window.scene.nodes["sleep"].state == NodeState.NOT_RUN
+    assert window.act_run.isEnabled() and not window.act_cancel.isEnabled()
+
+
 def test_invalid_workflow_is_reported_in_the_log_with_the_node(make_window, qtbot):
     window = make_window()
     window.add_node("train_model", QPointF(0, 0))
