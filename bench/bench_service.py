@@ -3,7 +3,7 @@
     python bench/bench_service.py [--short] [--concurrency 8]
 
 Trains the breast cancer example, exports its bundle, then serves it two
-ways, one after the other, each in its own process on 127.0.0.1:
+ways at once, each in its own process on 127.0.0.1:
 
 - ours: ``studio serve BUNDLE`` (auth, schema checks, the scoring pipeline);
 - baseline: a minimal FastAPI app (this file, ``--baseline-server``) that
@@ -11,9 +11,10 @@ ways, one after the other, each in its own process on 127.0.0.1:
   ``transform`` + ``predict`` + ``predict_proba`` on the posted record.
 
 A loopback client sends single-record requests with ``--concurrency``
-requests in flight and reports p50 / p99 latency and throughput; the
-overhead ratio is ours / baseline at p50 (target <= 1.2). Both are measured
-in the same run on the same machine.
+requests in flight, to one server and then the other, in alternating rounds
+(6, --short 3), so that a change in the machine's load during the run
+weighs on both alike; it reports p50 / p99 latency and throughput over all
+rounds. The overhead ratio is ours / baseline at p50 (target <= 1.2).
 """
 
 from __future__ import annotations
@@ -80,12 +81,13 @@ def _wait_until_up(url: str, process: subprocess.Popen) -> None:
 
 async def _load(url: str, record: dict, headers: dict, requests: int, concurrency: int
                 ) -> tuple[list[float], float]:
+    """``requests`` single-record requests, ``concurrency`` in flight: latencies, seconds."""
     import httpx
 
     latencies: list[float] = []
     body = {"records": [record]}
     async with httpx.AsyncClient(headers=headers, timeout=30) as client:
-        for _ in range(min(50, requests)):  # warm-up, not measured
+        for _ in range(min(20, requests)):  # warm the connections, not measured
             (await client.post(url, json=body)).raise_for_status()
         remaining = requests
 
@@ -104,20 +106,37 @@ async def _load(url: str, record: dict, headers: dict, requests: int, concurrenc
     return latencies, elapsed
 
 
-def _measure(name: str, command: list[str], url: str, record: dict, headers: dict,
-             requests: int, concurrency: int) -> dict:
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_until_up(url, process)
-        latencies, elapsed = asyncio.run(_load(url, record, headers, requests, concurrency))
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+def _summary(name: str, latencies: list[float], elapsed: float) -> dict:
     ordered = sorted(latencies)
     return {"name": name, "p50_ms": statistics.median(ordered) * 1000,
             "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000,
             "throughput": len(latencies) / elapsed}
+
+
+def _measure_alternately(servers: list[tuple[str, list[str], str, dict]], record: dict,
+                         requests: int, concurrency: int, rounds: int) -> list[dict]:
+    """Start every server, then measure them in turns, ``rounds`` times each, so a
+    change in the machine's load over the run weighs on both alike."""
+    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+                 for _, command, _, _ in servers]
+    try:
+        for (_, _, url, _), process in zip(servers, processes, strict=True):
+            _wait_until_up(url, process)
+        latencies: list[list[float]] = [[] for _ in servers]
+        elapsed = [0.0 for _ in servers]
+        for _ in range(rounds):
+            for index, (_, _, url, headers) in enumerate(servers):
+                measured, seconds = asyncio.run(_load(url, record, headers,
+                                                      requests // rounds, concurrency))
+                latencies[index] += measured
+                elapsed[index] += seconds
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=20)
+    return [_summary(name, lat, sec) for (name, _, _, _), lat, sec
+            in zip(servers, latencies, elapsed, strict=True)]
 
 
 def main() -> None:
@@ -151,19 +170,19 @@ def main() -> None:
     (folder / "key.txt").write_text(result.api_key + "\n")
     record = result.manifest["example"]["request"]
 
-    port = _free_port()
-    ours = _measure("axon service", [sys.executable, "-m", "studio.cli.main", "serve",
-                                     str(result.folder), "--port", str(port),
-                                     "--api-key-file", str(folder / "key.txt")],
-                    f"http://127.0.0.1:{port}/v1/score", record,
-                    {"Authorization": f"Bearer {result.api_key}"}, requests, args.concurrency)
-    port = _free_port()
-    baseline = _measure("hand-written FastAPI", [sys.executable, __file__, "--baseline-server",
-                                                 str(result.folder), str(port)],
-                        f"http://127.0.0.1:{port}/score", record, {}, requests,
-                        args.concurrency)
-    print(f"single-record scoring, {requests} requests, {args.concurrency} in flight, "
-          "loopback, one server process each")
+    ours_port, baseline_port = _free_port(), _free_port()
+    rounds = 3 if args.short else 6
+    ours, baseline = _measure_alternately([
+        ("axon service", [sys.executable, "-m", "studio.cli.main", "serve", str(result.folder),
+                          "--port", str(ours_port), "--api-key-file", str(folder / "key.txt")],
+         f"http://127.0.0.1:{ours_port}/v1/score",
+         {"Authorization": f"Bearer {result.api_key}"}),
+        ("hand-written FastAPI", [sys.executable, __file__, "--baseline-server",
+                                  str(result.folder), str(baseline_port)],
+         f"http://127.0.0.1:{baseline_port}/score", {}),
+    ], record, requests, args.concurrency, rounds)
+    print(f"single-record scoring, {requests} requests each in {rounds} alternating rounds, "
+          f"{args.concurrency} in flight, loopback, one server process each")
     print(f"{'server':<22} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
     for row in (ours, baseline):
         print(f"{row['name']:<22} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
