@@ -9,7 +9,7 @@ precision, recall, f1, auc, log loss, confusion matrix, ROC curve).
 The baseline is that computation written by hand with pandas +
 scikit-learn. The workflow is the same computation as eight nodes, run in
 this process with Engine(jobs=1) and a fresh MemoryCache each time. Runs
-alternate (5 of each, --short 2) after one untimed warm-up of each, which
+alternate (5 of each, also with --short) after one untimed warm-up of each, which
 pays the one-time costs (imports, the OS file cache, the engine's per-process
 memo of the CSV's SHA-256); those first runs are shown separately.
 
@@ -80,7 +80,7 @@ def print_breakdown(run: WorkflowRun, node_alone: dict[str, float],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(__doc__.splitlines()[0], argv)
+    args = parse_args(__doc__.splitlines()[0], argv, short_repeats=5)
     rows = ROWS_SHORT if args.short else ROWS_FULL
     repeats = args.repeats
     print(f"Executor overhead: {rows:,} synthetic rows (make_classification, 20 features, "

@@ -5,7 +5,7 @@ synthetic rows (scikit-learn's make_classification, 20 features, seed 0;
 200,000 rows, --short 50,000) through Import CSV -> Split -> Normalize ->
 Apply Transformation -> Logistic Regression -> Train -> Score -> Evaluate.
 
-Each repetition (5, --short 2, after an untimed warm-up) runs the whole
+Each repetition (5, also with --short, after an untimed warm-up) runs the whole
 workflow on a new Engine(jobs=1) with a fresh MemoryCache, then changes
 only the Evaluate node's 'threshold' and runs again on the same engine:
 every upstream node must come from the cache and only 'evaluate' may run
@@ -98,7 +98,7 @@ def warm_up(csv_path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(__doc__.splitlines()[0], argv)
+    args = parse_args(__doc__.splitlines()[0], argv, short_repeats=5)
     rows = ROWS_SHORT if args.short else ROWS_FULL
     repeats = args.repeats
     print(f"Re-run after a parameter change: {rows:,} synthetic rows (make_classification, "

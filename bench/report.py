@@ -45,17 +45,20 @@ class Figure:
         return cls(**data)
 
 
-def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
+def parse_args(description: str, argv: Sequence[str] | None = None, *,
+               short_repeats: int = 2) -> argparse.Namespace:
+    """The benchmarks' common options; ``short_repeats`` is the --short default
+    (more for benchmarks whose runs are short, so their medians settle)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--short", action="store_true",
                         help="fewer rows and repetitions, for a quick check")
     parser.add_argument("--repeats", type=int, metavar="N",
-                        help="timed repetitions (default: 5, with --short 2)")
+                        help=f"timed repetitions (default: 5, with --short {short_repeats})")
     parser.add_argument("--results", type=Path, metavar="FILE",
                         help="also write the figures as JSON to FILE (used by run_all.py)")
     args = parser.parse_args(argv)
     if args.repeats is None:
-        args.repeats = 2 if args.short else 5
+        args.repeats = short_repeats if args.short else 5
     elif args.repeats < 1:
         parser.error("--repeats must be at least 1")
     return args
