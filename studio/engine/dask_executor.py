@@ -82,6 +82,9 @@ PROGRESS_INTERVAL_S = 0.1
 CANCEL_POLL_S = 0.2
 #: Seconds to wait for a finished node's summary event before asking for it.
 SUMMARY_GRACE_S = 2.0
+#: For how long after the cluster's workers change the executor looks for tasks
+#: stranded in 'no-worker' (see ``_place_stranded``).
+STRANDED_WATCH_S = 120.0
 
 
 class ClusterError(StudioError):
@@ -396,6 +399,8 @@ class DaskExecutor(Executor):
         finished: dict[str, float] = {}  # token -> when its task ended, waiting for a summary
         no_workers_since: float | None = None
         last_worker_check = 0.0
+        workers_seen: frozenset[str] = frozenset()
+        workers_changed = 0.0
         while not self._closing.is_set():
             try:
                 kind, item = self._inbox.get(timeout=0.05)
@@ -429,13 +434,18 @@ class DaskExecutor(Executor):
                     self._cancel_run(run)
             if runs and now - last_worker_check >= 1.0:
                 last_worker_check = now
-                if self._count_workers() == 0:
+                workers = self._current_workers()
+                if workers is not None and workers != workers_seen:
+                    workers_seen, workers_changed = workers, now
+                if workers is not None and not workers:
                     no_workers_since = no_workers_since or now
                     if now - no_workers_since >= self.no_worker_timeout:
                         self._fail_pending_for_lack_of_workers()
                         no_workers_since = None
                 else:
                     no_workers_since = None
+                    if workers and now - workers_changed <= STRANDED_WATCH_S:
+                        self._schedule_stranded()
 
     def _deliver_progress(self, submission: _Submission, message: dict[str, Any]) -> None:
         if submission.on_progress is None or submission.result.done():
@@ -453,13 +463,24 @@ class DaskExecutor(Executor):
         for submission in pending:
             self._abandon(submission)
 
-    def _count_workers(self) -> int | None:
+    def _current_workers(self) -> frozenset[str] | None:
         if self.client.status != "running":
             return None  # reconnecting: Dask cancels the futures itself if it gives up
         try:
-            return len(self.client.nthreads())
+            return frozenset(self.client.nthreads())
         except Exception:
             return None
+
+    def _schedule_stranded(self) -> None:
+        """Ask the scheduler to place our tasks that wait for a worker although
+        workers are running (see ``_place_stranded``)."""
+        try:
+            placed = self.client.run_on_scheduler(_place_stranded, prefix="axon-")
+        except Exception:  # an older or busy scheduler: the no-worker check still holds
+            log.debug("could not ask the scheduler about stranded tasks", exc_info=True)
+            return
+        if placed:
+            log.info("placed %d task(s) whose worker had gone: %s", len(placed), placed)
 
     def _fail_pending_for_lack_of_workers(self) -> None:
         with self._lock:
@@ -472,6 +493,28 @@ class DaskExecutor(Executor):
                 submission.task.label, f"no Dask worker has been connected to the scheduler "
                 f"for {self.no_worker_timeout:g} s, so it could not run.",
                 fix=f"Start workers with 'dask worker {self.client.scheduler.address}'."))
+
+
+def _place_stranded(prefix: str, dask_scheduler: Any = None) -> list[str]:
+    """Runs on the scheduler: place tasks (keys starting with ``prefix``) that sit in
+    'no-worker' with a loose worker restriction while workers are running.
+
+    Nodes are submitted with a preferred worker that others may replace
+    (``allow_other_workers``). If every worker dies at once, such tasks go to
+    'no-worker'; when workers come back, Dask checks those tasks only against
+    their preferred workers, which are gone, and leaves them waiting forever.
+    Asking for the 'processing' transition again lets Dask choose, as the
+    loose restriction allows.
+    """
+    scheduler = dask_scheduler
+    if scheduler is None or not scheduler.running:
+        return []
+    stranded = [ts.key for ts in list(scheduler.unrunnable)
+                if str(ts.key).startswith(prefix) and ts.loose_restrictions]
+    if stranded:
+        scheduler.transitions({key: "processing" for key in stranded},
+                              stimulus_id=f"axon-place-stranded-{time.time()}")
+    return [str(key) for key in stranded]
 
 
 def _set_exception(future: concurrent.futures.Future[Any], error: BaseException) -> None:

@@ -381,6 +381,34 @@ def test_node_whose_workers_all_die_is_reported_by_name(executor, registry, tmp_
     assert record.nodes["left"].state == "done"
 
 
+def test_a_node_whose_only_worker_died_runs_on_its_replacement(registry, tmp_path):
+    """With every worker gone at once (here the only one), Dask left the node's task
+    and its lost inputs waiting for their preferred worker forever, although the
+    nanny had started a new one; the executor has them placed."""
+    attempts = tmp_path / "attempts.txt"
+    workflow = _branches(registry, seconds=0.0)
+    workflow.add_node("test_kill_worker", {"attempts": str(attempts), "kills": 1,
+                                           "seconds": 0.2}, node_id="fragile")
+    workflow.connect("numbers", "data", "fragile", "data")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 2}):
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    with cluster, Client(cluster, set_as_default=False) as one_worker, \
+            DaskExecutor(client=one_worker) as executor, Engine(executor=executor) as engine:
+        cancel, outcome = threading.Event(), {}
+        runner = threading.Thread(target=lambda: outcome.update(
+            record=engine.run(workflow, cancel_event=cancel, targets=["fragile"])))
+        runner.start()
+        runner.join(90)
+        if runner.is_alive():  # the hang this test is about: stop it, then fail
+            cancel.set()
+            runner.join(30)
+        record = outcome.get("record")
+        assert record is not None and record.status == "succeeded", record
+        assert len(engine.outputs(workflow, "fragile")["data"].frame) == 150
+    assert len(attempts.read_text().split()) == 2  # died once, ran again
+
+
 @pytest.mark.parametrize(("flags", "message"), [
     (["--executor", "local", "--local-workers", "2"], "--local-workers only apply to --executor"),
     (["--scheduler", "tcp://127.0.0.1:8786", "--local-workers", "2"], "exclude each other"),
