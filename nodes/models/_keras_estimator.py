@@ -29,10 +29,9 @@ from sklearn.metrics import accuracy_score, r2_score
 
 from nodes.errors import RunCancelled
 from nodes.models._keras_layers import INDEX_LAYERS, build_stack
-from nodes.models._keras_options import (  # noqa: F401  (re-exported)
+from nodes.models._keras_options import (
     CLASSIFICATION_LOSSES,
     CLASSIFICATION_METRICS,
-    LOSSES,
     METRICS,
     OPTIMIZERS,
     TASKS,

@@ -82,7 +82,7 @@ PROGRESS_INTERVAL_S = 0.1
 CANCEL_POLL_S = 0.2
 #: Seconds to wait for a finished node's summary event before asking for it.
 SUMMARY_GRACE_S = 2.0
-#: For how long after the cluster's workers change the executor looks for tasks
+#: For how long after a worker leaves the cluster the executor looks for tasks
 #: stranded in 'no-worker' (see ``_place_stranded``).
 STRANDED_WATCH_S = 120.0
 
@@ -400,7 +400,7 @@ class DaskExecutor(Executor):
         no_workers_since: float | None = None
         last_worker_check = 0.0
         workers_seen: frozenset[str] = frozenset()
-        workers_changed = 0.0
+        worker_left = -STRANDED_WATCH_S  # when a worker was last found gone
         while not self._closing.is_set():
             try:
                 kind, item = self._inbox.get(timeout=0.05)
@@ -435,8 +435,10 @@ class DaskExecutor(Executor):
             if runs and now - last_worker_check >= 1.0:
                 last_worker_check = now
                 workers = self._current_workers()
-                if workers is not None and workers != workers_seen:
-                    workers_seen, workers_changed = workers, now
+                if workers is not None:
+                    if workers_seen - workers:
+                        worker_left = now
+                    workers_seen = workers
                 if workers is not None and not workers:
                     no_workers_since = no_workers_since or now
                     if now - no_workers_since >= self.no_worker_timeout:
@@ -444,7 +446,7 @@ class DaskExecutor(Executor):
                         no_workers_since = None
                 else:
                     no_workers_since = None
-                    if workers and now - workers_changed <= STRANDED_WATCH_S:
+                    if workers and now - worker_left <= STRANDED_WATCH_S:
                         self._schedule_stranded()
 
     def _deliver_progress(self, submission: _Submission, message: dict[str, Any]) -> None:

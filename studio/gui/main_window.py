@@ -479,27 +479,25 @@ class MainWindow(QMainWindow):
             self._log(f"{label}: {state.value}", node_id)
 
     def _run_finished(self, record: RunRecord) -> None:
-        self._run_live = None
-        self.progress.hide()
-        self.act_cancel.setEnabled(False)
-        self.act_run.setEnabled(True)
-        self.act_run_selected.setEnabled(True)
         counts = ", ".join(f"{n} {s}" for s, n in record.counts().items())
         level = "info" if record.status == "succeeded" else "error"
         self._log(f"Run {record.run_id} {record.status} in {record.duration_s:.2f} s "
                   f"({counts})", level=level)
         self.show_status(f"Run {record.status}: {counts}")
-        self.refresh_states()
+        self._run_ended()
 
     def _run_crashed(self, text: str) -> None:
         self._log(f"Run stopped: {text}", level="error")
-        if self._run_live is not None:
-            self._run_live = None
-            self.progress.hide()
-            self.act_cancel.setEnabled(False)
-            self.act_run.setEnabled(True)
-            self.act_run_selected.setEnabled(True)
-            self.refresh_states()
+        if self._run_live is not None:  # it had started: nothing else will end it
+            self._run_ended()
+
+    def _run_ended(self) -> None:
+        self._run_live = None
+        self.progress.hide()
+        self.act_cancel.setEnabled(False)
+        self.act_run.setEnabled(True)
+        self.act_run_selected.setEnabled(True)
+        self.refresh_states()
 
     def _run_invalid(self, problems: list) -> None:
         self._log(f"The workflow cannot run yet ({len(problems)} problem"

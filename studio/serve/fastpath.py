@@ -64,7 +64,7 @@ class CompiledScoring:
     def __init__(self, columns: list[str], integer: list[bool], optional: set[str],
                  reject_unknown: bool,
                  transforms: list[tuple[np.ndarray, Transform]], features: np.ndarray,
-                 model: Model, outputs: list[_Output]) -> None:
+                 model: Model, outputs: list[_Output], types: list[str]) -> None:
         self.columns = columns
         self.integer = integer
         self.optional = optional
@@ -73,8 +73,11 @@ class CompiledScoring:
         self.features = features
         self.model = model
         self.outputs = outputs
-        self.output_columns = [o.name for o in outputs]
-        self.types: list[str] = []  # classic ColumnTypes of the answer, set by _check
+        self.types = types  # the classic services' ColumnTypes of the answer
+
+    @property
+    def output_columns(self) -> list[str]:
+        return [o.name for o in self.outputs]
 
     # -- building -----------------------------------------------------------------
     @classmethod
@@ -143,8 +146,6 @@ class CompiledScoring:
         if output.inputs.get("data") != (score.node_id, "scored"):
             raise _NotCompilable("Web Service Output does not take Score Model's table")
         features = np.array([position[c] for c in model.feature_columns], dtype=np.intp)
-        plan = cls(columns, [e["dtype"] in _INT_DTYPES for e in schema], optional,
-                   pipeline.unknown_columns == "reject", transforms, features, model, [])
         # Which columns Web Service Output answers with: ask the node path.
         try:
             answer = pipeline.score(_frame(pipeline, [pipeline.example])).frame
@@ -160,9 +161,9 @@ class CompiledScoring:
             else:
                 raise _NotCompilable(f"the answer column '{name}' is neither a score nor an "
                                      "unchanged input column")
-        plan.outputs = outputs
-        plan.output_columns = [o.name for o in outputs]
-        return plan
+        return cls(columns, [e["dtype"] in _INT_DTYPES for e in schema], optional,
+                   pipeline.unknown_columns == "reject", transforms, features, model, outputs,
+                   classic_types(answer))
 
     def _check(self, pipeline: ScoringPipeline) -> str | None:
         """None when the plan answers the check rows exactly as the node path does."""
@@ -181,7 +182,6 @@ class CompiledScoring:
             if (list(expected.columns) != self.output_columns
                     or json.dumps(got) != json.dumps(frame_to_rows(expected))):
                 return "answered differently from the nodes"
-            self.types = classic_types(expected)
         return None
 
     # -- scoring --------------------------------------------------------------------
