@@ -48,6 +48,9 @@ class Node:
     title: ClassVar[str] = ""
     category: ClassVar[str] = "Other"
     replaces: ClassVar[tuple[str, ...]] = ()
+    #: Other names users know this node by (Azure ML Studio classic module
+    #: names such as "Two-Class Logistic Regression"); palette search matches them.
+    aliases: ClassVar[tuple[str, ...]] = ()
     #: Nodes that run user-supplied code need the user's explicit trust.
     needs_trust: ClassVar[bool] = False
 
@@ -91,7 +94,8 @@ class Node:
         """Everything a GUI or the CLI needs to present this node type."""
         return {
             "type_id": cls.type_id, "version": cls.version, "title": cls.title,
-            "category": cls.category, "summary": cls.summary_line(), "help": cls.help_text(),
+            "category": cls.category, "aliases": list(cls.aliases),
+            "summary": cls.summary_line(), "help": cls.help_text(),
             "inputs": [p.describe() for p in cls.inputs.values()],
             "outputs": [p.describe() for p in cls.outputs.values()],
             "parameters": [p.describe() for p in cls.parameters.values()],
@@ -163,6 +167,14 @@ class Node:
 
         Nodes that read nothing from outside return None (the default).
         """
+        return None
+
+    @classmethod
+    def known_output_columns(cls, params: Mapping[str, Any]) -> dict[str, list[str]] | None:
+        """The column names of this node's table outputs when they are knowable
+        without running it (a sample dataset's sidecar, a CSV file's header), by
+        output port; None when they are not. Column pickers use it before the
+        first run. It must be cheap and must not fail: return None instead."""
         return None
 
     # -- running --------------------------------------------------------

@@ -11,7 +11,7 @@ import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
 from nodes.data.checks import columns_text, require_columns
-from nodes.data.files import ReadsFile, existing_file
+from nodes.data.files import ReadsFile, existing_file, resolve_path
 from nodes.digest import file_digest
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
@@ -51,6 +51,7 @@ class SampleDataset(Node):
     version = 1
     title = "Sample Dataset"
     category = "Data"
+    aliases = ("Saved Datasets", "Samples")
 
     class Outputs:
         data = Output(TABLE, help="The dataset, label column marked as label.")
@@ -64,6 +65,13 @@ class SampleDataset(Node):
         if name not in SAMPLE_DATASET_NAMES:
             return None
         return file_digest(_sample_csv(dataset_info(name)))
+
+    @classmethod
+    def known_output_columns(cls, params: Mapping[str, Any]) -> dict[str, list[str]] | None:
+        name = params.get("dataset", cls.parameters["dataset"].default)
+        if name not in SAMPLE_DATASET_NAMES:
+            return None
+        return {"data": [c["name"] for c in dataset_info(name)["columns"]]}
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         info = dataset_info(self.dataset)
@@ -128,6 +136,7 @@ class ImportCSV(ReadsFile, Node):
     version = 1
     title = "Import Data (CSV)"
     category = "Data"
+    aliases = ("Import Data", "Reader", "Convert to Dataset")
 
     class Outputs:
         data = Output(TABLE, help="The table read from the file.")
@@ -140,6 +149,21 @@ class ImportCSV(ReadsFile, Node):
     column_types = StringParam("", advanced=True,
                                help="Types to force, e.g. 'age:int,city:category' "
                                     "(int, float, str, bool, category); empty: infer.")
+
+    @classmethod
+    def known_output_columns(cls, params: Mapping[str, Any]) -> dict[str, list[str]] | None:
+        path = resolve_path(str(params.get("path", "")))
+        if not params.get("path") or not path.is_file():
+            return None
+        try:
+            header = pd.read_csv(path, nrows=0,
+                                 sep=_DELIMITERS.get(params.get("delimiter", ","), ","))
+        except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError,
+                pd.errors.EmptyDataError):
+            return None
+        if not params.get("has_header", True):
+            return {"data": [f"Col{i + 1}" for i in range(len(header.columns))]}
+        return {"data": [str(c) for c in header.columns]}
 
     @classmethod
     def check_parameters(cls, values: dict[str, Any], label: str) -> None:

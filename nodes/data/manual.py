@@ -81,6 +81,7 @@ class ExportData(Node):
     type_id = "export_data"
     title = "Export Data"
     category = "Data"
+    aliases = ("Writer", "Convert to CSV")
 
     class Inputs:
         data = Input(TABLE, help="The table to write.")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
 from nodes.data.checks import require_columns
-from nodes.data.files import ReadsFile, existing_file
+from nodes.data.files import ReadsFile, existing_file, resolve_path
 from nodes.digest import file_digest
 from nodes.errors import NodeInputError
 from nodes.node import Node
@@ -33,6 +34,7 @@ class ImportParquet(ReadsFile, Node):
     type_id = "import_parquet"
     title = "Import Data (Parquet)"
     category = "Data"
+    aliases = ("Import Data", "Reader")
 
     class Outputs:
         data = Output(TABLE, help="The table read from the file.")
@@ -40,6 +42,18 @@ class ImportParquet(ReadsFile, Node):
     path = StringParam("", allow_empty=False,
                        help="File to read; relative paths start at the working directory.")
     label_column = ColumnParam("", help="Column to mark as the label; empty: no label.")
+
+    @classmethod
+    def known_output_columns(cls, params: Mapping[str, Any]) -> dict[str, list[str]] | None:
+        path = resolve_path(str(params.get("path", "")))
+        if not params.get("path") or not path.is_file():
+            return None
+        try:
+            import pyarrow.parquet as pq
+
+            return {"data": [str(n) for n in pq.read_schema(path).names]}
+        except (OSError, ValueError):
+            return None
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         path = existing_file(self.label, self.path)

@@ -32,6 +32,7 @@ class SummarizeData(Node):
     type_id = "summarize_data"
     title = "Summarize Data"
     category = "Data"
+    aliases = ("Compute Elementary Statistics", "Descriptive Statistics")
 
     class Inputs:
         data = Input(TABLE, help="The table to describe.")

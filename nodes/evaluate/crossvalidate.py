@@ -102,6 +102,7 @@ class CrossValidateModel(Node):
     type_id = "cross_validate_model"
     title = "Cross-Validate Model"
     category = "Evaluate"
+    aliases = ("Cross Validate Model",)
 
     class Inputs:
         learner = Input(LEARNER, help="The untrained model to cross-validate.")

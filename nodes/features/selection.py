@@ -43,6 +43,7 @@ class FilterBasedFeatureSelection(Node):
     type_id = "filter_based_feature_selection"
     title = "Filter Based Feature Selection"
     category = "Feature Selection"
+    aliases = ("Fisher Linear Discriminant Analysis",)
 
     class Inputs:
         data = Input(TABLE, help="The table with features and a label.")

@@ -107,6 +107,7 @@ class NeuralNetwork(NeuralNetworkParameters, _Classifier):
 
     type_id = "neural_network"
     title = "Neural Network"
+    aliases = ("Two-Class Neural Network", "Multiclass Neural Network")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.neural_network import MLPClassifier
@@ -127,6 +128,7 @@ class DecisionForest(DecisionForestParameters, _Classifier):
 
     type_id = "decision_forest"
     title = "Decision Forest"
+    aliases = ("Two-Class Decision Forest", "Multiclass Decision Forest")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.ensemble import RandomForestClassifier
@@ -146,6 +148,7 @@ class BoostedDecisionTree(BoostedTreeParameters, _Classifier):
 
     type_id = "boosted_decision_tree"
     title = "Boosted Decision Tree"
+    aliases = ("Two-Class Boosted Decision Tree", "Multiclass Boosted Decision Tree")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.ensemble import GradientBoostingClassifier
@@ -168,6 +171,7 @@ class SupportVectorMachine(_Classifier):
 
     type_id = "support_vector_machine"
     title = "Support Vector Machine"
+    aliases = ("Two-Class Support Vector Machine",)
 
     kernel = ChoiceParam("rbf", ["linear", "rbf", "poly", "sigmoid"], help="Kernel function.")
     cost = FloatParam(1.0, minimum=0.0, exclusive_minimum=True,
@@ -197,6 +201,7 @@ class KNearestNeighbours(_Classifier):
 
     type_id = "k_nearest_neighbours"
     title = "k-Nearest Neighbours"
+    aliases = ("K-Nearest Neighbors",)
 
     k = IntParam(5, minimum=1, maximum=10_000, help="Number of neighbours.")
     weights = ChoiceParam("uniform", ["uniform", "distance"],
@@ -254,6 +259,7 @@ class AveragedPerceptron(_Classifier):
 
     type_id = "averaged_perceptron"
     title = "Averaged Perceptron"
+    aliases = ("Two-Class Averaged Perceptron",)
 
     learning_rate = FloatParam(1.0, minimum=0.0, exclusive_minimum=True,
                                help="Step size of each weight update (eta0).")

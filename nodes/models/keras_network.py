@@ -92,6 +92,7 @@ class NeuralNetworkKeras(Node):
     version = 1
     title = "Neural Network (Keras)"
     category = "Models"
+    aliases = ("Deep Learning", "DenseNet")
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained network, for Train Model.")

@@ -66,6 +66,7 @@ class LogisticRegression(Node):
     version = 1
     title = "Logistic Regression"
     category = "Models"
+    aliases = ("Two-Class Logistic Regression", "Multiclass Logistic Regression")
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained classification model.")

@@ -216,6 +216,7 @@ class TrainRecommender(Node):
     type_id = "train_recommender"
     title = "Train Recommender"
     category = "Train/Score"
+    aliases = ("Train Matchbox Recommender",)
 
     class Inputs:
         learner = Input(LEARNER, help="The untrained recommender.")
@@ -268,6 +269,7 @@ class ScoreRecommender(Node):
     type_id = "score_recommender"
     title = "Score Recommender"
     category = "Train/Score"
+    aliases = ("Score Matchbox Recommender",)
 
     class Inputs:
         model = Input(MODEL, help="The trained recommender.")

@@ -43,6 +43,7 @@ class KMeans(Node):
     type_id = "k_means"
     title = "K-Means Clustering"
     category = "Models"
+    aliases = ("K-Means Clustering",)
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained clustering model.")
@@ -78,6 +79,7 @@ class OneClassSVM(Node):
     type_id = "one_class_svm"
     title = "One-Class Support Vector Machine"
     category = "Models"
+    aliases = ("One-Class Support Vector Machine", "Anomaly Detection")
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained anomaly detection model.")
@@ -108,6 +110,7 @@ class IsolationForest(Node):
     type_id = "isolation_forest"
     title = "Isolation Forest"
     category = "Models"
+    aliases = ("PCA-Based Anomaly Detection", "Anomaly Detection")
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained anomaly detection model.")

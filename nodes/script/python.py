@@ -44,6 +44,7 @@ class ExecutePythonScript(Node):
     type_id = "execute_python_script"
     title = "Execute Python Script"
     category = "Script"
+    aliases = ("Execute Python Script", "Execute R Script")
     needs_trust = True
 
     class Inputs:

@@ -67,6 +67,7 @@ class WebServiceInput(Node):
     version = 1
     title = "Web Service Input"
     category = "Web Service"
+    aliases = ("Web service input",)
 
     class Inputs:
         data = Input(TABLE, optional=True,
@@ -128,6 +129,7 @@ class WebServiceOutput(Node):
     version = 1
     title = "Web Service Output"
     category = "Web Service"
+    aliases = ("Web service output",)
 
     class Inputs:
         data = Input(TABLE, help="The rows to answer with (e.g. Score Model's output).")

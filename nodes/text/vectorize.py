@@ -99,6 +99,7 @@ class VectorizeText(Node):
     version = 1
     title = "Vectorize Text"
     category = "Text"
+    aliases = ("Extract N-Gram Features from Text", "Feature Hashing")
 
     class Inputs:
         data = Input(TABLE, help="The table with the text column.")
@@ -230,6 +231,7 @@ class TextToWordIndices(Node):
     version = 1
     title = "Text to Word Indices"
     category = "Text"
+    aliases = ("Convert Word to Vector",)
 
     class Inputs:
         data = Input(TABLE, help="The table with the text column.")

@@ -53,6 +53,7 @@ class SelectColumns(Node):
     version = 1
     title = "Select Columns in Dataset"
     category = "Transform"
+    aliases = ("Select Columns in Dataset", "Project Columns")
 
     class Inputs:
         data = Input(TABLE, help="The table to take columns from.")

@@ -71,6 +71,7 @@ class ConvertToIndicatorValues(Node):
     type_id = "convert_to_indicator_values"
     title = "Convert to Indicator Values"
     category = "Transform"
+    aliases = ("One-Hot Encoding",)
 
     class Inputs:
         data = Input(TABLE, help="The table with categorical columns.")

@@ -62,6 +62,7 @@ class PrincipalComponentAnalysis(Node):
     type_id = "principal_component_analysis"
     title = "Principal Component Analysis"
     category = "Transform"
+    aliases = ("PCA",)
 
     class Inputs:
         data = Input(TABLE, help="The table with numeric columns.")

@@ -86,6 +86,7 @@ class SplitDataByExpression(Node):
     type_id = "split_data_by_expression"
     title = "Split Data by Expression"
     category = "Transform"
+    aliases = ("Split Data (Relative Expression)", "Split Data (Regular Expression)")
 
     class Inputs:
         data = Input(TABLE, help="The table whose rows to split.")
