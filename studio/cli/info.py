@@ -9,6 +9,7 @@ import os
 import platform
 import subprocess
 import sys
+from dataclasses import dataclass
 from importlib import metadata
 
 from nodes.errors import StudioError
@@ -121,10 +122,142 @@ def _qt() -> tuple[str, bool, str]:
 
 
 def _display() -> tuple[str, bool, str]:
-    if has_display():
-        return "Display", True, "available"
-    return ("Display", False, "none (no DISPLAY or WAYLAND_DISPLAY): `studio` runs workflows "
-            "headless; for the GUI use a desktop session, or `xvfb-run studio`")
+    if not has_display():
+        return ("Display", False, "none (no DISPLAY or WAYLAND_DISPLAY): `studio` runs "
+                "workflows headless; for the GUI use a desktop session, or `xvfb-run studio`")
+    problem = platform_problem()
+    where = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY") or "the desktop"
+    if problem is None:
+        return "Display", True, f"{where}: Qt's platform plugin loads"
+    return "Display", False, f"{where}, but {problem.describe()}"
+
+
+#: What a Qt platform plugin needs on Debian/Ubuntu when ``ldd`` cannot tell
+#: (Qt's own list for xcb since 6.5).
+_XCB_PACKAGES = ("libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0",
+                 "libxcb-render-util0", "libxcb-shape0", "libxcb-xkb1", "libxkbcommon-x11-0")
+
+_PROBE = ("import sys\n"
+          "from PySide6.QtGui import QGuiApplication\n"
+          "app = QGuiApplication(sys.argv[:1])\n"
+          "print(app.platformName())\n")
+
+
+@dataclass(frozen=True)
+class PlatformProblem:
+    """Qt cannot open a window here: which plugin, why, and what to install."""
+
+    platform: str
+    reason: str
+    missing: tuple[str, ...] = ()
+    #: Debian/Ubuntu packages that hold the missing system libraries.
+    packages: tuple[str, ...] = ()
+    #: Libraries of Qt itself are missing: the PySide6 install is damaged.
+    qt_damaged: bool = False
+
+    def describe(self) -> str:
+        """One line: what fails, why, and the fix."""
+        text = f"Qt's {self.platform} platform plugin does not load"
+        if self.missing:
+            text += f" (missing {', '.join(self.missing)})"
+        elif self.reason:
+            text += f" ({self.reason})"
+        fixes = []
+        if self.packages:
+            fixes.append(f"apt-get install {' '.join(self.packages)}")
+        if self.qt_damaged:
+            fixes.append("pip install --force-reinstall PySide6-Essentials")
+        return text + (f" -- fix: {'; '.join(fixes)}" if fixes else "")
+
+
+def start_platform_probe() -> subprocess.Popen[str]:
+    """Start a tiny Qt app in a subprocess (a platform plugin that fails to load
+    aborts its process, so this one must not try first). Read it with
+    ``platform_problem(probe)``; it runs while the caller imports the GUI."""
+    return subprocess.Popen([sys.executable, "-c", _PROBE], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+
+
+def platform_problem(probe: subprocess.Popen[str] | None = None,
+                     timeout: float = 60) -> PlatformProblem | None:
+    """None when Qt's platform plugin loads on this display, else what is wrong."""
+    probe = probe or start_platform_probe()
+    try:
+        _, stderr = probe.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        probe.kill()
+        probe.communicate()
+        return PlatformProblem(_platform_name(), f"a test window did not open in {timeout:g} s")
+    if probe.returncode == 0:
+        return None
+    platform_name = _platform_name()
+    reason = _qt_reason(stderr)
+    missing = _missing_libraries(platform_name)
+    qt_own = tuple(name for name in missing if name.startswith(_QT_LIBRARIES))
+    packages = tuple(debian_package(name) for name in missing if name not in qt_own)
+    if not missing and platform_name == "xcb" and "connect to display" not in reason:
+        packages = _XCB_PACKAGES  # no ldd here: everything Qt's xcb plugin may need
+    return PlatformProblem(platform_name, reason, missing, packages, bool(qt_own))
+
+
+#: Libraries that ship inside the PySide6 wheel, not with the system.
+_QT_LIBRARIES = ("libQt6", "libicu", "libpyside6", "libshiboken6")
+
+
+def _platform_name() -> str:
+    name = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0].split(";")[0]
+    if name:
+        return name
+    return "wayland" if os.environ.get("WAYLAND_DISPLAY") and not os.environ.get(
+        "DISPLAY") else "xcb"
+
+
+def _qt_reason(stderr: str) -> str:
+    """The line of Qt's multi-line complaint that says what went wrong."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if "could not connect to display" in line.lower():
+            return line.removeprefix("qt.qpa.xcb: ")
+    for line in lines:
+        if "Could not load the Qt platform plugin" in line:
+            return line.removeprefix("qt.qpa.plugin: ")
+    return lines[-1] if lines else "the test process stopped"
+
+
+def _missing_libraries(platform_name: str) -> tuple[str, ...]:
+    """Shared libraries the platform plugin needs and the system lacks (``ldd``)."""
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    folders = [os.environ[k] for k in ("QT_QPA_PLATFORM_PLUGIN_PATH",) if os.environ.get(k)]
+    folders += [os.path.join(p, "Qt", "plugins", "platforms")
+                for p in spec.submodule_search_locations]
+    plugin = next((os.path.join(f, f"libq{platform_name}.so") for f in folders
+                   if os.path.isfile(os.path.join(f, f"libq{platform_name}.so"))), None)
+    if plugin is None:
+        return ()
+    try:
+        result = subprocess.run(["ldd", plugin], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return missing_from_ldd(result.stdout)
+
+
+def missing_from_ldd(ldd_output: str) -> tuple[str, ...]:
+    """The libraries ``ldd`` reports as 'not found', each once, in order."""
+    found = [line.split("=>")[0].strip() for line in ldd_output.splitlines()
+             if "not found" in line and "=>" in line]
+    return tuple(dict.fromkeys(found))
+
+
+def debian_package(soname: str) -> str:
+    """Debian's name for the package of a library: libxcb-icccm.so.4 -> libxcb-icccm4,
+    libxkbcommon-x11.so.0 -> libxkbcommon-x11-0 (a digit before the version gets a dash)."""
+    base, _, version = soname.partition(".so")
+    version = version.lstrip(".").split(".")[0]
+    if not version:
+        return base.lower()
+    return f"{base}{'-' if base[-1:].isdigit() else ''}{version}".lower()
 
 
 def has_display() -> bool:
