@@ -8,10 +8,10 @@ from nodes.context import DatasetRead, RunContext
 from nodes.errors import (
     NodeInputError,
     ParameterError,
-    PortError,
     RunCancelled,
     StudioError,
     UnknownNodeTypeError,
+    UntrustedCodeError,
 )
 from nodes.node import Node
 from nodes.params import (
@@ -22,6 +22,7 @@ from nodes.params import (
     IntParam,
     ListParam,
     Param,
+    SeedParam,
     StringParam,
 )
 from nodes.ports import (
@@ -44,7 +45,7 @@ __all__ = [
     "ANY", "HARDWARE_REPORT", "LEARNER", "METRICS", "MODEL", "PORT_TYPES", "TABLE", "TRANSFORM",
     "BoolParam", "ChoiceParam", "ColumnParam", "DatasetRead", "FloatParam", "Input", "IntParam",
     "Learner", "ListParam", "Matrix", "Metrics", "Model", "Node", "NodeInputError",
-    "NodeRegistry", "Output", "Param", "ParameterError", "PortError", "PortType", "RunCancelled",
-    "RunContext", "StringParam", "StudioError", "Table", "Transform", "UnknownNodeTypeError",
-    "default_registry",
+    "NodeRegistry", "Output", "Param", "ParameterError", "PortType", "RunCancelled",
+    "RunContext", "SeedParam", "StringParam", "StudioError", "Table", "Transform",
+    "UnknownNodeTypeError", "UntrustedCodeError", "default_registry",
 ]

@@ -38,19 +38,19 @@ class ParameterError(StudioError):
         self.value = value
         self.allowed = allowed
         super().__init__(
-            f"Node '{node}': parameter '{parameter}' has value {value!r}, but {allowed}.",
-            fix=fix,
-        )
+            f"Node '{node}': parameter '{parameter}' has value {short_repr(value)}, but "
+            f"{allowed}.", fix=fix)
 
 
-class PortError(StudioError):
-    """A port that does not exist or cannot take the connection asked for."""
+class UntrustedCodeError(StudioError):
+    """A node would run code stored in a file that the user has not trusted."""
 
-    def __init__(self, message: str, *, node: str | None = None, port: str | None = None,
-                 fix: str | None = None) -> None:
+    def __init__(self, node: str) -> None:
         self.node = node
-        self.port = port
-        super().__init__(message, fix=fix)
+        super().__init__(f"Node '{node}' runs code stored in the workflow file, and that code "
+                         "has not been trusted.",
+                         fix="Read the code; if you trust it, allow it explicitly (studio run "
+                             "--trust, the app's prompt, or Workflow.trust()).")
 
 
 class NodeInputError(StudioError):
@@ -81,3 +81,18 @@ class UnknownNodeTypeError(StudioError):
 
 class RunCancelled(Exception):
     """Raised inside a node when the user cancelled the run (not an error)."""
+
+
+def short_repr(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages about bad input
+    (a 5,000-digit number or a megabyte of text must not become the message)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer with more digits than Python prints
+        return f"<a whole number of about {int(value.bit_length() * 0.30103)} digits>" \
+            if isinstance(value, int) else f"<a {type(value).__name__}>"
+    except RecursionError:
+        return f"<a deeply nested {type(value).__name__}>"
+    if len(text) > limit:
+        return f"{text[:limit - 20]}... ({len(text):,} characters)"
+    return text

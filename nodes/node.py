@@ -35,7 +35,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from nodes.context import RunContext
-from nodes.errors import ParameterError
+from nodes.contract import CompiledStep, Randomness, ScoringRole, ServiceBoundary, SideEffect
+from nodes.errors import ParameterError, UntrustedCodeError
 from nodes.params import Param
 from nodes.ports import Input, Output
 
@@ -53,6 +54,30 @@ class Node:
     aliases: ClassVar[tuple[str, ...]] = ()
     #: Nodes that run user-supplied code need the user's explicit trust.
     needs_trust: ClassVar[bool] = False
+
+    # -- what the engine and the service must know (nodes/contract.py) --------
+    #: What the node is in a published scoring pipeline.
+    scoring_role: ClassVar[ScoringRole] = ScoringRole.UNDECLARED
+    #: For scoring_role FITTED: the Transform output holding what it fitted.
+    fitted_transform_port: ClassVar[str | None] = None
+    #: Whether it draws random numbers (and its own seed parameter).
+    randomness: ClassVar[Randomness | None] = None
+    #: Whether it changes anything outside the cache (then it is never a cache hit).
+    side_effects: ClassVar[SideEffect] = SideEffect.NONE
+    #: Learners: whether their model trains on rows with missing feature values.
+    accepts_missing_values: ClassVar[bool] = False
+    #: Learners: types inside their fitted model that the safe model format may load
+    #: ("package.module.Class"), beyond the ones skops trusts by default.
+    trusted_types: ClassVar[tuple[str, ...]] = ()
+    #: Web Service Input / Output mark the boundary of a published pipeline.
+    service_boundary: ClassVar[ServiceBoundary | None] = None
+    #: A per-request step the service's compiled plan can do itself.
+    compiled_step: ClassVar[CompiledStep | None] = None
+    #: For FROZEN_VALUE nodes: the kind of stored value they load ("model", "transform").
+    loads_stored_kind: ClassVar[str | None] = None
+    #: Old input ports merged into a multiple input: {"reports": ("first", "second")};
+    #: wires saved into the old ports load as wires into the new one, in that order.
+    merged_inputs: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     inputs: ClassVar[dict[str, Input]] = {}
     outputs: ClassVar[dict[str, Output]] = {}
@@ -100,7 +125,22 @@ class Node:
             "outputs": [p.describe() for p in cls.outputs.values()],
             "parameters": [p.describe() for p in cls.parameters.values()],
             "needs_trust": cls.needs_trust,
+            "contract": {
+                "scoring_role": cls.scoring_role.value,
+                "fitted_transform_port": cls.fitted_transform_port,
+                "randomness": (None if cls.randomness is None
+                               else {"seed_param": cls.randomness.seed_param}),
+                "side_effects": cls.side_effects.value,
+                "accepts_missing_values": cls.accepts_missing_values,
+                "trusted_types": list(cls.trusted_types),
+            },
         }
+
+    @classmethod
+    def scoring_role_for(cls, params: Mapping[str, Any]) -> ScoringRole:
+        """The scoring role of a node with these parameters: ``scoring_role``
+        unless it depends on them (Clip Values fits only in percentile mode)."""
+        return cls.scoring_role
 
     # -- parameters -----------------------------------------------------
     @classmethod
@@ -183,7 +223,19 @@ class Node:
         raise NotImplementedError(f"{type(self).__name__}.run")
 
     def execute(self, ctx: RunContext, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """Run and check that the outputs are the declared ones."""
+        """Run and check that the outputs are the declared ones.
+
+        This is the last gate before code stored in a file runs: a node that
+        ``needs_trust`` runs only with a context the user's trust step made.
+        """
+        if self.needs_trust and not ctx.trusted:
+            raise UntrustedCodeError(self.label)
+        randomness = type(self).randomness
+        ctx.random_allowed = randomness is not None
+        if (randomness is not None and randomness.seed_param is not None
+                and self.params.get(randomness.seed_param) is None):
+            # "inherit": the node runs with the context's seed, derived from the run's.
+            self.params = {**self.params, randomness.seed_param: ctx.seed}
         result = self.run(ctx, **inputs)
         if not isinstance(result, dict) and len(self.outputs) == 1:
             result = {next(iter(self.outputs)): result}
@@ -191,6 +243,10 @@ class Node:
             got = sorted(result) if isinstance(result, dict) else type(result).__name__
             raise TypeError(f"{type(self).__name__}.run returned {got}, "
                             f"expected outputs {sorted(self.outputs)}")
+        for value in result.values():
+            # A learner's declaration travels with the untrained model it outputs.
+            if getattr(value, "kind", None) == "learner" and value.accepts_missing is None:
+                value.accepts_missing = type(self).accepts_missing_values
         return result
 
 

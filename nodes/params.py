@@ -20,6 +20,11 @@ from typing import Any
 from nodes.errors import ParameterError
 
 _MISSING = object()
+#: Whole numbers beyond this (18 digits) are refused: no node needs them, and
+#: they would overflow the 64-bit integers numpy and scikit-learn work with.
+_LARGEST_INT = 10**18 - 1
+#: The longest text a string parameter holds (script code, typed-in tables).
+MAX_TEXT = 1_000_000
 
 
 class Param:
@@ -77,13 +82,19 @@ class IntParam(Param):
     def validate(self, value: Any, node: str = "?") -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise self._fail(node, value, f"it must be {self._range_text()}")
-        try:
-            number = float(value)
-        except ValueError:
-            raise self._fail(node, value, f"it must be {self._range_text()}") from None
-        if not math.isfinite(number) or number != int(number):
-            raise self._fail(node, value, f"it must be {self._range_text()}")
-        number = int(number)
+        if isinstance(value, int):
+            number = value
+        else:
+            try:
+                parsed = float(value)
+            except (ValueError, OverflowError):
+                raise self._fail(node, value, f"it must be {self._range_text()}") from None
+            if not math.isfinite(parsed) or parsed != int(parsed):
+                raise self._fail(node, value, f"it must be {self._range_text()}")
+            number = int(parsed)
+        if abs(number) > _LARGEST_INT:
+            raise self._fail(node, value, f"it must be {self._range_text()} of at most 18 "
+                                          "digits")
         if (self.minimum is not None and number < self.minimum) or (
             self.maximum is not None and number > self.maximum
         ):
@@ -117,7 +128,7 @@ class FloatParam(Param):
             raise self._fail(node, value, allowed)
         try:
             number = float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise self._fail(node, value, allowed) from None
         if not math.isfinite(number):
             raise self._fail(node, value, allowed)
@@ -184,22 +195,67 @@ class ChoiceParam(Param):
         return {**super().describe(), "choices": list(self.choices)}
 
 
+class SeedParam(Param):
+    """A random seed: a whole number >= 0, or None ("inherit"): the seed then
+    follows the workflow seed (``studio run --seed``), derived per node.
+
+    Empty text and the word "inherit" mean None too, so a text field can
+    clear it. See :class:`nodes.contract.Randomness`.
+    """
+
+    kind = "seed"
+
+    def __init__(self, default: int | None = None, **kwargs: Any) -> None:
+        kwargs["help"] = (kwargs.get("help") or "Random seed.").rstrip() + (
+            " Empty (inherit): derived from the workflow seed.")
+        super().__init__(default, **kwargs)
+        self._number = IntParam(0, minimum=0, maximum=2**32 - 1)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        super().__set_name__(owner, name)
+        self._number.name = name
+
+    def validate(self, value: Any, node: str = "?") -> int | None:
+        if value is None or (isinstance(value, str)
+                             and value.strip().lower() in ("", "inherit", "none", "null")):
+            return None
+        try:
+            return self._number.validate(value, node)
+        except ParameterError:
+            raise self._fail(node, value, "it must be a whole number from 0 to 4294967295, "
+                                          "or empty to inherit the workflow seed") from None
+
+
 class StringParam(Param):
-    """Free text; ``allow_empty=False`` makes it required."""
+    """Free text; ``allow_empty=False`` makes it required.
+
+    ``code=True`` marks text that runs as code (Execute Python Script): such
+    a parameter can never be set from the command line or by a web-service
+    request, and its node must declare ``needs_trust``.
+    """
 
     kind = "string"
 
     def __init__(self, default: str = "", *, allow_empty: bool = True,
-                 multiline: bool = False, **kwargs: Any) -> None:
+                 multiline: bool = False, code: bool = False,
+                 max_length: int = MAX_TEXT, **kwargs: Any) -> None:
         super().__init__(default, **kwargs)
         self.allow_empty = allow_empty
         self.multiline = multiline
+        self.code = code
+        self.max_length = max_length
 
     def validate(self, value: Any, node: str = "?") -> str:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)
+            try:
+                value = str(value)
+            except ValueError:  # an integer too long to print
+                raise self._fail(node, value, "it must be text") from None
         if not isinstance(value, str):
             raise self._fail(node, value, "it must be text")
+        if len(value) > self.max_length:
+            raise self._fail(node, value, f"it must be at most {self.max_length:,} characters "
+                                          f"long (it has {len(value):,})")
         return value
 
     def completeness_problem(self, value: Any, node: str = "?") -> ParameterError | None:
@@ -209,7 +265,7 @@ class StringParam(Param):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "allow_empty": self.allow_empty,
-                "multiline": self.multiline}
+                "multiline": self.multiline, "code": self.code}
 
 
 class ColumnParam(Param):

@@ -61,14 +61,21 @@ class Port:
 
 
 class Input(Port):
-    """An input port; ``optional`` inputs may stay unconnected."""
+    """An input port; ``optional`` inputs may stay unconnected.
 
-    def __init__(self, type: PortType, *, optional: bool = False, **kwargs: object) -> None:
+    A ``multiple`` input takes any number of wires; ``run`` then gets a list
+    of their values in the order the wires were made (an empty list when an
+    optional one has none).
+    """
+
+    def __init__(self, type: PortType, *, optional: bool = False, multiple: bool = False,
+                 **kwargs: object) -> None:
         super().__init__(type, **kwargs)  # type: ignore[arg-type]
         self.optional = optional
+        self.multiple = multiple
 
     def describe(self) -> dict[str, object]:
-        return {**super().describe(), "optional": self.optional}
+        return {**super().describe(), "optional": self.optional, "multiple": self.multiple}
 
 
 class Output(Port):

@@ -21,8 +21,10 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
+from nodes.contract import check_declarations
 from nodes.errors import UnknownNodeTypeError
 from nodes.node import Node
+from nodes.values import trust_stored_types
 
 ENTRY_POINT_GROUP = "axon_studio.nodes"
 
@@ -62,6 +64,8 @@ class NodeRegistry:
         if existing is not None and existing is not node_type:
             raise ValueError(f"node type id '{node_type.type_id}' is already used by "
                              f"{existing.__module__}.{existing.__qualname__}")
+        check_declarations(node_type)
+        trust_stored_types(node_type.trusted_types)
         self._types[node_type.type_id] = node_type
         for old in node_type.replaces:
             self._aliases[old] = node_type.type_id

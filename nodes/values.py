@@ -12,7 +12,7 @@ import hashlib
 import importlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,13 +26,26 @@ ROLES = ("feature", "label", "score", "id", "ignore")
 
 # skops refuses scikit-learn's Tree by default because a crafted file can
 # make predict() read out of bounds. We only load skops files whose SHA-256
-# we wrote ourselves (cache entries, bundles with verified digests).
-_TRUSTED_SKOPS_TYPES = ["sklearn.tree._tree.Tree",
-                        # scikit-learn's own helpers inside calibrated SVMs and MLPs
-                        "sklearn.calibration._CalibratedClassifier",
-                        "sklearn.calibration._SigmoidCalibration",
-                        "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-                        "sklearn.neural_network._stochastic_optimizers.SGDOptimizer"]
+# we wrote ourselves (cache entries, bundles with verified digests). Node
+# types add the types their models need through their ``trusted_types``
+# declaration (the registry calls trust_stored_types), so a plugin's model
+# stores and loads like a built-in one.
+_TRUSTED_SKOPS_TYPES: list[str] = []
+
+
+def trust_stored_types(names: Iterable[str]) -> None:
+    """Let the safe model format load these types ("package.module.Class")."""
+    for name in names:
+        if name not in _TRUSTED_SKOPS_TYPES:
+            _TRUSTED_SKOPS_TYPES.append(name)
+
+
+def trusted_stored_types() -> list[str]:
+    """The types the safe model format loads beyond skops' own defaults."""
+    from nodes.registry import default_registry
+
+    default_registry()  # its node types declare theirs when they register
+    return list(_TRUSTED_SKOPS_TYPES)
 
 
 class UnsafeArtifactError(Exception):
@@ -136,22 +149,28 @@ class Learner:
     estimator: Any
     task: str
     name: str
+    #: Whether it trains on rows with missing feature values; None until the
+    #: learner node's ``accepts_missing_values`` declaration is stamped on it.
+    accepts_missing: bool | None = None
     kind: ClassVar[str] = "learner"
 
     def summary(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "task": self.task,
+                "accepts_missing_values": bool(self.accepts_missing),
                 "parameters": json_safe(self.estimator.get_params(deep=False))}
 
     def digest(self) -> str:
-        return stable_digest({"task": self.task, "name": self.name, "estimator": self.estimator})
+        return stable_digest({"task": self.task, "name": self.name, "estimator": self.estimator,
+                              "accepts_missing": bool(self.accepts_missing)})
 
     def save(self, folder: Path) -> None:
-        _save_object(folder, self.estimator, {"task": self.task, "name": self.name})
+        _save_object(folder, self.estimator, {"task": self.task, "name": self.name,
+                                              "accepts_missing": bool(self.accepts_missing)})
 
     @classmethod
     def load(cls, folder: Path) -> Learner:
         estimator, meta = _load_object(folder)
-        return cls(estimator, meta["task"], meta["name"])
+        return cls(estimator, meta["task"], meta["name"], bool(meta.get("accepts_missing")))
 
 
 @dataclass
@@ -433,11 +452,13 @@ def _load_object(folder: Path) -> tuple[Any, dict[str, Any]]:
     data = target.read_bytes()
     if hashlib.sha256(data).hexdigest() != meta.get("object_sha256"):
         raise UnsafeArtifactError(f"{target} does not match the digest recorded beside it")
-    untrusted = [t for t in skops.io.get_untrusted_types(data=data)
-                 if t not in _TRUSTED_SKOPS_TYPES]
+    trusted = trusted_stored_types()
+    untrusted = [t for t in skops.io.get_untrusted_types(data=data) if t not in trusted]
     if untrusted:
-        raise UnsafeArtifactError(f"{target} holds types that are not loaded: {untrusted}")
-    return skops.io.loads(data, trusted=_TRUSTED_SKOPS_TYPES), meta
+        raise UnsafeArtifactError(
+            f"{target} holds types that are not loaded: {untrusted}. A node type whose "
+            "model holds them can declare them in its trusted_types.")
+    return skops.io.loads(data, trusted=trusted), meta
 
 
 def _hashable_cell(value: Any) -> Any:

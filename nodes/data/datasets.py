@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import columns_text, require_columns
-from nodes.data.files import ReadsFile, existing_file, resolve_path
+from nodes.data.files import ReadsFile, existing_file, note_outside_read, resolve_path
 from nodes.digest import file_digest
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
@@ -52,6 +53,7 @@ class SampleDataset(Node):
     title = "Sample Dataset"
     category = "Data"
     aliases = ("Saved Datasets", "Samples")
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Outputs:
         data = Output(TABLE, help="The dataset, label column marked as label.")
@@ -137,6 +139,7 @@ class ImportCSV(ReadsFile, Node):
     title = "Import Data (CSV)"
     category = "Data"
     aliases = ("Import Data", "Reader", "Convert to Dataset")
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Outputs:
         data = Output(TABLE, help="The table read from the file.")
@@ -195,7 +198,8 @@ class ImportCSV(ReadsFile, Node):
             roles[self.label_column] = "label"
         ctx.record_dataset(DatasetRead(name=path.name, sha256=file_digest(path),
                                        source=str(path), rows=len(frame),
-                                       columns=len(frame.columns)))
+                                       columns=len(frame.columns),
+                                       outside_allowed_folders=note_outside_read(ctx, path)))
         return {"data": Table(frame, roles)}
 
     def _apply_types(self, table: Table) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from nodes.context import RunContext
 from nodes.digest import file_digest
 from nodes.errors import NodeInputError
 
@@ -24,6 +25,16 @@ def existing_file(node: str, path: str) -> Path:
             node, f"the file '{path}' ({resolved}) {state}.",
             fix=f"Correct the 'path' parameter; relative paths start at {Path.cwd()}.")
     return resolved
+
+
+def note_outside_read(ctx: RunContext, path: Path) -> bool:
+    """Warn (and return True) when ``path`` lies outside the run's folders, so the
+    run record and the node's badge say that the workflow read from there."""
+    if not ctx.files.outside(path):
+        return False
+    ctx.warn(f"read {path}, which is outside the workflow's folder and the folders this "
+             "run allows")
+    return True
 
 
 class ReadsFile:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole, SideEffect
 from nodes.data.checks import require_columns
-from nodes.data.files import resolve_path
+from nodes.digest import file_digest
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
 from nodes.params import BoolParam, ChoiceParam, ColumnParam, StringParam
@@ -32,6 +36,7 @@ class EnterDataManually(Node):
     type_id = "enter_data_manually"
     title = "Enter Data Manually"
     category = "Data"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Outputs:
         data = Output(TABLE, help="The table typed in.")
@@ -73,15 +78,24 @@ class ExportData(Node):
     unchanged, so the workflow can go on after the export.
 
     'path' is required; a relative path starts at the working directory.
-    The folder must exist. An existing file is replaced only when
-    'overwrite' is on. CSV files hold the values only; Parquet files also
+    It must end with .csv or .parquet (as 'file_format' says) and lie in
+    the workflow's folder, the run's output folder or a folder the workflow
+    allows (setting 'allowed_paths', or studio run --allow-path): never in
+    Python's or Axon Studio's own folders. The folder must exist. An existing
+    file is replaced only when 'overwrite' is on, or when it already holds
+    exactly this table. CSV files hold the values only; Parquet files also
     keep the column types. Column roles are not written.
+
+    Writing a file is a side effect: the node runs on every run, even when
+    its result is cached, so the file is always there after a run.
     """
 
     type_id = "export_data"
     title = "Export Data"
     category = "Data"
     aliases = ("Writer", "Convert to CSV")
+    scoring_role = ScoringRole.NOT_IN_SERVICE
+    side_effects = SideEffect.WRITES_FILES
 
     class Inputs:
         data = Input(TABLE, help="The table to write.")
@@ -89,24 +103,37 @@ class ExportData(Node):
     class Outputs:
         data = Output(TABLE, help="The same table, passed through.")
 
-    path = StringParam("", allow_empty=False, help="File to write; relative paths start at "
-                                                   "the working directory.")
+    path = StringParam("", allow_empty=False, help="File to write (.csv or .parquet); "
+                                                   "relative paths start at the working "
+                                                   "directory.")
     file_format = ChoiceParam("csv", ["csv", "parquet"], help="csv or parquet.")
     overwrite = BoolParam(False, help="Replace an existing file.")
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
-        path = resolve_path(self.path)
+        path = ctx.files.check_write(self.label, "path", self.path, (f".{self.file_format}",))
         if not path.parent.is_dir():
             raise NodeInputError(self.label, f"the folder {path.parent} does not exist.",
                                  fix="Create it, or correct the 'path' parameter.")
-        if path.exists() and not self.overwrite:
-            raise NodeInputError(self.label, f"the file {path} exists.",
-                                 fix="Turn 'overwrite' on, or choose another 'path'.")
-        temporary = path.with_name(f".{path.name}.partial")
-        if self.file_format == "csv":
-            data.frame.to_csv(temporary, index=False, lineterminator="\n")
-        else:
-            data.frame.to_parquet(temporary, index=False)
-        temporary.replace(path)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
+                                        dir=path.parent)
+        temporary = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                if self.file_format == "csv":
+                    data.frame.to_csv(stream, index=False, lineterminator="\n")
+                else:
+                    data.frame.to_parquet(stream, index=False)
+                stream.flush()
+                os.fsync(stream.fileno())
+            if path.exists() and not self.overwrite:
+                if file_digest(path) != file_digest(temporary):
+                    raise NodeInputError(self.label, f"the file {path} exists and holds other "
+                                         "data.",
+                                         fix="Turn 'overwrite' on, or choose another 'path'.")
+                ctx.log("%s already holds these %d rows", path, len(data.frame))
+                return {"data": data}
+            temporary.replace(path)
+        finally:
+            temporary.unlink(missing_ok=True)
         ctx.log("wrote %d rows to %s", len(data.frame), path)
         return {"data": data}

@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import require_columns
-from nodes.data.files import ReadsFile, existing_file, resolve_path
+from nodes.data.files import ReadsFile, existing_file, note_outside_read, resolve_path
 from nodes.digest import file_digest
 from nodes.errors import NodeInputError
 from nodes.node import Node
@@ -35,6 +36,7 @@ class ImportParquet(ReadsFile, Node):
     title = "Import Data (Parquet)"
     category = "Data"
     aliases = ("Import Data", "Reader")
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Outputs:
         data = Output(TABLE, help="The table read from the file.")
@@ -70,5 +72,6 @@ class ImportParquet(ReadsFile, Node):
             roles[self.label_column] = "label"
         ctx.record_dataset(DatasetRead(name=path.name, sha256=file_digest(path),
                                        source=str(path), rows=len(frame),
-                                       columns=len(frame.columns)))
+                                       columns=len(frame.columns),
+                                       outside_allowed_folders=note_outside_read(ctx, path)))
         return {"data": Table(table.frame, roles)}

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import is_numeric
 from nodes.node import Node
 from nodes.params import IntParam
@@ -33,6 +34,7 @@ class SummarizeData(Node):
     title = "Summarize Data"
     category = "Data"
     aliases = ("Compute Elementary Statistics", "Descriptive Statistics")
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         data = Input(TABLE, help="The table to describe.")

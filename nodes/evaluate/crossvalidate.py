@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.errors import NodeInputError
 from nodes.evaluate.evaluate import EvaluateModel
-from nodes.models.train_score import _predict, training_arrays
+from nodes.models.scoring import predict_scores
+from nodes.models.train_score import training_arrays
 from nodes.node import Node
-from nodes.params import BoolParam, ColumnParam, IntParam
+from nodes.params import BoolParam, ColumnParam, IntParam, SeedParam
 from nodes.ports import LEARNER, METRICS, TABLE, Input, Output
 from nodes.values import Learner, Metrics, Model, Table
 
@@ -103,6 +105,8 @@ class CrossValidateModel(Node):
     title = "Cross-Validate Model"
     category = "Evaluate"
     aliases = ("Cross Validate Model",)
+    scoring_role = ScoringRole.TRAINING_ONLY
+    randomness = Randomness()
 
     class Inputs:
         learner = Input(LEARNER, help="The untrained model to cross-validate.")
@@ -116,7 +120,7 @@ class CrossValidateModel(Node):
     folds = IntParam(10, minimum=2, maximum=100, help="Number of folds k.")
     stratify = BoolParam(True, help="Classification: keep the class proportions in each fold.")
     shuffle = BoolParam(True, help="Shuffle the rows before cutting folds; off: table order.")
-    seed = IntParam(0, minimum=0, help="Random seed of the shuffling.")
+    seed = SeedParam(help="Random seed of the shuffling.")
     label_column = ColumnParam("", help="Column to predict; empty: the table's label column.")
     parallel_jobs = IntParam(0, minimum=0, maximum=256, advanced=True,
                              help="Folds trained at once (joblib n_jobs); 0: every core, "
@@ -148,7 +152,7 @@ class CrossValidateModel(Node):
             ctx.check_cancelled()
             model = Model(estimator, learner.task, learner.name, features, {}, label,
                           list(estimator.classes_) if learner.task == "classification" else None)
-            scores = _predict(model, rows_of(X, test_index))
+            scores = predict_scores(model, rows_of(X, test_index))
             piece = data.frame.iloc[test_index].assign(**{FOLD: fold + 1})
             piece = piece.drop(columns=[c for c in scores if c in piece.columns])
             piece = pd.concat([piece, pd.DataFrame(scores, index=piece.index)], axis=1)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import (
     is_numeric,
     require_columns,
@@ -80,6 +81,7 @@ class EvaluateModel(Node):
     version = 1
     title = "Evaluate Model"
     category = "Evaluate"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         scored = Input(TABLE, help="Scored rows from Score Model.")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import require_columns, require_numeric, require_rows, resolve_label_column
 from nodes.errors import NodeInputError
 from nodes.models.recommender import RANK
@@ -58,6 +59,7 @@ class EvaluateRecommender(Node):
     type_id = "evaluate_recommender"
     title = "Evaluate Recommender"
     category = "Evaluate"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         recommendations = Input(TABLE, help="Top-N recommendations from Score Recommender.")

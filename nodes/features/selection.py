@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.data.checks import (
     require_columns,
     require_no_missing,
@@ -19,7 +20,7 @@ from nodes.errors import NodeInputError, ParameterError
 from nodes.evaluate.crossvalidate import n_jobs
 from nodes.models.train_score import feature_input
 from nodes.node import Node
-from nodes.params import ChoiceParam, ColumnParam, IntParam
+from nodes.params import ChoiceParam, ColumnParam, IntParam, SeedParam
 from nodes.ports import MODEL, TABLE, Input, Output
 from nodes.values import Model, Table
 
@@ -44,6 +45,8 @@ class FilterBasedFeatureSelection(Node):
     title = "Filter Based Feature Selection"
     category = "Feature Selection"
     aliases = ("Fisher Linear Discriminant Analysis",)
+    scoring_role = ScoringRole.TRAINING_ONLY
+    randomness = Randomness()
 
     class Inputs:
         data = Input(TABLE, help="The table with features and a label.")
@@ -56,7 +59,7 @@ class FilterBasedFeatureSelection(Node):
                          help="How each feature's relation to the label is scored.")
     top_k = IntParam(10, minimum=1, help="Number of features to keep.")
     label_column = ColumnParam("", help="The label; empty: the table's label column.")
-    seed = IntParam(0, minimum=0, advanced=True, help="Random seed (mutual information).")
+    seed = SeedParam(advanced=True, help="Random seed (mutual information).")
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
         from sklearn.feature_selection import chi2, mutual_info_classif, mutual_info_regression
@@ -134,6 +137,8 @@ class PermutationFeatureImportance(Node):
     type_id = "permutation_feature_importance"
     title = "Permutation Feature Importance"
     category = "Feature Selection"
+    scoring_role = ScoringRole.TRAINING_ONLY
+    randomness = Randomness()
 
     class Inputs:
         model = Input(MODEL, help="The trained model.")
@@ -144,7 +149,7 @@ class PermutationFeatureImportance(Node):
 
     metric = ChoiceParam("auto", list(_METRICS), help="Metric whose drop is measured.")
     repeats = IntParam(5, minimum=1, maximum=1000, help="Shuffles per feature.")
-    seed = IntParam(0, minimum=0, help="Random seed of the shuffles.")
+    seed = SeedParam(help="Random seed of the shuffles.")
     parallel_jobs = IntParam(1, minimum=0, maximum=256, advanced=True,
                              help="Features shuffled at once (joblib n_jobs); 0: all cores.")
 

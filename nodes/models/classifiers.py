@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.errors import NodeInputError
 from nodes.node import Node
-from nodes.params import ChoiceParam, FloatParam, IntParam, ListParam
+from nodes.params import ChoiceParam, FloatParam, IntParam, ListParam, SeedParam
 from nodes.ports import LEARNER, Input, Output
 from nodes.values import Learner
 
@@ -22,6 +23,10 @@ SOLVERS = ("adam", "sgd", "lbfgs")
 
 class NeuralNetworkParameters:
     """The parameters both Neural Network learners share (a mixin, not a node)."""
+
+    randomness = Randomness()
+    trusted_types = ("sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+                     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer")
 
     hidden_layers = ListParam([100], item=IntParam(100, minimum=1, maximum=100_000),
                               min_items=1, max_items=20,
@@ -33,16 +38,19 @@ class NeuralNetworkParameters:
                                help="Initial step size (adam and sgd).")
     max_iterations = IntParam(200, minimum=1, help="Most passes over the data (epochs).")
     l2_alpha = FloatParam(0.0001, minimum=0.0, help="L2 penalty on the weights (alpha).")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+    seed = SeedParam(help="Random seed (random_state).")
 
 
 class DecisionForestParameters:
     """The parameters both Decision Forest learners share (a mixin, not a node)."""
 
+    randomness = Randomness()
+    trusted_types = ("sklearn.tree._tree.Tree",)
+
     trees = IntParam(100, minimum=1, maximum=5000, help="Number of trees.")
     max_depth = IntParam(0, minimum=0, help="Deepest a tree may grow; 0: no limit.")
     min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+    seed = SeedParam(help="Random seed (random_state).")
 
     def forest_settings(self) -> dict[str, Any]:
         """RandomForest* arguments."""
@@ -53,12 +61,15 @@ class DecisionForestParameters:
 class BoostedTreeParameters:
     """The parameters both Boosted Decision Tree learners share (a mixin, not a node)."""
 
+    randomness = Randomness()
+    trusted_types = ("sklearn.tree._tree.Tree",)
+
     trees = IntParam(100, minimum=1, maximum=5000, help="Number of boosting rounds (trees).")
     learning_rate = FloatParam(0.1, minimum=0.0, exclusive_minimum=True,
                                help="Shrinks each tree's contribution.")
     max_depth = IntParam(3, minimum=1, maximum=50, help="Depth of each tree.")
     min_samples_per_leaf = IntParam(1, minimum=1, help="Fewest training rows in a leaf.")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+    seed = SeedParam(help="Random seed (random_state).")
 
     def boosting_settings(self) -> dict[str, Any]:
         """GradientBoosting* arguments."""
@@ -84,6 +95,7 @@ class _Classifier(Node):
     """Shared declarations of the classification learners (not a node type)."""
 
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained classification model.")
@@ -172,6 +184,8 @@ class SupportVectorMachine(_Classifier):
     type_id = "support_vector_machine"
     title = "Support Vector Machine"
     aliases = ("Two-Class Support Vector Machine",)
+    trusted_types = ("sklearn.calibration._CalibratedClassifier",
+                     "sklearn.calibration._SigmoidCalibration")
 
     kernel = ChoiceParam("rbf", ["linear", "rbf", "poly", "sigmoid"], help="Kernel function.")
     cost = FloatParam(1.0, minimum=0.0, exclusive_minimum=True,
@@ -260,11 +274,12 @@ class AveragedPerceptron(_Classifier):
     type_id = "averaged_perceptron"
     title = "Averaged Perceptron"
     aliases = ("Two-Class Averaged Perceptron",)
+    randomness = Randomness()
 
     learning_rate = FloatParam(1.0, minimum=0.0, exclusive_minimum=True,
                                help="Step size of each weight update (eta0).")
     max_iterations = IntParam(10, minimum=1, help="Passes over the training rows.")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+    seed = SeedParam(help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.linear_model import SGDClassifier

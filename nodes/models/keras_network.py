@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.errors import NodeInputError, ParameterError
 from nodes.models._keras_layers import LayerStackParam
 from nodes.models._keras_options import (
@@ -26,7 +27,7 @@ from nodes.models._keras_options import (
     TASKS,
 )
 from nodes.node import Node
-from nodes.params import BoolParam, ChoiceParam, FloatParam, IntParam, ListParam
+from nodes.params import BoolParam, ChoiceParam, FloatParam, IntParam, ListParam, SeedParam
 from nodes.ports import LEARNER, MODEL, TABLE, Input, Output
 from nodes.values import Learner, Model, Table, register_deferred_artifact_class
 
@@ -92,7 +93,9 @@ class NeuralNetworkKeras(Node):
     version = 1
     title = "Neural Network (Keras)"
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
     aliases = ("Deep Learning", "DenseNet")
+    randomness = Randomness()
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained network, for Train Model.")
@@ -127,7 +130,7 @@ class NeuralNetworkKeras(Node):
     sequence_length = IntParam(0, minimum=0, advanced=True,
                                help="For a column of sequences: length they are cut or "
                                     "zero-padded to; 0: the longest training sequence.")
-    seed = IntParam(0, minimum=0, help="Random seed: initial weights, shuffling, dropout, "
+    seed = SeedParam(help="Random seed: initial weights, shuffling, dropout, "
                                        "validation rows.")
 
     @classmethod
@@ -169,6 +172,7 @@ class TrainingHistory(Node):
     version = 1
     title = "Training History"
     category = "Train/Score"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         model = Input(MODEL, help="A trained network (the output of Train Model).")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.node import Node
-from nodes.params import BoolParam, ChoiceParam, FloatParam, IntParam
+from nodes.params import BoolParam, ChoiceParam, FloatParam, IntParam, SeedParam
 from nodes.ports import LEARNER, Output
 from nodes.values import Learner
 
@@ -27,6 +28,7 @@ class LinearRegression(Node):
     version = 1
     title = "Linear Regression"
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained regression model.")
@@ -66,7 +68,9 @@ class LogisticRegression(Node):
     version = 1
     title = "Logistic Regression"
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
     aliases = ("Two-Class Logistic Regression", "Multiclass Logistic Regression")
+    randomness = Randomness()
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained classification model.")
@@ -77,7 +81,7 @@ class LogisticRegression(Node):
     max_iterations = IntParam(1000, minimum=1, help="Most solver iterations.")
     tolerance = FloatParam(1e-4, minimum=0.0, exclusive_minimum=True,
                            help="Stop when the improvement is below this.")
-    seed = IntParam(0, minimum=0, advanced=True, help="Random seed (random_state).")
+    seed = SeedParam(advanced=True, help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.data.checks import (
     require_columns,
     require_no_missing,
@@ -19,7 +20,7 @@ from nodes.data.checks import (
 )
 from nodes.errors import NodeInputError
 from nodes.node import Node
-from nodes.params import BoolParam, ChoiceParam, ColumnParam, FloatParam, IntParam
+from nodes.params import BoolParam, ChoiceParam, ColumnParam, FloatParam, IntParam, SeedParam
 from nodes.ports import LEARNER, MODEL, TABLE, Input, Output
 from nodes.values import Learner, Model, Table, register_artifact_class
 
@@ -171,6 +172,8 @@ class MatrixFactorizationRecommender(Node):
     type_id = "matrix_factorization_recommender"
     title = "Matrix Factorization Recommender"
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
+    randomness = Randomness()
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained recommender.")
@@ -179,7 +182,7 @@ class MatrixFactorizationRecommender(Node):
     iterations = IntParam(15, minimum=1, maximum=1000, help="Alternating least squares rounds.")
     l2_weight = FloatParam(0.1, minimum=0.0, exclusive_minimum=True,
                            help="Penalty on taste values and biases (per rating).")
-    seed = IntParam(0, minimum=0, help="Random seed of the starting taste values.")
+    seed = SeedParam(help="Random seed of the starting taste values.")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         estimator = MatrixFactorization(self.factors, self.iterations, self.l2_weight, self.seed)
@@ -217,6 +220,7 @@ class TrainRecommender(Node):
     title = "Train Recommender"
     category = "Train/Score"
     aliases = ("Train Matchbox Recommender",)
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         learner = Input(LEARNER, help="The untrained recommender.")
@@ -270,6 +274,7 @@ class ScoreRecommender(Node):
     title = "Score Recommender"
     category = "Train/Score"
     aliases = ("Score Matchbox Recommender",)
+    scoring_role = ScoringRole.ROW_WISE
 
     class Inputs:
         model = Input(MODEL, help="The trained recommender.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.models.classifiers import (
     BoostedTreeParameters,
     DecisionForestParameters,
@@ -25,6 +26,7 @@ class _Regressor(Node):
     """Shared declarations of the regression learners (not a node type)."""
 
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained regression model.")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import CompiledStep, ScoringRole
 from nodes.data.checks import (
     require_columns,
     require_no_missing,
@@ -16,13 +17,14 @@ from nodes.data.checks import (
     resolve_label_column,
 )
 from nodes.errors import NodeInputError
+from nodes.models.scoring import SCORED_LABELS, SCORED_PROBABILITIES, predict_scores
 from nodes.node import Node
 from nodes.params import BoolParam, ColumnParam
 from nodes.ports import LEARNER, MODEL, TABLE, Input, Output
 from nodes.values import Learner, Model, Table
 
-SCORED_LABELS = "Scored Labels"
-SCORED_PROBABILITIES = "Scored Probabilities"
+__all__ = ["SCORED_LABELS", "SCORED_PROBABILITIES", "ScoreModel", "TrainModel",
+           "feature_input", "training_arrays"]
 
 _TASKS = ("classification", "regression")
 
@@ -47,6 +49,7 @@ class TrainModel(Node):
     version = 1
     title = "Train Model"
     category = "Train/Score"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         learner = Input(LEARNER, help="The untrained model.")
@@ -144,6 +147,8 @@ class ScoreModel(Node):
     version = 1
     title = "Score Model"
     category = "Train/Score"
+    scoring_role = ScoringRole.ROW_WISE
+    compiled_step = CompiledStep.SCORE
 
     class Inputs:
         model = Input(MODEL, help="The trained model.")
@@ -162,7 +167,7 @@ class ScoreModel(Node):
                         why=f" that '{model.name}' was trained on")
         X = feature_input(self.label, model.estimator, data, features, port="data")
         require_no_missing(self.label, data, features, port="data")
-        scores = _predict(model, X)
+        scores = predict_scores(model, X)
         label = model.label_column if model.label_column in data.frame.columns else None
         if self.append_scores_to_input:
             stale = set(data.columns_with_role("score")) | set(scores)
@@ -194,21 +199,3 @@ def _holds_sequences(column: pd.Series) -> bool:
     values = column.dropna()
     return (column.dtype == object and len(values) > 0
             and isinstance(values.iloc[0], (list, tuple, np.ndarray)))
-
-
-def _predict(model: Model, X: np.ndarray) -> dict[str, np.ndarray]:
-    estimator = model.estimator
-    if model.task == "anomaly_detection":
-        from nodes.models.unsupervised import anomaly_scores
-        return anomaly_scores(estimator, X)
-    scores = {SCORED_LABELS: estimator.predict(X)}
-    if model.task == "classification" and hasattr(estimator, "predict_proba"):
-        probabilities = estimator.predict_proba(X)
-        classes = model.classes or list(estimator.classes_)
-        if len(classes) == 2:
-            scores[SCORED_PROBABILITIES] = probabilities[:, 1]
-        else:
-            for index, name in enumerate(classes):
-                scores[f"{SCORED_PROBABILITIES}_{name}"] = probabilities[:, index]
-    return scores
-

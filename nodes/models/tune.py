@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.data.checks import columns_text
 from nodes.errors import NodeInputError, ParameterError
 from nodes.evaluate.crossvalidate import (
@@ -20,7 +21,7 @@ from nodes.evaluate.crossvalidate import (
 )
 from nodes.models.train_score import training_arrays
 from nodes.node import Node
-from nodes.params import BoolParam, ChoiceParam, ColumnParam, IntParam, StringParam
+from nodes.params import BoolParam, ChoiceParam, ColumnParam, IntParam, SeedParam, StringParam
 from nodes.ports import LEARNER, MODEL, TABLE, Input, Output
 from nodes.values import Learner, Model, Table
 
@@ -130,6 +131,8 @@ class TuneModelHyperparameters(Node):
     type_id = "tune_model_hyperparameters"
     title = "Tune Model Hyperparameters"
     category = "Train/Score"
+    scoring_role = ScoringRole.TRAINING_ONLY
+    randomness = Randomness()
 
     class Inputs:
         learner = Input(LEARNER, help="The untrained model to tune.")
@@ -150,7 +153,7 @@ class TuneModelHyperparameters(Node):
     metric = ChoiceParam("auto", ["auto", *METRICS], help="How settings are compared.")
     folds = IntParam(5, minimum=2, maximum=100, help="Cross-validation folds (no 'validation').")
     shuffle = BoolParam(True, help="Shuffle the rows before cutting folds.")
-    seed = IntParam(0, minimum=0, help="Random seed of folds and random draws.")
+    seed = SeedParam(help="Random seed of folds and random draws.")
     label_column = ColumnParam("", help="Column to predict; empty: the table's label column.")
     parallel_jobs = IntParam(0, minimum=0, maximum=256, advanced=True,
                              help="Fits run at once (joblib n_jobs); 0: every core, or every "

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.data.checks import (
     columns_text,
     is_numeric,
@@ -18,12 +19,11 @@ from nodes.data.checks import (
 )
 from nodes.errors import NodeInputError
 from nodes.node import Node
-from nodes.params import ChoiceParam, ColumnParam, FloatParam, IntParam
+from nodes.params import ChoiceParam, ColumnParam, FloatParam, IntParam, SeedParam
 from nodes.ports import LEARNER, MODEL, TABLE, Input, Output
 from nodes.values import Learner, Model, Table
 
 ASSIGNMENTS = "Assignments"
-ANOMALY_SCORE = "Anomaly Score"
 DISTANCE = "DistanceToClusterCenter"
 
 
@@ -43,7 +43,9 @@ class KMeans(Node):
     type_id = "k_means"
     title = "K-Means Clustering"
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
     aliases = ("K-Means Clustering",)
+    randomness = Randomness()
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained clustering model.")
@@ -54,7 +56,7 @@ class KMeans(Node):
     restarts = IntParam(10, minimum=1, maximum=1000, help="Runs from different starts; the "
                                                           "best is kept.")
     max_iterations = IntParam(300, minimum=1, help="Most iterations per run.")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+    seed = SeedParam(help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.cluster import KMeans as SklearnKMeans
@@ -79,6 +81,7 @@ class OneClassSVM(Node):
     type_id = "one_class_svm"
     title = "One-Class Support Vector Machine"
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
     aliases = ("One-Class Support Vector Machine", "Anomaly Detection")
 
     class Outputs:
@@ -110,7 +113,9 @@ class IsolationForest(Node):
     type_id = "isolation_forest"
     title = "Isolation Forest"
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
     aliases = ("PCA-Based Anomaly Detection", "Anomaly Detection")
+    randomness = Randomness()
 
     class Outputs:
         learner = Output(LEARNER, help="The untrained anomaly detection model.")
@@ -118,7 +123,7 @@ class IsolationForest(Node):
     trees = IntParam(100, minimum=1, maximum=5000, help="Number of trees.")
     contamination = FloatParam(0.0, minimum=0.0, maximum=0.5,
                                help="Expected share of anomalies; 0: automatic threshold.")
-    seed = IntParam(0, minimum=0, help="Random seed (random_state).")
+    seed = SeedParam(help="Random seed (random_state).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sklearn.ensemble import IsolationForest as SklearnIsolationForest
@@ -199,6 +204,7 @@ class TrainClusteringModel(Node):
     type_id = "train_clustering_model"
     title = "Train Clustering Model"
     category = "Train/Score"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         learner = Input(LEARNER, help="The untrained clustering model.")
@@ -228,6 +234,7 @@ class AssignDataToClusters(Node):
     type_id = "assign_data_to_clusters"
     title = "Assign Data to Clusters"
     category = "Train/Score"
+    scoring_role = ScoringRole.ROW_WISE
 
     class Inputs:
         model = Input(MODEL, help="The trained clustering model.")
@@ -267,6 +274,7 @@ class TrainAnomalyDetectionModel(Node):
     type_id = "train_anomaly_detection_model"
     title = "Train Anomaly Detection Model"
     category = "Train/Score"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         learner = Input(LEARNER, help="The untrained anomaly detection model.")
@@ -282,16 +290,3 @@ class TrainAnomalyDetectionModel(Node):
         model = _fit_unsupervised(self, ctx, learner, data, "anomaly_detection", "Train Model")
         model.classes = [0, 1]
         return {"model": model}
-
-
-def anomaly_scores(estimator: Any, X: np.ndarray) -> dict[str, np.ndarray]:
-    """Score Model's columns for an anomaly detector (see Train Anomaly Detection Model)."""
-    from sklearn.ensemble import IsolationForest as SklearnIsolationForest
-
-    from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
-
-    scores = {SCORED_LABELS: (estimator.predict(X) == -1).astype(np.int64),
-              ANOMALY_SCORE: -estimator.decision_function(X)}
-    if isinstance(estimator, SklearnIsolationForest):
-        scores[SCORED_PROBABILITIES] = -estimator.score_samples(X)
-    return scores

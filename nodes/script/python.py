@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
 from nodes.params import StringParam
@@ -45,6 +46,7 @@ class ExecutePythonScript(Node):
     title = "Execute Python Script"
     category = "Script"
     aliases = ("Execute Python Script", "Execute R Script")
+    scoring_role = ScoringRole.NOT_IN_SERVICE
     needs_trust = True
 
     class Inputs:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
 from nodes.params import StringParam
@@ -77,6 +78,8 @@ class TrainedModel(_StoredValue):
     version = 1
     title = "Trained Model"
     category = "Web Service"
+    scoring_role = ScoringRole.FROZEN_VALUE
+    loads_stored_kind = "model"
     kind = "model"
 
     class Outputs:
@@ -97,6 +100,8 @@ class FittedTransform(_StoredValue):
     version = 1
     title = "Fitted Transform"
     category = "Web Service"
+    scoring_role = ScoringRole.FROZEN_VALUE
+    loads_stored_kind = "transform"
     kind = "transform"
 
     class Outputs:

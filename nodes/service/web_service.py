@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole, ServiceBoundary
 from nodes.data.checks import columns_text, require_columns
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
@@ -68,6 +69,8 @@ class WebServiceInput(Node):
     title = "Web Service Input"
     category = "Web Service"
     aliases = ("Web service input",)
+    scoring_role = ScoringRole.ROW_WISE
+    service_boundary = ServiceBoundary.INPUT
 
     class Inputs:
         data = Input(TABLE, optional=True,
@@ -130,6 +133,8 @@ class WebServiceOutput(Node):
     title = "Web Service Output"
     category = "Web Service"
     aliases = ("Web service output",)
+    scoring_role = ScoringRole.ROW_WISE
+    service_boundary = ServiceBoundary.OUTPUT
 
     class Inputs:
         data = Input(TABLE, help="The rows to answer with (e.g. Score Model's output).")

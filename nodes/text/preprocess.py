@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.node import Node
 from nodes.params import BoolParam, ColumnParam, StringParam
 from nodes.ports import TABLE, Input, Output
@@ -65,6 +66,7 @@ class PreprocessText(Node):
     version = 1
     title = "Preprocess Text"
     category = "Text"
+    scoring_role = ScoringRole.ROW_WISE
 
     class Inputs:
         data = Input(TABLE, help="The table with the text column.")

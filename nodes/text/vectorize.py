@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
 from nodes.params import BoolParam, ChoiceParam, ColumnParam, IntParam, StringParam
@@ -100,6 +101,8 @@ class VectorizeText(Node):
     title = "Vectorize Text"
     category = "Text"
     aliases = ("Extract N-Gram Features from Text", "Feature Hashing")
+    scoring_role = ScoringRole.FITTED
+    fitted_transform_port = "transform"
 
     class Inputs:
         data = Input(TABLE, help="The table with the text column.")
@@ -232,6 +235,8 @@ class TextToWordIndices(Node):
     title = "Text to Word Indices"
     category = "Text"
     aliases = ("Convert Word to Vector",)
+    scoring_role = ScoringRole.FITTED
+    fitted_transform_port = "transform"
 
     class Inputs:
         data = Input(TABLE, help="The table with the text column.")

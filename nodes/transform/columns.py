@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import re
+import time
 from typing import Any
 
 import pandas as pd
+import regex
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import columns_text, is_numeric, require_columns
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
 from nodes.params import ChoiceParam, ColumnParam, ListParam, StringParam
 from nodes.ports import TABLE, Input, Output
 from nodes.values import ROLES, Table
+
+#: The longest a column pattern may take to match every column name.
+PATTERN_SECONDS = 2.0
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -54,6 +59,7 @@ class SelectColumns(Node):
     title = "Select Columns in Dataset"
     category = "Transform"
     aliases = ("Select Columns in Dataset", "Project Columns")
+    scoring_role = ScoringRole.ROW_WISE
 
     class Inputs:
         data = Input(TABLE, help="The table to take columns from.")
@@ -84,13 +90,33 @@ class SelectColumns(Node):
                                  "least one must be chosen")
         if rule == "regex":
             try:
-                re.compile(values["pattern"])
-            except re.error as error:
+                regex.compile(values["pattern"])
+            except (regex.error, RecursionError, OverflowError) as error:
                 raise ParameterError(label, "pattern", values["pattern"],
                                      f"it must be a regular expression ({error})") from None
             if not values["pattern"]:
                 raise ParameterError(label, "pattern", "", "with select_by 'regex' it must "
                                      "not be empty")
+
+    def _matching(self, ctx: RunContext, columns: list[str]) -> list[str]:
+        """The columns whose name the pattern matches, within PATTERN_SECONDS: a
+        pattern that backtracks without end is stopped, and so is a cancelled run."""
+        pattern = regex.compile(self.pattern)
+        deadline = time.monotonic() + PATTERN_SECONDS
+        chosen = []
+        for column in columns:
+            ctx.check_cancelled()
+            try:
+                left = max(deadline - time.monotonic(), 0.001)
+                if pattern.search(column, timeout=left, concurrent=True):
+                    chosen.append(column)
+            except TimeoutError:
+                raise ParameterError(
+                    self.label, "pattern", self.pattern,
+                    f"matching it against the column names took over {PATTERN_SECONDS:g} s "
+                    "(it backtracks catastrophically)",
+                    fix="Simplify the pattern, e.g. without nested repeats like (a+)+.") from None
+        return chosen
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
         frame = data.frame
@@ -104,7 +130,7 @@ class SelectColumns(Node):
         elif self.select_by == "roles":
             chosen = [c for c in frame.columns if data.role(c) in self.roles]
         else:
-            chosen = [c for c in frame.columns if re.search(self.pattern, c)]
+            chosen = self._matching(ctx, list(frame.columns))
         if self.mode == "include":
             kept = chosen
         else:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import columns_text, is_numeric, require_columns, require_numeric
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
@@ -72,6 +74,8 @@ class ConvertToIndicatorValues(Node):
     title = "Convert to Indicator Values"
     category = "Transform"
     aliases = ("One-Hot Encoding",)
+    scoring_role = ScoringRole.FITTED
+    fitted_transform_port = "transform"
 
     class Inputs:
         data = Input(TABLE, help="The table with categorical columns.")
@@ -148,6 +152,8 @@ class GroupDataIntoBins(Node):
     type_id = "group_data_into_bins"
     title = "Group Data into Bins"
     category = "Transform"
+    scoring_role = ScoringRole.FITTED
+    fitted_transform_port = "transform"
 
     class Inputs:
         data = Input(TABLE, help="The table with numeric columns.")
@@ -184,11 +190,36 @@ class GroupDataIntoBins(Node):
         return {"data": transform.apply(data), "transform": transform}
 
 
+@register_artifact_class
+class Clipper(TableTransformer):
+    """The thresholds of Clip Values, fixed where they were computed."""
+
+    setting_names = ("columns", "replace_with")
+
+    def transform_table(self, table: Table) -> Table:
+        s = self.state_values
+        missing = [c for c in s["columns"] if c not in table.frame.columns]
+        if missing:
+            raise KeyError(missing)
+        frame = table.frame.copy()
+        for column, low, high in zip(s["columns"], s["lower"], s["upper"], strict=True):
+            low = -np.inf if low is None else low
+            high = np.inf if high is None else high
+            values = frame[column].astype(float)
+            if s["replace_with"] == "threshold":
+                frame[column] = values.clip(low, high)
+            else:
+                frame[column] = values.where((values >= low) & (values <= high) | values.isna())
+        return table.with_frame(frame)
+
+
 class ClipValues(Node):
     """Limit numeric values to a range: values beyond a threshold are set to it (or to missing).
 
     Input 'data': a table. Output 'data': the chosen columns clipped; other
-    columns unchanged.
+    columns unchanged. Output 'transform': the thresholds used, to clip
+    test rows (and web-service requests) at exactly the same values through
+    Apply Transformation.
 
     'thresholds' 'constant' uses 'lower' and 'upper' as they are;
     'percentile' uses the columns' own 'lower' and 'upper' percentiles
@@ -199,14 +230,20 @@ class ClipValues(Node):
     """
 
     type_id = "clip_values"
+    version = 1
     title = "Clip Values"
     category = "Transform"
+    # Percentiles are learnt from the rows: a service must apply the training
+    # thresholds, never percentiles of a request's few rows.
+    scoring_role = ScoringRole.FITTED
+    fitted_transform_port = "transform"
 
     class Inputs:
         data = Input(TABLE, help="The table to clip.")
 
     class Outputs:
         data = Output(TABLE, help="The table with clipped values.")
+        transform = Output(TRANSFORM, help="The thresholds, for Apply Transformation.")
 
     columns = ColumnParam(multiple=True, help="Columns to clip; empty: every numeric feature "
                                               "column.")
@@ -217,6 +254,12 @@ class ClipValues(Node):
     upper = FloatParam(99.0, help="Upper threshold (a percentile 0-100, or a value).")
     replace_with = ChoiceParam("threshold", ["threshold", "missing"],
                                help="What a value beyond a threshold becomes.")
+
+    @classmethod
+    def scoring_role_for(cls, params: Mapping[str, Any]) -> ScoringRole:
+        if params.get("thresholds") == "constant":
+            return ScoringRole.ROW_WISE  # the same fixed values for every row
+        return ScoringRole.FITTED
 
     @classmethod
     def check_parameters(cls, values: dict[str, Any], label: str) -> None:
@@ -234,17 +277,16 @@ class ClipValues(Node):
                    and not pd.api.types.is_bool_dtype(data.frame[c].dtype)]
         columns = _chosen(self.label, data, self.columns, default, "numeric feature")
         require_numeric(self.label, data, columns, port="data", what="clipped")
-        frame = data.frame.copy()
+        lower, upper = [], []
         for column in columns:
-            values = frame[column].astype(float)
             if self.thresholds == "percentile":
-                low, high = np.nanpercentile(values, [self.lower, self.upper])
+                low, high = np.nanpercentile(data.frame[column].astype(float),
+                                             [self.lower, self.upper])
             else:
                 low, high = self.lower, self.upper
-            low = low if self.clip in ("both", "lower") else -np.inf
-            high = high if self.clip in ("both", "upper") else np.inf
-            if self.replace_with == "threshold":
-                frame[column] = values.clip(low, high)
-            else:
-                frame[column] = values.where((values >= low) & (values <= high) | values.isna())
-        return {"data": data.with_frame(frame)}
+            lower.append(float(low) if self.clip in ("both", "lower") else None)
+            upper.append(float(high) if self.clip in ("both", "upper") else None)
+        transform = Transform(Clipper(columns=columns, lower=lower, upper=upper,
+                                      replace_with=self.replace_with),
+                              columns, f"{self.title} ({self.thresholds})")
+        return {"data": transform.apply(data), "transform": transform}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import require_columns
 from nodes.data.datasets import _convert
 from nodes.errors import NodeInputError, ParameterError
@@ -35,6 +36,7 @@ class EditMetadata(Node):
     type_id = "edit_metadata"
     title = "Edit Metadata"
     category = "Transform"
+    scoring_role = ScoringRole.ROW_WISE
 
     class Inputs:
         data = Input(TABLE, help="The table to edit.")

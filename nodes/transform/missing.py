@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import columns_text, is_numeric, require_columns, require_numeric
 from nodes.errors import NodeInputError
 from nodes.node import Node
@@ -60,6 +61,8 @@ class CleanMissingData(Node):
     type_id = "clean_missing_data"
     title = "Clean Missing Data"
     category = "Transform"
+    scoring_role = ScoringRole.FITTED
+    fitted_transform_port = "transform"
 
     class Inputs:
         data = Input(TABLE, help="The table to clean.")

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import CompiledStep, ScoringRole
 from nodes.data.checks import columns_text, is_numeric, require_columns, require_numeric
 from nodes.errors import NodeInputError
 from nodes.node import Node
@@ -49,6 +50,8 @@ class NormalizeData(Node):
     version = 1
     title = "Normalize Data"
     category = "Transform"
+    scoring_role = ScoringRole.FITTED
+    fitted_transform_port = "transform"
 
     class Inputs:
         data = Input(TABLE, help="The table to rescale.")
@@ -110,6 +113,8 @@ class ApplyTransformation(Node):
     version = 1
     title = "Apply Transformation"
     category = "Transform"
+    scoring_role = ScoringRole.ROW_WISE
+    compiled_step = CompiledStep.APPLY_TRANSFORM
 
     class Inputs:
         transform = Input(TRANSFORM, help="A fitted transformation.")

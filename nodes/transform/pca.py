@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import (
     columns_text,
     is_numeric,
@@ -63,6 +64,8 @@ class PrincipalComponentAnalysis(Node):
     title = "Principal Component Analysis"
     category = "Transform"
     aliases = ("PCA",)
+    scoring_role = ScoringRole.FITTED
+    fitted_transform_port = "transform"
 
     class Inputs:
         data = Input(TABLE, help="The table with numeric columns.")

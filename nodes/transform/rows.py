@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.data.checks import columns_text, require_columns
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
@@ -27,6 +28,7 @@ class RemoveDuplicateRows(Node):
     type_id = "remove_duplicate_rows"
     title = "Remove Duplicate Rows"
     category = "Transform"
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         data = Input(TABLE, help="The table to deduplicate.")
@@ -62,6 +64,7 @@ class JoinData(Node):
     type_id = "join_data"
     title = "Join Data"
     category = "Transform"
+    scoring_role = ScoringRole.NOT_IN_SERVICE
 
     class Inputs:
         left = Input(TABLE, help="The left table.")
@@ -132,6 +135,7 @@ class AddRows(Node):
     type_id = "add_rows"
     title = "Add Rows"
     category = "Transform"
+    scoring_role = ScoringRole.NOT_IN_SERVICE
 
     class Inputs:
         first = Input(TABLE, help="The upper rows.")
@@ -167,6 +171,7 @@ class AddColumns(Node):
     type_id = "add_columns"
     title = "Add Columns"
     category = "Transform"
+    scoring_role = ScoringRole.NOT_IN_SERVICE
 
     class Inputs:
         left = Input(TABLE, help="The left columns.")

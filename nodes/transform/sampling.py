@@ -10,10 +10,19 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.data.checks import is_numeric, require_columns, require_no_missing, require_rows
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
-from nodes.params import BoolParam, ChoiceParam, ColumnParam, FloatParam, IntParam, StringParam
+from nodes.params import (
+    BoolParam,
+    ChoiceParam,
+    ColumnParam,
+    FloatParam,
+    IntParam,
+    SeedParam,
+    StringParam,
+)
 from nodes.ports import TABLE, Input, Output
 from nodes.values import Table
 
@@ -87,6 +96,7 @@ class SplitDataByExpression(Node):
     title = "Split Data by Expression"
     category = "Transform"
     aliases = ("Split Data (Relative Expression)", "Split Data (Regular Expression)")
+    scoring_role = ScoringRole.TRAINING_ONLY
 
     class Inputs:
         data = Input(TABLE, help="The table whose rows to split.")
@@ -149,6 +159,8 @@ class PartitionAndSample(Node):
     type_id = "partition_and_sample"
     title = "Partition and Sample"
     category = "Transform"
+    scoring_role = ScoringRole.TRAINING_ONLY
+    randomness = Randomness()
 
     class Inputs:
         data = Input(TABLE, help="The table to sample or partition.")
@@ -165,7 +177,7 @@ class PartitionAndSample(Node):
     stratify = BoolParam(False, help="Keep the class proportions (sample, assign_folds).")
     stratify_column = ColumnParam("", advanced=True,
                                   help="Column to stratify on; empty: the label column.")
-    seed = IntParam(0, minimum=0, help="Random seed.")
+    seed = SeedParam(help="Random seed.")
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
         from sklearn.model_selection import KFold, StratifiedKFold

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.data.checks import require_columns, require_no_missing, require_rows
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
-from nodes.params import BoolParam, ColumnParam, FloatParam, IntParam
+from nodes.params import BoolParam, ColumnParam, FloatParam, SeedParam
 from nodes.ports import TABLE, Input, Output
 from nodes.values import Table
 
@@ -35,6 +36,8 @@ class SplitData(Node):
     version = 1
     title = "Split Data"
     category = "Transform"
+    scoring_role = ScoringRole.TRAINING_ONLY
+    randomness = Randomness()
 
     class Inputs:
         data = Input(TABLE, help="The table whose rows to split.")
@@ -46,7 +49,7 @@ class SplitData(Node):
     fraction = FloatParam(0.7, minimum=0.0, maximum=1.0, exclusive_minimum=True,
                           exclusive_maximum=True, help="Share of the rows in 'train'.")
     shuffle = BoolParam(True, help="Draw the rows at random; off: first rows to 'train'.")
-    seed = IntParam(0, minimum=0, help="Random seed; the same seed gives the same split.")
+    seed = SeedParam(help="Random seed; the same seed gives the same split.")
     stratify = BoolParam(False, help="Keep the class proportions of the label in both outputs.")
     stratify_column = ColumnParam("", advanced=True,
                                   help="Column to stratify on; empty: the label column.")

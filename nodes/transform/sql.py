@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
 from nodes.params import StringParam
 from nodes.ports import TABLE, Input, Output
 from nodes.values import Table
+
+#: DuckDB with no file system at all: no reads or writes of files (COPY, read_csv,
+#: glob, ATTACH), no temporary folder (DuckDB otherwise keeps '<cwd>/.tmp/'
+#: allowed even with external access off), no extensions, no Python objects but
+#: the registered tables; the configuration is locked once the tables are in.
+SANDBOX = {"enable_external_access": False, "python_enable_replacements": False,
+           "temp_directory": "", "autoload_known_extensions": False,
+           "autoinstall_known_extensions": False, "allow_community_extensions": False}
 
 
 class ApplySQLTransformation(Node):
@@ -30,6 +39,7 @@ class ApplySQLTransformation(Node):
     type_id = "apply_sql_transformation"
     title = "Apply SQL Transformation"
     category = "Transform"
+    scoring_role = ScoringRole.NOT_IN_SERVICE
 
     class Inputs:
         t1 = Input(TABLE, help="The table named t1 in the query.")
@@ -54,9 +64,9 @@ class ApplySQLTransformation(Node):
 
         tables = {name: table for name, table in (("t1", t1), ("t2", t2), ("t3", t3))
                   if table is not None}
-        connection = duckdb.connect(config={"enable_external_access": False,
-                                            "python_enable_replacements": False})
+        connection = duckdb.connect(config=SANDBOX)
         try:
+            connection.execute("SET lock_configuration = true")
             for name, table in tables.items():
                 connection.register(name, table.frame)
             try:

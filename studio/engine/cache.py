@@ -1,11 +1,19 @@
 """Cache keys and result caches (in memory, and on disk in the user's cache folder).
 
-A node's key is the SHA-256 of its type id, type version, parameters, the
-keys and port names of its inputs and, for nodes that read files, the digest
-of the file's content. Two runs with the same key compute the same outputs,
-so a key hit lets the engine skip the node. Changing one parameter changes
-that node's key and, through the input keys, the keys of everything
-downstream — and nothing else.
+A node's key is the SHA-256 of its type id, type version, parameters (with
+an inherited seed replaced by the seed the node runs with, so the workflow
+seed reaches exactly the nodes that draw random numbers), the keys and port
+names of its inputs and, for nodes that read files, the digest of the
+file's content. Two runs with the same key compute the same outputs, so a
+key hit lets the engine skip the node. Changing one parameter changes that
+node's key and, through the input keys, the keys of everything downstream —
+and nothing else.
+
+The disk cache trusts nothing it reads: every entry carries the SHA-256 of
+each of its files and of its own description, checked on every read, and
+the digests of models and metrics are checked again on the loaded values.
+A damaged entry is dropped (the node runs again) and the reason reaches
+the run record. Writes are atomic and fsynced.
 """
 
 from __future__ import annotations
@@ -25,13 +33,18 @@ from typing import Any
 import networkx as nx
 
 from nodes.context import DatasetRead
+from nodes.contract import params_in_use
+from nodes.digest import file_digest
 from nodes.errors import StudioError
-from nodes.values import UnsafeArtifactError, load_value, save_value
+from nodes.values import Table, UnsafeArtifactError, load_value, save_value, value_digest
+from studio.engine.executor import describe_value
+from studio.workflow.fileformat import fsync_folder
 from studio.workflow.model import Workflow
 
 log = logging.getLogger(__name__)
 
-KEY_SCHEME = 1  # bump when the key recipe changes, so old entries stop matching
+KEY_SCHEME = 2  # bump when the key recipe changes, so old entries stop matching
+ENTRY_FORMAT = 2  # bump when a disk entry's layout changes
 
 
 def compute_keys(workflow: Workflow, graph: nx.DiGraph, nodes: set[str] | None = None
@@ -49,8 +62,9 @@ def compute_keys(workflow: Workflow, graph: nx.DiGraph, nodes: set[str] | None =
             source = "unavailable"  # the node will run and report the problem itself
         inputs = sorted((edge.target_port, keys[edge.source], edge.source_port)
                         for edge in workflow.incoming(node_id))
+        params = params_in_use(node_type, node.params, workflow.info.seed, node_id)
         recipe = {"scheme": KEY_SCHEME, "type": node_type.type_id,
-                  "version": node_type.version, "params": node.params,
+                  "version": node_type.version, "params": params,
                   "inputs": inputs, "source": source}
         text = json.dumps(recipe, sort_keys=True, separators=(",", ":"), allow_nan=False)
         keys[node_id] = hashlib.sha256(text.encode()).hexdigest()
@@ -76,12 +90,18 @@ class CacheEntry:
     datasets: list[DatasetRead] = field(default_factory=list)
     origin: Origin | None = None
     output_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 class Cache:
     """Interface of result caches."""
 
     def get(self, key: str) -> CacheEntry | None:
+        return self.get_checked(key)[0]
+
+    def get_checked(self, key: str) -> tuple[CacheEntry | None, str | None]:
+        """The entry of ``key`` (None: a miss) and, when a stored entry was found
+        damaged and dropped, why."""
         raise NotImplementedError
 
     def put(self, key: str, entry: CacheEntry) -> None:
@@ -109,12 +129,12 @@ class MemoryCache(Cache):
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> CacheEntry | None:
+    def get_checked(self, key: str) -> tuple[CacheEntry | None, str | None]:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
-            return entry
+            return entry, None
 
     def __contains__(self, key: str) -> bool:
         with self._lock:
@@ -153,10 +173,13 @@ def default_disk_cache_dir() -> Path:
 class DiskCache(Cache):
     """Results stored as Parquet / JSON / skops files, one folder per key.
 
-    An entry is written to a temporary folder and renamed into place, so a
-    crash never leaves a half-written entry that a later run would trust.
-    Entries that fail to load (edited, truncated, unsafe types) are misses.
-    A memory layer in front avoids re-reading what this process has seen.
+    An entry is written to a temporary folder, fsynced and renamed into
+    place, so a crash never leaves a half-written entry. ``entry.json``
+    lists the SHA-256 of every file of the entry and carries a digest of
+    itself; a read checks them all, then checks the loaded models' and
+    metrics' digests against the ones recorded when they were computed. An
+    entry that fails any check is dropped and reported (``get_checked``). A
+    memory layer in front avoids re-reading what this process has seen.
     """
 
     def __init__(self, root: Path | None = None, memory_entries: int = 128) -> None:
@@ -167,30 +190,28 @@ class DiskCache(Cache):
         return self.root / key[:2] / key
 
     def __contains__(self, key: str) -> bool:
-        return key in self.memory or (self._folder(key) / "entry.json").exists()
+        return key in self.memory or (self._folder(key) / "entry.json").is_file()
 
-    def get(self, key: str) -> CacheEntry | None:
+    def get_checked(self, key: str) -> tuple[CacheEntry | None, str | None]:
         entry = self.memory.get(key)
         if entry is not None:
-            return entry
+            return entry, None
         folder = self._folder(key)
         if not (folder / "entry.json").exists():
-            return None
+            return None, None
         try:
-            meta = json.loads((folder / "entry.json").read_text())
-            outputs = {port: load_value(kind, folder / "outputs" / port)
-                       for port, kind in meta["kinds"].items()}
-            entry = CacheEntry(
-                outputs=outputs, output_digests=meta["digests"],
-                datasets=[DatasetRead(**d) for d in meta.get("datasets", [])],
-                origin=Origin(**meta["origin"]) if meta.get("origin") else None,
-                output_info=meta.get("info", {}))
-        except (OSError, ValueError, KeyError, TypeError, UnsafeArtifactError) as error:
-            log.warning("dropping unreadable cache entry %s: %s", folder, error)
-            shutil.rmtree(folder, ignore_errors=True)  # so the next put can rewrite it
-            return None
-        self.memory.put(key, entry)
-        return entry
+            entry = _read_entry(folder)
+        except _DamagedEntry as damage:
+            problem = str(damage)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+                UnsafeArtifactError, StudioError) as error:
+            problem = f"it cannot be read ({type(error).__name__}: {error})"
+        else:
+            self.memory.put(key, entry)
+            return entry, None
+        log.warning("dropping the damaged cache entry %s: %s", folder, problem)
+        shutil.rmtree(folder, ignore_errors=True)  # so the next put can rewrite it
+        return None, f"the cache entry {folder} was damaged: {problem}"
 
     def put(self, key: str, entry: CacheEntry) -> None:
         self.memory.put(key, entry)
@@ -202,12 +223,26 @@ class DiskCache(Cache):
         try:
             kinds = {port: save_value(value, staging / "outputs" / port)
                      for port, value in entry.outputs.items()}
-            meta = {"kinds": kinds, "digests": entry.output_digests, "info": entry.output_info,
-                    "datasets": [asdict(d) for d in entry.datasets],
-                    "origin": asdict(entry.origin) if entry.origin else None}
-            (staging / "entry.json").write_text(json.dumps(meta, indent=1))
+            files = {}
+            for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+                _fsync_file(path)
+                files[path.relative_to(staging).as_posix()] = file_digest(path)
+            meta = {"format": ENTRY_FORMAT, "kinds": kinds, "digests": entry.output_digests,
+                    "info": entry.output_info, "datasets": [asdict(d) for d in entry.datasets],
+                    "origin": asdict(entry.origin) if entry.origin else None,
+                    "warnings": entry.warnings, "files": files}
+            text = json.dumps({"meta": meta, "sha256": _meta_digest(meta)}, indent=1,
+                              allow_nan=False)
+            with open(staging / "entry.json", "w", encoding="utf-8") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+            for directory in sorted({p.parent for p in staging.rglob("*")} | {staging},
+                                    key=lambda d: len(d.parts), reverse=True):
+                fsync_folder(directory)
             os.replace(staging, folder)
-        except (OSError, TypeError) as error:
+            fsync_folder(folder.parent)
+        except (OSError, TypeError, ValueError) as error:
             # Values we cannot store safely stay in memory only.
             log.info("not caching %s on disk: %s", key[:12], error)
             shutil.rmtree(staging, ignore_errors=True)
@@ -223,3 +258,57 @@ class DiskCache(Cache):
         self.memory.discard(key)
         shutil.rmtree(self._folder(key), ignore_errors=True)
 
+
+class _DamagedEntry(Exception):
+    """A disk entry that does not match what was written."""
+
+
+def _read_entry(folder: Path) -> CacheEntry:
+    document = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
+    if not isinstance(document, dict) or not isinstance(document.get("meta"), dict):
+        raise _DamagedEntry("entry.json is not an entry description")
+    meta = document["meta"]
+    if meta.get("format") != ENTRY_FORMAT:
+        raise _DamagedEntry(f"it was written in another format ({meta.get('format')!r})")
+    if document.get("sha256") != _meta_digest(meta):
+        raise _DamagedEntry("entry.json does not match its own digest")
+    listed = meta["files"]
+    for relative, expected in listed.items():
+        path = folder / relative
+        if not path.is_file() or path.is_symlink():
+            raise _DamagedEntry(f"'{relative}' is missing or is not a plain file")
+        if file_digest(path) != expected:
+            raise _DamagedEntry(f"'{relative}' does not match its SHA-256")
+    present = {p.relative_to(folder).as_posix() for p in (folder / "outputs").rglob("*")
+               if not p.is_dir()} if (folder / "outputs").exists() else set()
+    if present - set(listed):
+        extra = sorted(present - set(listed))
+        raise _DamagedEntry(f"it holds files that were not written: {extra}")
+    outputs = {port: load_value(kind, folder / "outputs" / port)
+               for port, kind in meta["kinds"].items()}
+    info = {}
+    for port, value in outputs.items():
+        recorded = meta["digests"].get(port)
+        if (recorded is not None and not isinstance(value, Table)
+                and value_digest(value) != recorded):
+            raise _DamagedEntry(f"output '{port}' loads as a different value than was "
+                                "computed (its digest differs)")
+        info[port] = describe_value(value)
+        stored = meta["info"].get(port, {})
+        if any(stored.get(k) != info[port].get(k) for k in ("kind", "rows", "columns")):
+            raise _DamagedEntry(f"output '{port}' has another shape than was computed")
+    return CacheEntry(outputs=outputs, output_digests=meta["digests"],
+                      datasets=[DatasetRead(**d) for d in meta.get("datasets", [])],
+                      origin=Origin(**meta["origin"]) if meta.get("origin") else None,
+                      output_info={p: {**meta["info"].get(p, {}), **info[p]} for p in info},
+                      warnings=list(meta.get("warnings", [])))
+
+
+def _meta_digest(meta: dict[str, Any]) -> str:
+    text = json.dumps(meta, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as stream:
+        os.fsync(stream.fileno())

@@ -249,8 +249,13 @@ class DaskExecutor(Executor):
                 run = self._runs[id(cancel_event)] = _RunState(
                     cancel_event, f"axon-cancel-{uuid.uuid4().hex[:12]}")
         try:
-            arguments = {port: self._shippable_input(value) for port, value in inputs.items()}
-            worker = self._place([v[0] for v in arguments.values() if isinstance(v, list)])
+            ports = task.node_type.inputs
+            arguments = {port: ({"many": [self._shippable_input(v) for v in value]}
+                                if ports[port].multiple else self._shippable_input(value))
+                         for port, value in inputs.items()}
+            upstream = [a for v in arguments.values()
+                        for a in (v["many"] if isinstance(v, dict) else [v])]
+            worker = self._place([a[0] for a in upstream if isinstance(a, list)])
             settings = _WorkerSettings(self._topic, token, run.cancel_name,
                                        self.joblib_on_cluster)
             future = self.client.submit(
@@ -336,7 +341,8 @@ class DaskExecutor(Executor):
                 outcome = TaskOutcome(
                     outputs={port: DaskValue(remote, port) for port in task.node_type.outputs},
                     datasets=[DatasetRead(**d) for d in summary["datasets"]],
-                    messages=summary["messages"], duration_s=summary["duration_s"],
+                    messages=summary["messages"], warnings=summary.get("warnings", []),
+                    duration_s=summary["duration_s"],
                     output_info=summary["output_info"],
                     output_digests=summary["output_digests"])
                 with contextlib.suppress(concurrent.futures.InvalidStateError):
@@ -730,8 +736,12 @@ def _run_node(task: NodeTask, inputs: dict[str, Any], settings: _WorkerSettings)
                                               "fraction": float(fraction),
                                               "message": str(message)})
 
-    values = {port: value[0].outcome.outputs[value[1]] if _is_upstream(value) else value
-              for port, value in inputs.items()}
+    def resolve(value: Any) -> Any:
+        return value[0].outcome.outputs[value[1]] if _is_upstream(value) else value
+
+    ports = task.node_type.inputs
+    values = {port: [resolve(v) for v in value["many"]] if ports[port].multiple
+              else resolve(value) for port, value in inputs.items()}
     try:
         with _joblib_on_cluster(settings.joblib_on_cluster):
             outcome = execute_task(task, values, _ClusterCancelEvent(settings.cancel_name),
@@ -756,7 +766,8 @@ def _summarize(result: _NodeResult) -> dict[str, Any]:
     if outcome is not None:
         summary.update(output_info=outcome.output_info, output_digests=outcome.output_digests,
                        datasets=[asdict(d) for d in outcome.datasets],
-                       messages=outcome.messages, duration_s=outcome.duration_s)
+                       messages=outcome.messages, warnings=outcome.warnings,
+                       duration_s=outcome.duration_s)
     return summary
 
 

@@ -6,13 +6,16 @@
     engine.outputs(workflow, "evaluate")     # {"metrics": Metrics(...)}
 
 What runs is decided by cache keys (see ``cache.py``): a node whose key is
-in the cache is not run again. Independent branches run in parallel on the
-executor. A failing node does not stop independent branches; the nodes
-downstream of it are skipped. Failed nodes write nothing to the cache.
-Every state change and progress report is published on ``engine.events``:
+in the cache is not run again, unless it declares side effects (it writes
+files): a cached result never stands in for those. A cache entry that fails
+its digest check is dropped and the node runs again; the record says so.
+Independent branches run in parallel on the executor. A failing node does
+not stop independent branches; the nodes downstream of it are skipped.
+Failed nodes write nothing to the cache. Every state change and progress
+report is published on ``engine.events``:
 
 - ``run_started`` (run_id, nodes): nodes in the order they may run
-- ``node_state`` (run_id, node_id, state, error, duration_s)
+- ``node_state`` (run_id, node_id, state, error, duration_s, warnings)
 - ``node_progress`` (run_id, node_id, fraction, message)
 - ``run_finished`` (run_id, record)
 """
@@ -34,8 +37,10 @@ from typing import Any
 import networkx as nx
 
 from nodes.context import derive_seed
+from nodes.contract import SideEffect, params_in_use, seed_in_use
 from nodes.errors import RunCancelled, StudioError
-from nodes.values import Model, Transform
+from nodes.file_access import FileAccess
+from nodes.values import Model, Transform, json_safe
 from studio.engine.cache import Cache, CacheEntry, MemoryCache, Origin, compute_keys
 from studio.engine.executor import (
     Executor,
@@ -135,16 +140,22 @@ class Engine:
         except (nx.NetworkXUnfeasible, StudioError):
             keys = {}
         with self._lock:
-            states = {}
-            for node_id in workflow.nodes:
-                last = self.last.get(node_id)
-                if last is None:
-                    states[node_id] = NodeState.NOT_RUN
-                elif keys.get(node_id) == last.key:
-                    states[node_id] = last.state
-                else:
-                    states[node_id] = NodeState.OUTDATED
-            return states
+            last_results = dict(self.last)
+        states = {}
+        for node_id in workflow.nodes:
+            last = last_results.get(node_id)
+            key = keys.get(node_id)
+            if last is not None and key == last.key:
+                states[node_id] = last.state
+            elif key is not None and key in self.cache:
+                # A result for the node as it is now (say, after undoing a change
+                # that failed): it is there, whatever the last run did.
+                states[node_id] = NodeState.CACHED
+            elif last is None:
+                states[node_id] = NodeState.NOT_RUN
+            else:
+                states[node_id] = NodeState.OUTDATED
+        return states
 
     def outputs(self, workflow: Workflow, node_id: str) -> dict[str, Any] | None:
         """The current outputs of a node, or None if it has no up-to-date result."""
@@ -162,15 +173,26 @@ class Engine:
     # -- running --------------------------------------------------------
     def run(self, workflow: Workflow, *, targets: Iterable[str] | None = None,
             use_cache: bool = True, cancel_event: threading.Event | None = None,
-            trusted: bool = True, workflow_path: str | Path | None = None) -> RunRecord:
+            trusted: bool = False, workflow_path: str | Path | None = None,
+            files: FileAccess | None = None) -> RunRecord:
         """Run the workflow (or ``targets`` and their ancestors); return the record.
+
+        ``trusted=True`` is the user's explicit trust step for every node that
+        runs code stored in the workflow (else only nodes whose code was
+        trusted with ``Workflow.trust`` run). ``files`` says where nodes may
+        write (default: the workflow file's folder, or the working directory,
+        plus the workflow setting ``allowed_paths``).
 
         Raises WorkflowInvalidError, listing every problem, before running
         anything when the workflow cannot run as it is.
         """
+        if files is None:
+            files = FileAccess.for_run(workflow_path,
+                                       allowed=workflow.info.extra.get("allowed_paths", []))
         with self._run_lock:
             return _Run(self, workflow.copy(), targets, use_cache,
-                        cancel_event or threading.Event(), trusted, workflow_path).execute()
+                        cancel_event or threading.Event(), trusted, workflow_path,
+                        files).execute()
 
 
 class _Run:
@@ -178,9 +200,12 @@ class _Run:
 
     def __init__(self, engine: Engine, workflow: Workflow, targets: Iterable[str] | None,
                  use_cache: bool, cancel_event: threading.Event, trusted: bool,
-                 workflow_path: str | Path | None) -> None:
+                 workflow_path: str | Path | None, files: FileAccess) -> None:
         self.engine = engine
         self.workflow = workflow
+        self.files = files
+        if trusted:
+            workflow.trust()  # the snapshot only: the caller's workflow is unchanged
         self.use_cache = use_cache
         self.cancel_event = cancel_event
         self.run_id = uuid.uuid4().hex[:12]
@@ -189,7 +214,7 @@ class _Run:
         target_list = list(targets) if targets is not None else None
         for target in target_list or []:
             workflow.node(target)  # unknown ids are an error now, not a silent no-op
-        problems = check_workflow(workflow, target_list, trusted=trusted)
+        problems = check_workflow(workflow, target_list)
         if problems:
             raise WorkflowInvalidError(problems)
         self.graph = build_graph(workflow)
@@ -211,9 +236,24 @@ class _Run:
                       "sha256": hashlib.sha256(document.encode()).hexdigest(),
                       "targets": target_list},
             executor=engine.executor.describe(), seed=workflow.info.seed, started=utc_now(),
-            nodes={n: NodeRecord(n, workflow.label(n), workflow.nodes[n].type_id,
-                                 workflow.nodes[n].version, cache_key=self.keys[n])
-                   for n in self.order})
+            nodes={n: self._node_record(n) for n in self.order},
+            files={"write_roots": [str(r) for r in files.writable_roots()]})
+
+    def _node_record(self, node_id: str) -> NodeRecord:
+        node = self.workflow.nodes[node_id]
+        node_type = self.workflow.registry.get(node.type_id)
+        return NodeRecord(node_id, self.workflow.label(node_id), node.type_id, node.version,
+                          cache_key=self.keys[node_id],
+                          params=json_safe(self._params(node_id)),
+                          seed=seed_in_use(node_type, node.params, self.workflow.info.seed,
+                                           node_id),
+                          side_effects=(None if node_type.side_effects is SideEffect.NONE
+                                        else node_type.side_effects.value))
+
+    def _params(self, node_id: str) -> dict[str, Any]:
+        node = self.workflow.nodes[node_id]
+        return params_in_use(self.workflow.registry.get(node.type_id), node.params,
+                             self.workflow.info.seed, node_id)
 
     # -- state changes --------------------------------------------------
     def _set_state(self, node_id: str, state: NodeState, error: str | None = None) -> None:
@@ -224,7 +264,8 @@ class _Run:
             node_record.error = error
         self.engine.events.publish("node_state", run_id=self.run_id, node_id=node_id,
                                    state=state, error=error,
-                                   duration_s=node_record.duration_s)
+                                   duration_s=node_record.duration_s,
+                                   warnings=list(node_record.warnings))
 
     def _progress(self, node_id: str, fraction: float, message: str) -> None:
         self.engine.events.publish("node_progress", run_id=self.run_id, node_id=node_id,
@@ -238,7 +279,17 @@ class _Run:
             self._set_state(node_id, NodeState.QUEUED)
         if self.use_cache:
             for node_id in self.order:
-                entry = self.engine.cache.get(self.keys[node_id])
+                if self.record.nodes[node_id].side_effects:
+                    self.record.nodes[node_id].messages.append(
+                        "ran although its result is cached: it has side effects "
+                        f"({self.record.nodes[node_id].side_effects}), which a cached result "
+                        "would not perform")
+                    continue
+                entry, problem = self.engine.cache.get_checked(self.keys[node_id])
+                if problem is not None:
+                    self.record.nodes[node_id].cache_problem = problem
+                    self.record.nodes[node_id].messages.append(
+                        f"its cached result was dropped and computed again: {problem}")
                 if entry is not None:
                     self._accept_cached(node_id, entry)
 
@@ -278,13 +329,23 @@ class _Run:
 
     def _task(self, node_id: str) -> NodeTask:
         node = self.workflow.nodes[node_id]
-        return NodeTask(node_id, self.workflow.label(node_id),
-                        self.workflow.registry.get(node.type_id), node.params,
-                        derive_seed(self.workflow.info.seed, node_id))
+        node_type = self.workflow.registry.get(node.type_id)
+        seed = seed_in_use(node_type, node.params, self.workflow.info.seed, node_id)
+        return NodeTask(node_id, self.workflow.label(node_id), node_type, self._params(node_id),
+                        derive_seed(self.workflow.info.seed, node_id) if seed is None else seed,
+                        trusted=node_type.needs_trust and self.workflow.is_trusted(node_id),
+                        files=self.files)
 
     def _submit(self, node_id: str) -> Future[TaskOutcome]:
-        inputs = {edge.target_port: self.entries[edge.source].outputs[edge.source_port]
-                  for edge in self.workflow.incoming(node_id)}
+        node_type = self.workflow.node_type(node_id)
+        inputs: dict[str, Any] = {name: [] for name, port in node_type.inputs.items()
+                                  if port.multiple}
+        for edge in self.workflow.incoming(node_id):
+            value = self.entries[edge.source].outputs[edge.source_port]
+            if node_type.inputs[edge.target_port].multiple:
+                inputs[edge.target_port].append(value)
+            else:
+                inputs[edge.target_port] = value
         return self.engine.executor.submit(self._task(node_id), inputs, self.cancel_event,
                                            self._progress)
 
@@ -294,6 +355,7 @@ class _Run:
         node_record.cache_hit = True
         node_record.duration_s = 0.0
         node_record.outputs = _describe_outputs(entry)
+        node_record.warnings = list(entry.warnings)
         if entry.origin is not None:
             node_record.origin = {**asdict(entry.origin), "same_environment":
                                   entry.origin.environment == environment()["fingerprint"]}
@@ -317,12 +379,13 @@ class _Run:
             log.error("node %s failed:\n%s", node_id, traceback.format_exc())
             self._fail(node_id, f"{type(error).__name__}: {error}", type(error).__name__)
             return
-        node_record.messages = outcome.messages
+        node_record.messages.extend(outcome.messages)
+        node_record.warnings = list(outcome.warnings)
         origin = Origin(self.run_id, environment()["fingerprint"], environment()["host"],
                         node_record.finished)
         entry = CacheEntry(outputs=outcome.outputs, output_digests=outcome.output_digests,
                            datasets=outcome.datasets, origin=origin,
-                           output_info=outcome.output_info)
+                           output_info=outcome.output_info, warnings=list(outcome.warnings))
         self.entries[node_id] = entry
         node_record.outputs = _describe_outputs(entry)
         if not isinstance(self.engine.cache, MemoryCache):  # a cache that stores values

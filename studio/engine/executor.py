@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodes.context import DatasetRead, RunContext
+from nodes.file_access import FileAccess
 from nodes.imports import preload_scientific_stack
 from nodes.node import Node
 from nodes.values import Table, value_digest
@@ -32,8 +33,12 @@ class NodeTask:
     node_id: str
     label: str
     node_type: type[Node]
+    #: The parameters the node runs with (an inherited seed resolved).
     params: dict[str, Any]
     seed: int
+    #: Set only by the user's explicit trust step (see Workflow.trust).
+    trusted: bool = False
+    files: FileAccess = field(default_factory=FileAccess)
 
 
 @dataclass
@@ -48,6 +53,7 @@ class TaskOutcome:
     outputs: dict[str, Any]
     datasets: list[DatasetRead] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     output_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     output_digests: dict[str, str | None] = field(default_factory=dict)
@@ -84,14 +90,16 @@ def execute_task(task: NodeTask, inputs: Mapping[str, Any], cancel_event: thread
             on_progress(task.node_id, fraction, message)
 
     context = RunContext(node_id=task.node_id, node_title=task.label, seed=task.seed,
-                         on_progress=progress, cancel_event=cancel_event)
+                         on_progress=progress, cancel_event=cancel_event,
+                         trusted=task.trusted, files=task.files)
     node = task.node_type(task.params, label=task.label)
     preload_scientific_stack()  # first-time imports from parallel threads can collide
     context.check_cancelled()
     start = time.perf_counter()
-    outputs = node.execute(context, inputs)
+    with context.capturing_warnings():
+        outputs = node.execute(context, inputs)
     duration = time.perf_counter() - start
-    return TaskOutcome(outputs, context.datasets, context.messages, duration,
+    return TaskOutcome(outputs, context.datasets, context.messages, context.warnings, duration,
                        {p: describe_value(v) for p, v in outputs.items()},
                        {p: artifact_digest(v) for p, v in outputs.items()})
 

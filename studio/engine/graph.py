@@ -34,8 +34,14 @@ def with_ancestors(graph: nx.DiGraph, targets: Iterable[str]) -> set[str]:
 
 
 def check_workflow(workflow: Workflow, nodes: Iterable[str] | None = None,
-                   *, trusted: bool = True) -> list[Problem]:
-    """Everything that stops the given nodes (default: all) from running, at once."""
+                   *, trusted: bool = False) -> list[Problem]:
+    """Everything that stops the given nodes (default: all) from running, at once.
+
+    A node that runs code stored in the file is refused unless the user
+    trusted its code (``Workflow.trust``) or ``trusted`` grants it for the
+    whole workflow (``studio run --trust``): the one trust gate of every
+    command, the app and the Python API.
+    """
     graph = build_graph(workflow)
     problems: list[Problem] = []
     try:
@@ -61,16 +67,15 @@ def check_workflow(workflow: Workflow, nodes: Iterable[str] | None = None,
         for name, port in node_type.inputs.items():
             if not port.optional and workflow.input_edge(node_id, name) is None:
                 problems.append(Problem(
-                    f"'{label}' needs its input '{name}' ({port.type.name}) connected",
-                    node=node_id, where=f"node '{node_id}'",
-                    fix=f"Wire a {port.type.name} output into '{name}'."))
+                    f"'{label}' needs its input '{port.label}' ({port.type.name}) connected",
+                    node=node_id,
+                    fix=f"Wire a {port.type.name} output into '{port.label}'."))
         _, param_problems = node_type.parameter_problems(node.params, label)
         for error in param_problems:
-            problems.append(Problem(error.message, node=node_id, where=f"node '{node_id}'",
-                                    fix=error.fix))
-        if node_type.needs_trust and not trusted:
+            problems.append(Problem(error.message, node=node_id, fix=error.fix))
+        if node_type.needs_trust and not (trusted or workflow.is_trusted(node_id)):
             problems.append(Problem(
                 f"'{label}' runs code stored in the workflow file, and the file is not trusted",
-                node=node_id, where=f"node '{node_id}'",
+                node=node_id,
                 fix="Read the code, then run with --trust if you trust the file."))
     return problems

@@ -75,7 +75,17 @@ class NodeRecord:
     error_type: str | None = None
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    #: Warnings the node raised (its own, or e.g. scikit-learn's ConvergenceWarning).
+    warnings: list[str] = field(default_factory=list)
     origin: dict[str, Any] | None = None  # for cache hits: the run that computed it
+    #: The parameters it ran with (an inherited seed resolved to the seed used).
+    params: dict[str, Any] = field(default_factory=dict)
+    #: The seed it ran with; None for a node that draws no random numbers.
+    seed: int | None = None
+    #: Its declared side effects ("writes_files"), if any: it is never a cache hit.
+    side_effects: str | None = None
+    #: Why its cached result was not used (it failed its digest check), if so.
+    cache_problem: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -96,6 +106,10 @@ class RunRecord:
     status: str = "running"  # succeeded | failed | cancelled | invalid
     lineage: dict[str, Any] = field(default_factory=lambda: {"datasets": [], "models": []})
     environment: dict[str, Any] = field(default_factory=environment)
+    #: Folders the run's nodes could write to.
+    files: dict[str, Any] = field(default_factory=dict)
+    #: Files the run should have written but could not (say, a full disk).
+    not_written: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +125,8 @@ class RunRecord:
             "nodes": {k: v.to_dict() for k, v in self.nodes.items()},
             "lineage": self.lineage,
             "environment": self.environment,
+            "files": self.files,
+            "not_written": self.not_written,
         }
 
     def write(self, path: Path) -> Path:

@@ -11,7 +11,7 @@ arithmetic on one float matrix:
   transpose is the (rows x columns) matrix — the memory layout pandas gives
   the nodes, so BLAS sums in the same order and the scores agree to the bit;
 - each transform applied to its columns, as Apply Transformation does;
-- the model's predictions through Score Model's own ``_predict``;
+- the model's predictions through ``nodes.models.scoring.predict_scores``, as Score Model;
 - the answer columns Web Service Output chose, as plain JSON values.
 
 It is an optimisation only, never a second meaning: ``compile`` builds it
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nodes.errors import StudioError
-from nodes.models.train_score import _predict
+from nodes.models.scoring import predict_scores
 from nodes.values import Model, Transform
 from studio.serve.schema import classic_types, frame_to_rows, records_to_frame
 
@@ -151,7 +151,7 @@ class CompiledScoring:
             answer = pipeline.score(_frame(pipeline, [pipeline.example])).frame
         except StudioError as error:
             raise _NotCompilable(f"the nodes cannot score the example row: {error}") from None
-        score_names = set(_predict(model, np.zeros((1, len(features)))))
+        score_names = set(predict_scores(model, np.zeros((1, len(features)))))
         outputs = []
         for name in answer.columns:
             if name in score_names:
@@ -199,7 +199,7 @@ class CompiledScoring:
         features_t = matrix_t[self.features]
         if not np.isfinite(features_t).all():
             return None  # Score Model refuses missing values: let it say so
-        scores = _predict(self.model, features_t.T)
+        scores = predict_scores(self.model, features_t.T)
         answer = [_plain(scores[o.name]) if o.score
                   else list(map(int if self.integer[o.index] else float, values[o.index]))
                   for o in self.outputs]

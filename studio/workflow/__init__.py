@@ -16,10 +16,18 @@ from studio.workflow.fileformat import (
     workflow_from_dict,
     workflow_to_dict,
 )
-from studio.workflow.model import Annotation, Edge, NodeInstance, Workflow, WorkflowInfo
+from studio.workflow.model import (
+    Annotation,
+    Edge,
+    NodeInstance,
+    Removal,
+    Workflow,
+    WorkflowInfo,
+)
 
 __all__ = [
-    "SCHEMA_VERSION", "SUFFIX", "Annotation", "Edge", "NodeInstance", "Problem", "Workflow",
+    "SCHEMA_VERSION", "SUFFIX", "Annotation", "Edge", "NodeInstance", "Problem", "Removal",
+    "Workflow",
     "WorkflowEditError", "WorkflowFileError", "WorkflowInfo", "WorkflowInvalidError", "dumps",
     "load_workflow", "loads", "save_workflow", "workflow_from_dict", "workflow_to_dict",
 ]

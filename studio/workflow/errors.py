@@ -8,7 +8,70 @@ from nodes.errors import StudioError
 
 
 class WorkflowEditError(StudioError):
-    """An edit the model refuses (cycle, incompatible ports, unknown port...)."""
+    """An edit the model refuses; one subclass per kind of refusal.
+
+    ``reason`` is the refusal in a few words, for a status bar or a tooltip
+    at the port; ``node`` and ``port`` locate it (the node id and port name
+    most concerned, when there is one). The GUI and the CLI read these
+    fields; they never parse the message.
+    """
+
+    def __init__(self, reason: str, *, node: str | None = None, port: str | None = None,
+                 fix: str | None = None, message: str | None = None) -> None:
+        self.reason = reason
+        self.node = node
+        self.port = port
+        super().__init__(message or reason, fix=fix)
+
+
+class UnknownNodeError(WorkflowEditError):
+    """An id (or title) that names no node of the workflow."""
+
+
+class NodeIdError(WorkflowEditError):
+    """A node id that is malformed or already taken."""
+
+
+class AmbiguousTitleError(WorkflowEditError):
+    """A title that several nodes share, used where one node was meant."""
+
+
+class UnknownPortError(WorkflowEditError):
+    """A port name the node type does not have."""
+
+
+class PortTypeError(WorkflowEditError):
+    """An output whose type the input does not take."""
+
+    def __init__(self, reason: str, *, source_type: str, target_type: str,
+                 **kwargs: object) -> None:
+        self.source_type = source_type
+        self.target_type = target_type
+        super().__init__(reason, **kwargs)  # type: ignore[arg-type]
+
+
+class InputTakenError(WorkflowEditError):
+    """A second wire into an input that takes one; ``existing`` is the wire there."""
+
+    def __init__(self, reason: str, *, existing: object, **kwargs: object) -> None:
+        self.existing = existing
+        super().__init__(reason, **kwargs)  # type: ignore[arg-type]
+
+
+class DuplicateWireError(WorkflowEditError):
+    """A wire that is already there."""
+
+
+class CycleError(WorkflowEditError):
+    """A wire that would make the workflow feed itself."""
+
+
+class UnknownWireError(WorkflowEditError):
+    """A wire to remove that does not exist."""
+
+
+class UnknownAnnotationError(WorkflowEditError):
+    """A note id that names no note."""
 
 
 @dataclass(frozen=True)

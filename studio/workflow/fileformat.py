@@ -1,30 +1,51 @@
 """The ``*.axon.json`` workflow file: read, check, migrate, write atomically.
 
-Loading parses JSON and nothing else: no code runs, nothing is unpickled.
-Every problem in a file is collected and reported at once. Saving writes a
-temporary file in the same folder, fsyncs it and renames it over the old
-one, so a crash leaves either the old file or the new one, never a torn one.
-See docs/file-format.md for the format.
+Loading parses JSON and nothing else: no code runs, nothing is unpickled,
+and code stored in a node is not trusted (``Workflow.trust`` is the explicit
+step). Every problem in a file is collected and reported at once, and every
+malformed input gets a verdict, never a traceback (tests/workflow fuzzes
+this with Hypothesis). Saving writes a temporary file in the same folder,
+fsyncs it and renames it over the old one, so a crash leaves either the old
+file or the new one, never a torn one; a temporary file left by a save that
+was killed is removed by the next save or load of that file. See
+docs/file-format.md for the format.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nodes.errors import StudioError, UnknownNodeTypeError
+from nodes.errors import StudioError, UnknownNodeTypeError, short_repr
+from nodes.params import MAX_TEXT
 from nodes.registry import NodeRegistry, default_registry
 from studio.workflow.errors import Problem, WorkflowFileError
-from studio.workflow.model import Annotation, Edge, NodeInstance, Workflow, WorkflowInfo
+from studio.workflow.model import (
+    ID_PATTERN,
+    Annotation,
+    Edge,
+    NodeInstance,
+    Workflow,
+    WorkflowInfo,
+)
 
 FORMAT_NAME = "axon-studio-workflow"
 SCHEMA_VERSION = 1
 SUFFIX = ".axon.json"
+#: The largest workflow file read (a typed-in table or a script is far smaller).
+MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Deepest JSON nesting accepted; no workflow needs more than a dozen levels.
+MAX_DEPTH = 64
+#: A temporary file of a save that is older than this is a leftover of a killed
+#: save (a live save renames its file within milliseconds).
+STALE_TEMP_SECONDS = 60.0
 
 #: MIGRATIONS[n] upgrades a document of schema n to schema n + 1.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -74,7 +95,24 @@ def save_workflow(workflow: Workflow, path: str | os.PathLike[str]) -> Path:
     """Write the workflow atomically; returns the path written."""
     path = Path(path)
     atomic_write_text(path, dumps(workflow))
+    remove_stale_temporaries(path)
     return path
+
+
+def remove_stale_temporaries(path: Path, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Delete temporary files that killed saves of ``path`` left beside it."""
+    removed = []
+    try:
+        candidates = list(path.resolve().parent.glob(f".{path.name}.*.tmp"))
+    except OSError:
+        return removed
+    now = time.time()
+    for candidate in candidates:
+        with contextlib.suppress(OSError):
+            if now - candidate.stat().st_mtime > older_than:
+                candidate.unlink()
+                removed.append(candidate)
+    return removed
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -96,10 +134,11 @@ def atomic_write_text(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    _fsync_folder(folder)
+    fsync_folder(folder)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable (where the platform can)."""
     try:
         descriptor = os.open(folder, os.O_RDONLY)
     except OSError:  # not possible on every platform; the rename is still atomic
@@ -118,25 +157,75 @@ def load_workflow(path: str | os.PathLike[str], registry: NodeRegistry | None = 
     """Read and check a workflow file; raises WorkflowFileError listing all problems."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise WorkflowFileError(str(path), [Problem(
+                f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB; it is not a workflow "
+                "file", fix="Check the path.")])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise WorkflowFileError(str(path), [Problem("the file does not exist",
                                                     fix="Check the path.")]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise WorkflowFileError(str(path), [Problem(f"the file cannot be read: {error}")]) from None
+    remove_stale_temporaries(path)
     return loads(text, registry, source=str(path))
 
 
 def loads(text: str, registry: NodeRegistry | None = None, *, source: str = "<text>") -> Workflow:
     """Parse a workflow document from text (see load_workflow)."""
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as error:
         raise WorkflowFileError(source, [Problem(
             f"invalid JSON: {error.msg}", where=f"line {error.lineno}, column {error.colno}",
             fix="Correct the JSON syntax at that position (a missing comma or quote is common).",
         )]) from None
+    except _NumberTooLong as error:
+        raise WorkflowFileError(source, [Problem(
+            f"a number has {error.digits:,} digits; no workflow value needs more than "
+            f"{_MAX_DIGITS}", fix="Correct the number.")]) from None
+    except RecursionError:
+        raise WorkflowFileError(source, [Problem(
+            "the JSON is nested too deeply to be a workflow",
+            fix=f"A workflow file nests at most {MAX_DEPTH} levels.")]) from None
+    depth = _depth(document)
+    if depth > MAX_DEPTH:
+        raise WorkflowFileError(source, [Problem(
+            f"the JSON is nested {depth} levels deep; a workflow file nests at most "
+            f"{MAX_DEPTH}", fix="Check that this is a workflow file.")])
     return workflow_from_dict(document, registry, source=source)
+
+
+_MAX_DIGITS = 40
+
+
+class _NumberTooLong(ValueError):
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+        super().__init__(digits)
+
+
+def _parse_int(text: str) -> int:
+    # Python refuses to convert integers of over 4,300 digits at all, and
+    # huge ones are never meaningful here: say so instead of crashing later.
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise _NumberTooLong(len(text.lstrip("-")))
+    return int(text)
+
+
+def _depth(value: Any, limit: int = MAX_DEPTH + 1) -> int:
+    """Nesting depth of parsed JSON, counted without recursion (stops past limit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def workflow_from_dict(document: Any, registry: NodeRegistry | None = None, *,
@@ -154,10 +243,15 @@ def workflow_from_dict(document: Any, registry: NodeRegistry | None = None, *,
         problems.append(Problem("'settings' must be an object", where="settings"))
         settings = {}
     seed = settings.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        problems.append(Problem(f"'seed' must be a whole number, not {seed!r}",
-                                where="settings.seed"))
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        problems.append(Problem(f"'seed' must be a whole number from 0 to 4294967295, not "
+                                f"{short_repr(seed)}", where="settings.seed"))
         seed = 0
+    allowed = settings.get("allowed_paths", [])
+    if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
+        problems.append(Problem("'allowed_paths' must be a list of folder names",
+                                where="settings.allowed_paths",
+                                fix="List folders, relative to the workflow's folder."))
     workflow.info = WorkflowInfo(
         name=str(document.get("name", "")), description=str(document.get("description", "")),
         seed=seed, extra={k: v for k, v in settings.items() if k != "seed"})
@@ -167,10 +261,15 @@ def workflow_from_dict(document: Any, registry: NodeRegistry | None = None, *,
         if node is not None:
             workflow.nodes[node.id] = node
 
+    merged: list[tuple[Edge, int]] = []
     for index, entry in enumerate(_list(document, "edges", problems)):
         edge = _read_edge(entry, index, problems)
         if edge is None:
             continue
+        if edge.target in workflow.nodes:
+            edge, rank = _merged_edge(edge, workflow.node_type(edge.target))
+            if rank is not None:
+                merged.append((edge, rank))
         if edge.source not in workflow.nodes or edge.target not in workflow.nodes:
             if _node_was_bad(edge, document):
                 continue  # the node's own problem is already reported
@@ -185,6 +284,7 @@ def workflow_from_dict(document: Any, registry: NodeRegistry | None = None, *,
             problems.append(Problem(reason, where=f"edges[{index}] ({edge})"))
             continue
         workflow.edges.append(edge)
+    _order_merged(workflow, merged)
 
     for index, entry in enumerate(_list(document, "annotations", problems)):
         note = _read_annotation(entry, index, problems)
@@ -196,14 +296,38 @@ def workflow_from_dict(document: Any, registry: NodeRegistry | None = None, *,
     return workflow
 
 
+def _merged_edge(edge: Edge, node_type: Any) -> tuple[Edge, int | None]:
+    """A wire saved into an old port that the node type merged into a multiple input
+    (``Node.merged_inputs``), rewired into it, with its old port's rank."""
+    for port, old_ports in node_type.merged_inputs.items():
+        if edge.target_port in old_ports:
+            return (Edge(edge.source, edge.source_port, edge.target, port),
+                    old_ports.index(edge.target_port))
+    return edge, None
+
+
+def _order_merged(workflow: Workflow, merged: list[tuple[Edge, int]]) -> None:
+    """Wires merged into one input keep the order of the old ports they came from."""
+    rank = dict(merged)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for position, edge in enumerate(workflow.edges):
+        if edge in rank:
+            groups.setdefault((edge.target, edge.target_port), []).append(position)
+    for positions in groups.values():
+        ordered = sorted((workflow.edges[p] for p in positions), key=rank.__getitem__)
+        for position, edge in zip(positions, ordered, strict=True):
+            workflow.edges[position] = edge
+
+
 def _migrate(document: dict[str, Any], source: str) -> dict[str, Any]:
     version = document.get("schema_version")
     if document.get("format", FORMAT_NAME) != FORMAT_NAME:
         raise WorkflowFileError(source, [Problem(
-            f"this is not an Axon Studio workflow (format {document.get('format')!r})")])
+            "this is not an Axon Studio workflow (format "
+            f"{short_repr(document.get('format'))})")])
     if isinstance(version, bool) or not isinstance(version, int):
         raise WorkflowFileError(source, [Problem(
-            f"'schema_version' must be a whole number, found {version!r}",
+            f"'schema_version' must be a whole number, found {short_repr(version)}",
             where="schema_version", fix=f"Axon Studio writes schema_version {SCHEMA_VERSION}.")])
     if version > SCHEMA_VERSION:
         raise WorkflowFileError(source, [Problem(
@@ -237,7 +361,12 @@ def _read_node(entry: Any, index: int, registry: NodeRegistry, workflow: Workflo
         return None
     node_id = entry.get("id")
     if not isinstance(node_id, str) or not node_id:
-        problems.append(Problem("the node has no 'id'", where=where))
+        problems.append(Problem("the node has no 'id' (text)", where=where))
+        return None
+    if not ID_PATTERN.match(node_id):
+        problems.append(Problem(f"the id {short_repr(node_id)} is not valid", where=where,
+                                fix="Use letters, digits, '_' and '-', not starting with a "
+                                    "digit."))
         return None
     where = f"nodes[{index}] (id '{node_id}')"
     if node_id in workflow.nodes:
@@ -254,8 +383,8 @@ def _read_node(entry: Any, index: int, registry: NodeRegistry, workflow: Workflo
         return None
     version = entry.get("version", node_type.version)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        problems.append(Problem(f"'version' must be a whole number >= 1, found {version!r}",
-                                node=node_id, where=where))
+        problems.append(Problem(f"'version' must be a whole number >= 1, found "
+                                f"{short_repr(version)}", node=node_id, where=where))
         return None
     if version > node_type.version:
         problems.append(Problem(
@@ -270,7 +399,7 @@ def _read_node(entry: Any, index: int, registry: NodeRegistry, workflow: Workflo
     if version < node_type.version:
         try:
             raw_params = node_type.migrate_params(dict(raw_params), version)
-        except StudioError as error:
+        except (StudioError, KeyError, TypeError, ValueError) as error:
             problems.append(Problem(f"parameters could not be upgraded: {error}",
                                     node=node_id, where=where))
             return None
@@ -288,6 +417,10 @@ def _read_node(entry: Any, index: int, registry: NodeRegistry, workflow: Workflo
         problems.append(Problem("'position' must be [x, y] numbers", node=node_id, where=where))
         position = (0.0, 0.0)
     comment = entry.get("comment", "")
+    if isinstance(comment, str) and len(comment) > MAX_TEXT:
+        problems.append(Problem(f"'comment' is longer than {MAX_TEXT:,} characters",
+                                node=node_id, where=where))
+        return None
     if param_problems:
         return None
     return NodeInstance(node_id, node_type.type_id, node_type.version, params, position,
@@ -315,23 +448,33 @@ def _read_annotation(entry: Any, index: int, problems: list[Problem]) -> Annotat
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
         problems.append(Problem("an annotation needs an 'id' and 'text'", where=where))
         return None
+    if not isinstance(entry.get("text", ""), str) or len(entry.get("text", "")) > MAX_TEXT:
+        problems.append(Problem(f"an annotation's 'text' must be text of at most {MAX_TEXT:,} "
+                                "characters", where=where))
+        return None
     rect = entry.get("rect", [0, 0, 200, 80])
     if (not isinstance(rect, list) or len(rect) != 4
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rect)):
         problems.append(Problem("'rect' must be [x, y, width, height]", where=where))
         return None
-    return Annotation(entry["id"], str(entry.get("text", "")),
+    if not all(math.isfinite(v) for v in rect):
+        problems.append(Problem("'rect' must hold finite numbers", where=where))
+        return None
+    return Annotation(entry["id"], entry.get("text", ""),
                       tuple(float(v) for v in rect))  # type: ignore[arg-type]
 
 
 def _node_was_bad(edge: Edge, document: dict[str, Any]) -> bool:
-    listed = {n.get("id") for n in document.get("nodes", []) if isinstance(n, dict)}
+    nodes = document.get("nodes", [])
+    listed = {n.get("id") for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)
+              } if isinstance(nodes, list) else set()
     return edge.source in listed and edge.target in listed
 
 
 def _pair(value: Any) -> tuple[float, float] | None:
     if (isinstance(value, list) and len(value) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            and all(math.isfinite(v) for v in value)):
         return float(value[0]), float(value[1])
     return None
 

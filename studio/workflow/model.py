@@ -2,9 +2,15 @@
 
 The model refuses edits that would make it invalid (a cycle, incompatible
 ports, a second wire into an input, unknown ports or parameters) with a
-``WorkflowEditError`` that says why, and announces every change on its
-``events`` bus. It imports no Qt: the GUI listens to the events, the engine
-reads the model.
+``WorkflowEditError`` subclass per kind of refusal (``CycleError``,
+``PortTypeError``...) that carries the node and port and says why, and
+announces every change on its ``events`` bus. It imports no Qt: the GUI
+listens to the events, the engine reads the model.
+
+It also holds which code-running nodes the user trusted (``trust``): a
+node that runs code stored in a file (Execute Python Script) runs only
+when its current code is code the user trusted. Trust is never read from
+or written to a file: a loaded workflow trusts nothing.
 
 Event kinds (data keys): node_added (node), node_removed (node),
 edge_added (edge), edge_removed (edge), param_changed (node_id, name, old,
@@ -16,6 +22,8 @@ annotation_changed (annotation).
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +33,19 @@ from nodes.errors import ParameterError
 from nodes.node import Node
 from nodes.registry import NodeRegistry, default_registry
 from studio.events import EventBus
-from studio.workflow.errors import WorkflowEditError
+from studio.workflow.errors import (
+    AmbiguousTitleError,
+    CycleError,
+    DuplicateWireError,
+    InputTakenError,
+    NodeIdError,
+    PortTypeError,
+    UnknownAnnotationError,
+    UnknownNodeError,
+    UnknownPortError,
+    UnknownWireError,
+    WorkflowEditError,
+)
 
 
 @dataclass
@@ -77,7 +97,17 @@ class WorkflowInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+@dataclass
+class Removal:
+    """What ``remove_items`` took out, with each item's place in the document,
+    so ``restore`` puts everything back exactly where it was."""
+
+    nodes: list[tuple[int, NodeInstance]] = field(default_factory=list)
+    edges: list[tuple[int, Edge]] = field(default_factory=list)
+    annotations: list[tuple[int, Annotation]] = field(default_factory=list)
+
+
+ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
 class Workflow:
@@ -92,13 +122,16 @@ class Workflow:
         self.events = EventBus()
         #: Bumped by every edit that can change results (not by moves/renames).
         self.revision = 0
+        #: node id -> digest of the code the user trusted in that node.
+        self._trusted_code: dict[str, str] = {}
 
     # -- queries --------------------------------------------------------
     def node(self, node_id: str) -> NodeInstance:
         try:
             return self.nodes[node_id]
-        except KeyError:
-            raise WorkflowEditError(f"There is no node with id '{node_id}'.") from None
+        except (KeyError, TypeError):
+            raise UnknownNodeError(f"There is no node with id '{node_id}'.",
+                                   node=str(node_id)) from None
 
     def node_type(self, node_id: str) -> type[Node]:
         return self.registry.get(self.node(node_id).type_id)
@@ -116,10 +149,10 @@ class Workflow:
             return matches[0]
         if matches:
             ids = ", ".join(n.id for n in matches)
-            raise WorkflowEditError(f"Several nodes are titled '{id_or_title}' ({ids}).",
-                                    fix="Name the node by its id.")
-        raise WorkflowEditError(f"There is no node with id or title '{id_or_title}'.",
-                                fix="Known ids: " + ", ".join(self.nodes))
+            raise AmbiguousTitleError(f"Several nodes are titled '{id_or_title}' ({ids}).",
+                                      fix="Name the node by its id.")
+        raise UnknownNodeError(f"There is no node with id or title '{id_or_title}'.",
+                               node=id_or_title, fix="Known ids: " + ", ".join(self.nodes))
 
     def incoming(self, node_id: str) -> list[Edge]:
         return [e for e in self.edges if e.target == node_id]
@@ -128,10 +161,16 @@ class Workflow:
         return [e for e in self.edges if e.source == node_id]
 
     def input_edge(self, node_id: str, port: str) -> Edge | None:
+        """The (first) wire into an input, or None."""
         for edge in self.edges:
             if edge.target == node_id and edge.target_port == port:
                 return edge
         return None
+
+    def input_edges(self, node_id: str, port: str) -> list[Edge]:
+        """Every wire into an input, in the order they were made (one, unless
+        the input is ``multiple``)."""
+        return [e for e in self.edges if e.target == node_id and e.target_port == port]
 
     def downstream(self, node_id: str) -> set[str]:
         """Every node reachable from ``node_id`` (not including it)."""
@@ -147,7 +186,7 @@ class Workflow:
 
     # -- nodes ----------------------------------------------------------
     def new_node_id(self, type_id: str) -> str:
-        base = type_id if _ID_PATTERN.match(type_id) else "node"
+        base = type_id if ID_PATTERN.match(type_id) else "node"
         if base not in self.nodes:
             return base
         index = 2
@@ -161,24 +200,30 @@ class Workflow:
         """Place a node of ``type_id``; parameters not given take their defaults."""
         node_type = self.registry.get(type_id)
         node_id = node_id or self.new_node_id(node_type.type_id)
-        if not _ID_PATTERN.match(node_id):
-            raise WorkflowEditError(
-                f"Node id '{node_id}' is not valid.",
+        if not ID_PATTERN.match(node_id):
+            raise NodeIdError(
+                f"Node id '{node_id}' is not valid.", node=node_id,
                 fix="Use letters, digits, '_' and '-', not starting with a digit.")
         if node_id in self.nodes:
-            raise WorkflowEditError(f"A node with id '{node_id}' already exists.")
+            raise NodeIdError(f"A node with id '{node_id}' already exists.", node=node_id)
         values = node_type.validate_params(params or {}, label=title or node_type.title,
                                            complete=False)
         node = NodeInstance(node_id, node_type.type_id, node_type.version, values,
                             (float(position[0]), float(position[1])), title, comment)
         return self.insert_node(node)
 
-    def insert_node(self, node: NodeInstance) -> NodeInstance:
-        """Put back a fully formed node (used by undo and paste)."""
+    def insert_node(self, node: NodeInstance, index: int | None = None) -> NodeInstance:
+        """Put back a fully formed node (used by undo and paste), at ``index`` in the
+        document order (default: last)."""
         if node.id in self.nodes:
-            raise WorkflowEditError(f"A node with id '{node.id}' already exists.")
+            raise NodeIdError(f"A node with id '{node.id}' already exists.", node=node.id)
         self.registry.get(node.type_id)
-        self.nodes[node.id] = node
+        if index is None or index >= len(self.nodes):
+            self.nodes[node.id] = node
+        else:
+            items = list(self.nodes.items())
+            items.insert(max(index, 0), (node.id, node))
+            self.nodes = dict(items)
         self.revision += 1
         self.events.publish("node_added", node=node)
         return node
@@ -190,9 +235,52 @@ class Workflow:
         for edge in removed:
             self.disconnect(edge)
         del self.nodes[node_id]
+        self._trusted_code.pop(node_id, None)
         self.revision += 1
         self.events.publish("node_removed", node=node)
         return node, removed
+
+    def remove_items(self, node_ids: Iterable[str] = (), edges: Iterable[Edge] = (),
+                     annotation_ids: Iterable[str] = ()) -> Removal:
+        """Remove nodes (with their wires), wires and notes; ``restore`` undoes it
+        exactly: the document is then the one before, byte for byte once saved."""
+        node_ids = list(dict.fromkeys(node_ids))
+        for node_id in node_ids:
+            self.node(node_id)
+        doomed = set(node_ids)
+        removal = Removal()
+        wires = set(edges)
+        for index, edge in enumerate(self.edges):
+            if edge in wires or edge.source in doomed or edge.target in doomed:
+                removal.edges.append((index, edge))
+        missing = wires - {edge for _, edge in removal.edges}
+        if missing:
+            raise UnknownWireError(f"There is no wire {next(iter(missing))}.")
+        order = list(self.nodes)
+        removal.nodes = sorted((order.index(n), self.nodes[n]) for n in node_ids)
+        notes = list(self.annotations)
+        for note_id in dict.fromkeys(annotation_ids):
+            if note_id not in self.annotations:
+                raise UnknownAnnotationError(f"There is no note '{note_id}'.")
+            removal.annotations.append((notes.index(note_id), self.annotations[note_id]))
+        removal.annotations.sort(key=lambda item: item[0])
+        for _, edge in reversed(removal.edges):
+            self.disconnect(edge)
+        for _, node in removal.nodes:
+            self.remove_node(node.id)
+        for _, note in removal.annotations:
+            self.remove_annotation(note.id)
+        return removal
+
+    def restore(self, removal: Removal) -> None:
+        """Put back what ``remove_items`` removed, each item at its old place."""
+        for index, node in removal.nodes:
+            self.insert_node(node, index)
+        for index, edge in removal.edges:
+            self.connect(edge.source, edge.source_port, edge.target, edge.target_port,
+                         index=index)
+        for index, note in removal.annotations:
+            self.add_annotation(note.text, note.rect, note.id, index=index)
 
     def set_param(self, node_id: str, name: str, value: Any) -> Any:
         """Validate and set one parameter; returns the canonical value stored."""
@@ -229,49 +317,72 @@ class Workflow:
         self.events.publish("comment_changed", node_id=node_id, comment=comment)
 
     # -- edges ----------------------------------------------------------
-    def connection_problem(self, source: str, source_port: str, target: str,
-                           target_port: str) -> str | None:
-        """Why this wire cannot be made, or None when it can."""
-        if source not in self.nodes:
-            return f"there is no node '{source}'"
-        if target not in self.nodes:
-            return f"there is no node '{target}'"
+    def connection_refusal(self, source: str, source_port: str, target: str,
+                           target_port: str) -> WorkflowEditError | None:
+        """Why this wire cannot be made, as the typed refusal ``connect`` would
+        raise, or None when it can. Messages use node titles and port labels."""
+        for node_id in (source, target):
+            if not isinstance(node_id, str) or node_id not in self.nodes:
+                return UnknownNodeError(f"there is no node '{node_id}'", node=str(node_id))
         if source == target:
-            return "a node cannot feed itself"
+            return CycleError("a node cannot feed itself", node=target, port=target_port)
         source_type = self.node_type(source)
         target_type = self.node_type(target)
         source_label, target_label = self.label(source), self.label(target)
         out_port = source_type.outputs.get(source_port)
         if out_port is None:
-            return (f"'{source_label}' has no output '{source_port}' "
-                    f"(outputs: {', '.join(source_type.outputs) or 'none'})")
+            return UnknownPortError(
+                f"'{source_label}' has no output '{source_port}' "
+                f"(outputs: {', '.join(source_type.outputs) or 'none'})",
+                node=source, port=source_port)
         in_port = target_type.inputs.get(target_port)
         if in_port is None:
-            return (f"'{target_label}' has no input '{target_port}' "
-                    f"(inputs: {', '.join(target_type.inputs) or 'none'})")
-        refusal = in_port.type.refusal(out_port.type)
-        if refusal:
-            return (f"output '{source_port}' of '{source_label}' is a {out_port.type.name} and "
-                    f"input '{target_port}' of '{target_label}' takes a {in_port.type.name}")
-        existing = self.input_edge(target, target_port)
-        if existing is not None:
-            if existing == Edge(source, source_port, target, target_port):
-                return "these ports are already connected"
-            return (f"input '{target_port}' of '{target_label}' is already fed by "
-                    f"'{self.label(existing.source)}'; an input takes one wire")
-        if source in self.downstream(target) or source == target:
-            return (f"connecting '{source_label}' to '{target_label}' would make a cycle "
-                    f"('{target_label}' already feeds '{source_label}')")
+            return UnknownPortError(
+                f"'{target_label}' has no input '{target_port}' "
+                f"(inputs: {', '.join(target_type.inputs) or 'none'})",
+                node=target, port=target_port)
+        if in_port.type.refusal(out_port.type):
+            return PortTypeError(
+                f"output '{out_port.label}' of '{source_label}' is a {out_port.type.name} and "
+                f"input '{in_port.label}' of '{target_label}' takes a {in_port.type.name}",
+                node=target, port=target_port, source_type=out_port.type.name,
+                target_type=in_port.type.name)
+        existing = self.input_edges(target, target_port)
+        if Edge(source, source_port, target, target_port) in existing:
+            return DuplicateWireError("these ports are already connected", node=target,
+                                      port=target_port)
+        if existing and not in_port.multiple:
+            return InputTakenError(
+                f"input '{in_port.label}' of '{target_label}' is already fed by "
+                f"'{self.label(existing[0].source)}'; an input takes one wire",
+                node=target, port=target_port, existing=existing[0])
+        if source in self.downstream(target):
+            return CycleError(f"connecting '{source_label}' to '{target_label}' would make a "
+                              f"cycle ('{target_label}' already feeds '{source_label}')",
+                              node=target, port=target_port)
         return None
 
-    def connect(self, source: str, source_port: str, target: str, target_port: str) -> Edge:
-        """Wire an output to an input, or raise WorkflowEditError saying why not."""
-        problem = self.connection_problem(source, source_port, target, target_port)
-        if problem:
-            raise WorkflowEditError(f"Cannot connect {source}.{source_port} to "
-                                    f"{target}.{target_port}: {problem}.")
+    def connection_problem(self, source: str, source_port: str, target: str,
+                           target_port: str) -> str | None:
+        """``connection_refusal``'s reason as text, or None when the wire can be made."""
+        refusal = self.connection_refusal(source, source_port, target, target_port)
+        return None if refusal is None else refusal.reason
+
+    def connect(self, source: str, source_port: str, target: str, target_port: str, *,
+                index: int | None = None) -> Edge:
+        """Wire an output to an input (at ``index`` in the document's wire order,
+        default last), or raise the typed WorkflowEditError saying why not."""
+        refusal = self.connection_refusal(source, source_port, target, target_port)
+        if refusal is not None:
+            refusal.message = (f"Cannot connect {source}.{source_port} to "
+                               f"{target}.{target_port}: {refusal.reason}.")
+            refusal.args = (str(refusal),)
+            raise refusal
         edge = Edge(source, source_port, target, target_port)
-        self.edges.append(edge)
+        if index is None:
+            self.edges.append(edge)
+        else:
+            self.edges.insert(max(index, 0), edge)
         self.revision += 1
         self.events.publish("edge_added", edge=edge)
         return edge
@@ -280,23 +391,32 @@ class Workflow:
         try:
             self.edges.remove(edge)
         except ValueError:
-            raise WorkflowEditError(f"There is no wire {edge}.") from None
+            raise UnknownWireError(f"There is no wire {edge}.", node=edge.target,
+                                   port=edge.target_port) from None
         self.revision += 1
         self.events.publish("edge_removed", edge=edge)
 
     # -- annotations ------------------------------------------------------
     def add_annotation(self, text: str, rect: tuple[float, float, float, float] = (0, 0, 200, 80),
-                       annotation_id: str | None = None) -> Annotation:
+                       annotation_id: str | None = None, *,
+                       index: int | None = None) -> Annotation:
         annotation_id = annotation_id or _next_id("note", self.annotations)
         if annotation_id in self.annotations:
-            raise WorkflowEditError(f"An annotation with id '{annotation_id}' already exists.")
+            raise NodeIdError(f"An annotation with id '{annotation_id}' already exists.")
         annotation = Annotation(annotation_id, text, tuple(float(v) for v in rect))  # type: ignore[arg-type]
-        self.annotations[annotation_id] = annotation
+        if index is None or index >= len(self.annotations):
+            self.annotations[annotation_id] = annotation
+        else:
+            items = list(self.annotations.items())
+            items.insert(max(index, 0), (annotation_id, annotation))
+            self.annotations = dict(items)
         self.events.publish("annotation_added", annotation=annotation)
         return annotation
 
     def update_annotation(self, annotation_id: str, *, text: str | None = None,
                           rect: tuple[float, float, float, float] | None = None) -> None:
+        if annotation_id not in self.annotations:
+            raise UnknownAnnotationError(f"There is no note '{annotation_id}'.")
         annotation = self.annotations[annotation_id]
         if text is not None:
             annotation.text = text
@@ -305,9 +425,45 @@ class Workflow:
         self.events.publish("annotation_changed", annotation=annotation)
 
     def remove_annotation(self, annotation_id: str) -> Annotation:
+        if annotation_id not in self.annotations:
+            raise UnknownAnnotationError(f"There is no note '{annotation_id}'.")
         annotation = self.annotations.pop(annotation_id)
         self.events.publish("annotation_removed", annotation=annotation)
         return annotation
+
+    # -- trust --------------------------------------------------------------
+    def code_digest(self, node_id: str) -> str | None:
+        """Digest of the code a node would run (its code parameters), or None for
+        a node that runs no stored code."""
+        node = self.node(node_id)
+        node_type = self.registry.get(node.type_id)
+        if not node_type.needs_trust:
+            return None
+        code = {name: node.params.get(name) for name, param in node_type.parameters.items()
+                if getattr(param, "code", False)}
+        text = json.dumps([node.type_id, code], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def trust(self, node_ids: Iterable[str] | None = None) -> list[str]:
+        """The user's explicit trust step: allow the code now in these nodes (default:
+        every code-running node) to run. Editing the code afterwards withdraws it.
+        Returns the nodes trusted."""
+        trusted = []
+        for node_id in self.nodes if node_ids is None else node_ids:
+            digest = self.code_digest(node_id)
+            if digest is not None:
+                self._trusted_code[node_id] = digest
+                trusted.append(node_id)
+        return trusted
+
+    def is_trusted(self, node_id: str) -> bool:
+        """True when the node runs no stored code, or runs code the user trusted."""
+        digest = self.code_digest(node_id)
+        return digest is None or self._trusted_code.get(node_id) == digest
+
+    def untrusted_code_nodes(self) -> list[str]:
+        """The nodes that would run code the user has not trusted."""
+        return [n for n in self.nodes if not self.is_trusted(n)]
 
     # -- copies -----------------------------------------------------------
     def copy(self) -> Workflow:
@@ -318,6 +474,7 @@ class Workflow:
         clone.annotations = {k: copy.deepcopy(v) for k, v in self.annotations.items()}
         clone.info = copy.deepcopy(self.info)
         clone.revision = self.revision
+        clone._trusted_code = dict(self._trusted_code)
         return clone
 
 

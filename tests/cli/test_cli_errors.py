@@ -50,6 +50,7 @@ def test_unconnected_required_input_is_listed_before_running(studio, tmp_path):
     workflow = write_document(document, tmp_path / "unwired.axon.json")
     process = studio("run", workflow, "--out", tmp_path / "out")
     assert process.returncode == 2, describe(process)
-    assert "'Evaluate Model' needs its input 'scored'" in process.stderr
-    assert "node 'evaluate'" in process.stderr
+    # Named by title and port label, never by internal ids.
+    assert "'Evaluate Model' needs its input 'Scored' (Table) connected" in process.stderr
+    assert "'evaluate'" not in process.stderr
     assert not (tmp_path / "out" / "run_record.json").exists()

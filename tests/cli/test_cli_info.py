@@ -26,7 +26,7 @@ def test_validate_rejects_an_unconnected_input(studio, tmp_path):
     workflow = write_document(document, tmp_path / "unwired.axon.json")
     process = studio("validate", workflow)
     assert process.returncode == 2, describe(process)
-    assert "'Train Model' needs its input 'learner'" in process.stderr
+    assert "'Train Model' needs its input 'Learner'" in process.stderr
 
 
 def test_validate_rejects_a_file_that_is_not_json(studio, tmp_path):

@@ -165,8 +165,8 @@ def test_invalid_workflow_is_reported_before_anything_runs(toy_registry, run_cou
         engine.run(workflow)
     messages = [str(p) for p in info.value.problems]
     assert len(messages) == 3
-    assert any("'Add Constant' needs its input 'data'" in m for m in messages)
-    assert any("'Combine' needs its input 'first'" in m for m in messages)
+    assert any("'Add Constant' needs its input 'Data'" in m for m in messages)
+    assert any("'Combine' needs its input 'First'" in m for m in messages)
     assert any("'rows'" in m for m in messages)
     assert run_counts == {}
 

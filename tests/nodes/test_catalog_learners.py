@@ -48,7 +48,7 @@ CLASSIFIERS = [
     (c.NeuralNetwork, {"hidden_layers": [16, 8], "max_iterations": 60, "seed": 4},
      neural_network.MLPClassifier(hidden_layer_sizes=(16, 8), max_iter=60, random_state=4)),
     (c.NeuralNetwork, {"hidden_layers": [10], "activation": "tanh", "solver": "lbfgs",
-                       "l2_alpha": 0.01, "max_iterations": 80},
+                       "l2_alpha": 0.01, "max_iterations": 80, "seed": 0},
      neural_network.MLPClassifier(hidden_layer_sizes=(10,), activation="tanh", solver="lbfgs",
                                   alpha=0.01, max_iter=80, random_state=0)),
     (c.DecisionForest, {"trees": 15, "max_depth": 4, "seed": 2},

@@ -78,7 +78,7 @@ def test_grid_sweep_matches_grid_search_cv(breast_cancer):
     learner = run_node(DecisionForest, {"seed": 1})["learner"]
     out = run_node(TuneModelHyperparameters, {
         "parameter_ranges": "n_estimators: 5, 20; max_depth: 2, null", "folds": 3,
-        "metric": "f1"}, learner=learner, data=breast_cancer)
+        "metric": "f1", "seed": 0}, learner=learner, data=breast_cancer)
     X = breast_cancer.frame[breast_cancer.feature_columns].to_numpy()
     y = breast_cancer.frame["diagnosis"].to_numpy()
     reference = GridSearchCV(

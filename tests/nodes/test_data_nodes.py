@@ -10,7 +10,8 @@ import pytest
 from nodes.data.manual import EnterDataManually, ExportData
 from nodes.data.summarize import SummarizeData
 from nodes.errors import NodeInputError, ParameterError
-from nodes.testing import run_node
+from nodes.file_access import FileAccess
+from nodes.testing import NodeHarness, run_node
 from nodes.transform.metadata import EditMetadata
 from nodes.transform.missing import CleanMissingData
 from nodes.transform.normalize import ApplyTransformation
@@ -38,17 +39,27 @@ def test_enter_data_manually_infers_types_and_the_label():
 
 
 def test_export_data_writes_csv_and_parquet_and_refuses_to_overwrite(tmp_path, iris):
+    def export(params, table):
+        harness = NodeHarness(ExportData, params, files=FileAccess(write_roots=(tmp_path,)))
+        return harness.run(data=table)["data"]
+
     target = tmp_path / "iris.csv"
-    out = run_node(ExportData, {"path": str(target)}, data=iris)["data"]
+    out = export({"path": str(target)}, iris)
     assert out is iris
     pd.testing.assert_frame_equal(pd.read_csv(target), iris.frame, check_dtype=False)
-    with pytest.raises(NodeInputError, match="exists"):
-        run_node(ExportData, {"path": str(target)}, data=iris)
+    written = target.stat().st_mtime_ns
+    export({"path": str(target)}, iris)  # the same rows: nothing to refuse, nothing rewritten
+    assert target.stat().st_mtime_ns == written
+    with pytest.raises(NodeInputError, match="exists and holds other data"):
+        export({"path": str(target)}, iris.with_frame(iris.frame.head(3)))
+    export({"path": str(target), "overwrite": True}, iris.with_frame(iris.frame.head(3)))
+    assert len(pd.read_csv(target)) == 3
     parquet = tmp_path / "iris.parquet"
-    run_node(ExportData, {"path": str(parquet), "file_format": "parquet"}, data=iris)
+    export({"path": str(parquet), "file_format": "parquet"}, iris)
     pd.testing.assert_frame_equal(pd.read_parquet(parquet), iris.frame)
     with pytest.raises(NodeInputError, match="does not exist"):
-        run_node(ExportData, {"path": str(tmp_path / "no" / "x.csv")}, data=iris)
+        export({"path": str(tmp_path / "no" / "x.csv")}, iris)
+    assert not list(tmp_path.glob(".*partial")), "no temporary file is left behind"
 
 
 def test_summarize_data_matches_pandas_and_numpy(boston):

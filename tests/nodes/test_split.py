@@ -7,6 +7,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from nodes.errors import NodeInputError, ParameterError
+from nodes.context import derive_seed
 from nodes.testing import run_node
 from nodes.transform.split import SplitData
 from nodes.values import Table
@@ -18,9 +19,10 @@ def _reference(frame, **kwargs):
 
 
 def test_default_split_equals_train_test_split(boston, sample_csv):
+    # The default seed inherits the run's: the harness's run seed 0, derived for its node.
     out = run_node(SplitData, {}, data=boston)
-    train, test = _reference(sample_csv("boston_housing"), train_size=0.7, random_state=0,
-                             shuffle=True)
+    train, test = _reference(sample_csv("boston_housing"), train_size=0.7,
+                             random_state=derive_seed(0, "node"), shuffle=True)
     pd.testing.assert_frame_equal(out["train"].frame, train)
     pd.testing.assert_frame_equal(out["test"].frame, test)
     assert out["train"].roles == out["test"].roles == {"MEDV": "label"}
