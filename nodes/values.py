@@ -191,6 +191,8 @@ class Model:
     label_column: str | None
     classes: list[Any] | None = None
     training_data: str | None = None
+    #: Whether it predicts rows with missing feature values (its learner declared so).
+    accepts_missing: bool = False
     kind: ClassVar[str] = "model"
 
     def summary(self) -> dict[str, Any]:
@@ -210,7 +212,8 @@ class Model:
         _save_object(folder, self.estimator, {
             "task": self.task, "name": self.name, "feature_columns": self.feature_columns,
             "feature_dtypes": self.feature_dtypes, "label_column": self.label_column,
-            "classes": json_safe(self.classes), "training_data": self.training_data})
+            "classes": json_safe(self.classes), "training_data": self.training_data,
+            "accepts_missing": self.accepts_missing})
 
     @classmethod
     def load(cls, folder: Path) -> Model:
@@ -219,7 +222,8 @@ class Model:
         if classes is not None and hasattr(estimator, "classes_"):
             classes = list(estimator.classes_)  # keep numpy scalar types exact
         return cls(estimator, meta["task"], meta["name"], meta["feature_columns"],
-                   meta["feature_dtypes"], meta["label_column"], classes, meta["training_data"])
+                   meta["feature_dtypes"], meta["label_column"], classes, meta["training_data"],
+                   bool(meta.get("accepts_missing")))
 
 
 @dataclass

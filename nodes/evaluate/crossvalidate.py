@@ -47,6 +47,36 @@ def fits_in_parallel() -> Any:
     return joblib.parallel_config(prefer="threads")
 
 
+class StoppableScorer:
+    """A scikit-learn scorer that first checks whether the run was cancelled.
+
+    Sweeps and cross-validation call their scorer after every fit, so a
+    cancelled run stops between fits instead of finishing the whole sweep.
+    Sent to another process (a Dask worker), it is the plain scorer: the
+    cluster stops the tasks of a cancelled run itself.
+    """
+
+    def __init__(self, scorer: Any, ctx: RunContext | None) -> None:
+        self.scorer = scorer
+        self.ctx = ctx
+
+    def __call__(self, estimator: Any, X: Any, y: Any, **kwargs: Any) -> Any:
+        if self.ctx is not None:
+            self.ctx.check_cancelled()
+        return self.scorer(estimator, X, y, **kwargs)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (StoppableScorer, (self.scorer, None))
+
+
+def stoppable_scoring(ctx: RunContext, estimator: Any, scoring: Any) -> StoppableScorer:
+    """``scoring`` (a name, a scorer or None: the estimator's own score) as a
+    :class:`StoppableScorer` for ``ctx``'s run."""
+    from sklearn.metrics import check_scoring
+
+    return StoppableScorer(check_scoring(estimator, scoring=scoring), ctx)
+
+
 def rows_of(X: Any, index: np.ndarray) -> Any:
     """Rows of a feature matrix or feature frame by position."""
     return X.iloc[index] if isinstance(X, pd.DataFrame) else X[index]
@@ -140,7 +170,8 @@ class CrossValidateModel(Node):
                 result = cross_validate(
                     clone(learner.estimator), X, y, cv=splitter, return_estimator=True,
                     n_jobs=n_jobs(self.parallel_jobs, learner.estimator),
-                    return_indices=True, error_score="raise", scoring=None)
+                    return_indices=True, error_score="raise",
+                    scoring=stoppable_scoring(ctx, learner.estimator, None))
         except ValueError as error:
             raise NodeInputError(self.label, f"'{learner.name}' cannot be trained on a fold: "
                                  f"{error}", port="data",
@@ -151,7 +182,8 @@ class CrossValidateModel(Node):
                 zip(result["estimator"], result["indices"]["test"], strict=True)):
             ctx.check_cancelled()
             model = Model(estimator, learner.task, learner.name, features, {}, label,
-                          list(estimator.classes_) if learner.task == "classification" else None)
+                          list(estimator.classes_) if learner.task == "classification" else None,
+                          accepts_missing=bool(learner.accepts_missing))
             scores = predict_scores(model, rows_of(X, test_index))
             piece = data.frame.iloc[test_index].assign(**{FOLD: fold + 1})
             piece = piece.drop(columns=[c for c in scores if c in piece.columns])

@@ -88,7 +88,7 @@ class TrainModel(Node):
             feature_dtypes={c: str(data.frame[c].dtype) for c in features},
             label_column=label,
             classes=list(estimator.classes_) if learner.task == "classification" else None,
-            training_data=data.digest())}
+            training_data=data.digest(), accepts_missing=bool(learner.accepts_missing))}
 
 
 def training_arrays(node: str, learner: Learner, data: Table, label_column: str
@@ -104,7 +104,9 @@ def training_arrays(node: str, learner: Learner, data: Table, label_column: str
             node, f"the table has no feature column besides the label {label!r}.",
             port="data", fix="Keep some feature columns upstream (Select Columns).")
     X = feature_input(node, learner.estimator, data, features, port="data")
-    require_no_missing(node, data, [*features, label], port="data")
+    # A learner that declares it trains on missing feature values gets them as NaN.
+    require_no_missing(node, data, [label] if learner.accepts_missing else [*features, label],
+                       port="data")
     target = data.frame[label]
     if learner.task == "regression":
         require_numeric(node, data, [label], port="data", what="regression label",
@@ -166,7 +168,8 @@ class ScoreModel(Node):
         require_columns(self.label, data, features, port="data",
                         why=f" that '{model.name}' was trained on")
         X = feature_input(self.label, model.estimator, data, features, port="data")
-        require_no_missing(self.label, data, features, port="data")
+        if not model.accepts_missing:
+            require_no_missing(self.label, data, features, port="data")
         scores = predict_scores(model, X)
         label = model.label_column if model.label_column in data.frame.columns else None
         if self.append_scores_to_input:

@@ -18,6 +18,7 @@ from nodes.evaluate.crossvalidate import (
     fits_in_parallel,
     folds_splitter,
     n_jobs,
+    stoppable_scoring,
 )
 from nodes.models.train_score import training_arrays
 from nodes.node import Node
@@ -214,7 +215,8 @@ class TuneModelHyperparameters(Node):
                                 self.seed)
         classes = sorted(pd.unique(search_y).tolist()) if learner.task == "classification" \
             else []
-        common = {"scoring": scorer(metric, learner.task, classes), "cv": cv,
+        common = {"scoring": stoppable_scoring(ctx, learner.estimator,
+                                               scorer(metric, learner.task, classes)), "cv": cv,
                   "n_jobs": n_jobs(self.parallel_jobs, learner.estimator), "refit": False,
                   "error_score": "raise"}
         if self.sweep_mode == "grid":
@@ -239,7 +241,7 @@ class TuneModelHyperparameters(Node):
         model = Model(best, learner.task, f"{learner.name} (tuned)", features,
                       {c: str(data.frame[c].dtype) for c in features}, label,
                       list(best.classes_) if learner.task == "classification" else None,
-                      data.digest())
+                      data.digest(), bool(learner.accepts_missing))
         return {"sweep": sweep, "model": model}
 
     @staticmethod

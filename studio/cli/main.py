@@ -64,8 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the run record as JSON on stdout instead of the live display")
     run.add_argument("--trust", action="store_true",
                      help="allow nodes that run code stored in the workflow file")
-    run.add_argument("--seed", type=int, default=None,
-                     help="override the workflow's random seed for this run")
+    run.add_argument("--seed", type=_seed, default=None,
+                     help="the workflow's random seed for this run: every node whose own "
+                          "seed is left to inherit follows it")
+    run.add_argument("--allow-path", dest="allow_paths", action="append", default=[],
+                     metavar="DIR", help="let nodes write files under DIR too (besides the "
+                                         "workflow's folder and --out); repeatable")
+    run.add_argument("--connect-timeout", type=float, default=20.0, metavar="S",
+                     help="seconds to wait for a Dask scheduler to answer (default: 20)")
 
     validate = sub.add_parser("validate", help="check a workflow without running it")
     validate.add_argument("file")
@@ -83,13 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError("must be from 0 to 4294967295")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError("must be from 1 to 1024")
     return value
 
 

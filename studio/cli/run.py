@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import sys
@@ -13,34 +14,44 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from nodes.errors import StudioError
+from nodes.file_access import FileAccess
 from nodes.values import Metrics, Table, json_safe, save_value
 from studio.cli.display import LineDisplay, LiveDisplay, format_duration, print_table
 from studio.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from studio.engine import DiskCache, Engine, Executor, MemoryCache, RunRecord
 from studio.engine.states import NodeState
 from studio.workflow import Workflow, WorkflowInvalidError, load_workflow
+from studio.workflow.fileformat import atomic_write_text, fsync_folder
 
 
 def run_command(args: argparse.Namespace) -> int:
     out, err = sys.stdout, sys.stderr
     try:
         workflow = load_workflow(args.file)
+        if args.trust:
+            workflow.trust()  # the file's code as it is now; --set cannot change code
         apply_overrides(workflow, args.overrides)
+        out_dir = Path(args.out) if args.out else None
+        check_folder("--out", out_dir)
+        cache_dir = Path(args.cache_dir) if args.cache_dir else None
+        check_folder("--cache-dir", cache_dir)
     except StudioError as error:
         print(f"error: {error}", file=err)
         return EXIT_INVALID
     if args.seed is not None:
         workflow.info.seed = args.seed
 
-    if args.cache_dir or args.disk_cache:
-        cache = DiskCache(Path(args.cache_dir) if args.cache_dir else None)
-    else:
-        cache = MemoryCache()
+    cache = DiskCache(cache_dir) if cache_dir or args.disk_cache else MemoryCache()
     try:
         executor = make_executor(args)
     except StudioError as error:
         print(f"error: {error}", file=err)
         return EXIT_INVALID
+    workflow_path = Path(args.file).resolve()
+    files = FileAccess.for_run(
+        workflow_path, out_dir=out_dir,
+        allowed=[*workflow.info.extra.get("allowed_paths", []),
+                 *(str(Path(p).resolve()) for p in args.allow_paths)])
     engine = Engine(cache=cache, executor=executor, jobs=args.jobs)
     cancel = threading.Event()
     display = None
@@ -52,24 +63,30 @@ def run_command(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
         record = engine.run(workflow, use_cache=not args.no_cache, cancel_event=cancel,
-                            trusted=args.trust, workflow_path=Path(args.file).resolve())
+                            workflow_path=workflow_path, files=files)
         # Before closing the engine: a Dask executor leaves outputs on its workers.
-        outputs = {n: engine.fetch(record.nodes[n].cache_key) for n in record.nodes}
+        outputs = fetch_all(engine, record)
     except WorkflowInvalidError as error:
         print(f"error: {error}", file=err)
         return EXIT_INVALID
-    except StudioError as error:  # the cluster lost an output before it could be written
-        print(f"error: {error}", file=err)
-        return EXIT_FAILED
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         engine.close()
     if display is not None:
         display.finish()
+    if args.seed is not None:
+        note_unused_seed(workflow, record, err)
 
-    out_dir = Path(args.out) if args.out else default_out_dir(Path(args.file), record)
+    out_dir = out_dir or default_out_dir(Path(args.file), record)
     written = write_outputs(workflow, record, outputs, out_dir, args.format)
-    record.write(out_dir / "run_record.json")
+    try:
+        record.write(out_dir / "run_record.json")
+    except OSError as error:
+        print(f"error: the run record could not be written to {out_dir}: {error}", file=err)
+        return EXIT_FAILED
+    if record.not_written:
+        for entry in record.not_written:
+            print(f"error: {entry['file']} was not written: {entry['error']}", file=err)
 
     if args.json:
         document = record.to_dict()
@@ -83,7 +100,47 @@ def run_command(args: argparse.Namespace) -> int:
 
     if record.status == "cancelled":
         return EXIT_CANCELLED
-    return EXIT_OK if record.status == "succeeded" else EXIT_FAILED
+    return EXIT_OK if record.status == "succeeded" and not record.not_written else EXIT_FAILED
+
+
+def check_folder(option: str, folder: Path | None) -> None:
+    """Refuse an output or cache folder that cannot be one, before anything runs."""
+    if folder is None:
+        return
+    if folder.exists() and not folder.is_dir():
+        raise StudioError(f"{option} {folder} is a file, not a folder.",
+                          fix=f"Give {option} a folder (it is created when missing).")
+    parent = next((p for p in [folder, *folder.parents] if p.exists()), None)
+    if parent is None or not os.access(parent, os.W_OK):
+        raise StudioError(f"{option} {folder} cannot be created or written to.",
+                          fix=f"Give {option} a folder you can write to.")
+
+
+def fetch_all(engine: Engine, record: RunRecord) -> dict[str, Any]:
+    """Every node's outputs in this process; a node whose outputs are lost (a Dask
+    worker gone) is recorded as not written instead of stopping the rest."""
+    outputs = {}
+    for node_id, node in record.nodes.items():
+        try:
+            outputs[node_id] = engine.fetch(node.cache_key) if node.cache_key else None
+        except StudioError as error:
+            outputs[node_id] = None
+            record.not_written.append({"file": f"outputs of '{node.title}'",
+                                       "error": str(error)})
+    return outputs
+
+
+def note_unused_seed(workflow: Workflow, record: RunRecord, err: TextIO) -> None:
+    """Say so when --seed reaches no node: each random node sets its own seed."""
+    own = [n for n in record.nodes.values() if n.seed is not None
+           and workflow.nodes[n.node_id].params.get(
+               workflow.node_type(n.node_id).randomness.seed_param or "") is not None]
+    inherit = [n for n in record.nodes.values() if n.seed is not None and n not in own]
+    if own and not inherit:
+        names = ", ".join(f"'{n.title}'" for n in own)
+        print(f"note: --seed changed nothing: every node that draws random numbers sets its "
+              f"own seed ({names}). Clear their seed parameters to let them follow it.",
+              file=err)
 
 
 def make_executor(args: argparse.Namespace) -> Executor | None:
@@ -103,7 +160,8 @@ def make_executor(args: argparse.Namespace) -> Executor | None:
                               "to start one on this machine.")
     from studio.engine.dask_executor import DaskExecutor
 
-    return DaskExecutor(args.scheduler, local_workers=args.local_workers)
+    return DaskExecutor(args.scheduler, local_workers=args.local_workers,
+                        connect_timeout=args.connect_timeout)
 
 
 _OVERRIDE = re.compile(r"^(?P<node>.+)\.(?P<param>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$", re.S)
@@ -117,10 +175,16 @@ def apply_overrides(workflow: Workflow, overrides: list[str]) -> None:
             raise StudioError(f"--set {text!r} is not of the form NODE.PARAM=VALUE.",
                               fix="For example: --set split.fraction=0.8")
         node = workflow.find_node(match["node"])
+        param = workflow.node_type(node.id).parameters.get(match["param"])
+        if param is not None and getattr(param, "code", False):
+            raise StudioError(f"--set {match['node']}.{match['param']}: '{match['param']}' is "
+                              "code the node runs; code can never be set from the command "
+                              "line.", fix="Edit the workflow file, read it, and run it with "
+                                           "--trust.")
         raw = match["value"]
         try:
             value: Any = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             value = raw
         workflow.set_param(node.id, match["param"], value)
 
@@ -135,28 +199,53 @@ def write_outputs(workflow: Workflow, record: RunRecord, entries: dict[str, Any]
                   out_dir: Path, table_format: str) -> int:
     """Tables as CSV/Parquet, metrics as JSON, models in their safe formats."""
     folder = out_dir / "outputs"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        record.not_written.append({"file": str(folder), "error": str(error)})
+        return 0
     count = 0
     for node_id, entry in entries.items():
         if entry is None:
             continue
         for port, value in entry.outputs.items():
             stem = f"{node_id}.{port}"
-            if isinstance(value, Table):
-                if table_format == "parquet":
-                    value.frame.to_parquet(folder / f"{stem}.parquet", index=False)
-                else:
-                    value.frame.to_csv(folder / f"{stem}.csv", index=False)
-            elif isinstance(value, Metrics):
-                (folder / f"{stem}.json").write_text(
-                    json.dumps(value.to_dict(), indent=2, allow_nan=False) + "\n")
-            else:
-                try:
-                    save_value(value, folder / stem)
-                except TypeError:
-                    continue
-            count += 1
+            try:
+                if _write_output(value, folder, stem, table_format):
+                    count += 1
+            except OSError as error:  # a full disk, say: keep going, say what is missing
+                record.not_written.append({"file": str(folder / stem), "error": str(error)})
+    fsync_folder(folder)
     return count
+
+
+def _write_output(value: Any, folder: Path, stem: str, table_format: str) -> bool:
+    """Write one output (atomically, fsynced); False for values with no safe format."""
+    if isinstance(value, Table):
+        suffix = ".parquet" if table_format == "parquet" else ".csv"
+        target = folder / f"{stem}{suffix}"
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with open(partial, "wb") as stream:
+                if table_format == "parquet":
+                    value.frame.to_parquet(stream, index=False)
+                else:
+                    value.frame.to_csv(stream, index=False)
+                stream.flush()
+                os.fsync(stream.fileno())
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return True
+    if isinstance(value, Metrics):
+        atomic_write_text(folder / f"{stem}.json",
+                          json.dumps(value.to_dict(), indent=2, allow_nan=False) + "\n")
+        return True
+    try:
+        save_value(value, folder / stem)
+    except TypeError:
+        return False
+    return True
 
 
 def collect_metrics(workflow: Workflow, record: RunRecord, entries: dict[str, Any]

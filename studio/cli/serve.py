@@ -27,6 +27,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     prepare.add_argument("--out", required=True, metavar="FILE",
                          help="the scoring workflow to write (*.axon.json); its models go "
                               "into FILE's folder, under <name>.models/")
+    _trust_option(prepare)
 
     export = sub.add_parser("export", help="write a web-service bundle of a trained workflow")
     export.add_argument("file", help="a training workflow, or a scoring workflow written by "
@@ -38,6 +39,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         help="also write the generated API key to F (mode 600)")
     export.add_argument("--overwrite", action="store_true",
                         help="replace an existing bundle in DIR")
+    _trust_option(export)
 
     serve = sub.add_parser("serve", help="serve a bundle (or a trained workflow) over HTTP")
     serve.add_argument("target", metavar="DIR_OR_WORKFLOW",
@@ -57,19 +59,26 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--data-dir", metavar="DIR",
                        help="folder where classic batch jobs may read input files and write "
                             "output files (RelativeLocation); default: none")
+    _trust_option(serve)
+
+
+def _trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trust", action="store_true",
+                        help="allow nodes that run code stored in the file (read it first)")
 
 
 def prepare_command(args: argparse.Namespace) -> int:
+    from studio.serve.prepare import stored_value_nodes
     from studio.workflow import save_workflow
 
     out = Path(args.out).resolve()
     models = out.parent / (out.name.removesuffix(".json").removesuffix(".axon") + ".models")
     try:
-        scoring = _prepare(Path(args.file), models)
-        for node in scoring.nodes.values():  # relative to the file, so the pair can move
-            if node.type_id in ("trained_model", "fitted_transform"):
-                relative = Path(node.params["path"]).relative_to(out.parent)
-                node.params = {**node.params, "path": relative.as_posix()}
+        scoring = _prepare(Path(args.file), models, args.trust)
+        for node_id in stored_value_nodes(scoring):  # relative to the file: the pair can move
+            node = scoring.nodes[node_id]
+            relative = Path(node.params["path"]).relative_to(out.parent)
+            node.params = {**node.params, "path": relative.as_posix()}
         save_workflow(scoring, out)
     except StudioError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -83,9 +92,9 @@ def export_command(args: argparse.Namespace) -> int:
 
     try:
         with tempfile.TemporaryDirectory(prefix="axon-export-") as staging:
-            scoring = _scoring_workflow(Path(args.file), Path(staging))
+            scoring = _scoring_workflow(Path(args.file), Path(staging), args.trust)
             result = export_bundle(scoring, args.out, name=args.name, version=args.version,
-                                   overwrite=args.overwrite)
+                                   overwrite=args.overwrite, trusted=args.trust)
     except StudioError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
@@ -107,14 +116,15 @@ def serve_command(args: argparse.Namespace) -> int:
         check_host(args.host, args.no_auth)
         if target.is_dir():
             folder = target
-            bundle = load_bundle(folder)  # refuse a bad bundle before binding the port
+            # Refuse a bad bundle before binding the port.
+            bundle = load_bundle(folder, trusted=args.trust)
             key = None
         else:
             staging = Path(tempfile.mkdtemp(prefix="axon-serve-"))
-            scoring = _scoring_workflow(target, staging / "models")
-            result = export_bundle(scoring, staging / "bundle")
+            scoring = _scoring_workflow(target, staging / "models", args.trust)
+            result = export_bundle(scoring, staging / "bundle", trusted=args.trust)
             folder, key = result.folder, result.api_key
-            bundle = load_bundle(folder)
+            bundle = load_bundle(folder, trusted=args.trust)
         if args.no_auth:
             digests = None
         elif args.api_key_file:
@@ -132,7 +142,8 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         serve_forever(folder, host=args.host, port=args.port, workers=args.workers,
                       key_digests=digests, max_body_bytes=int(args.max_body_mb * 1024 * 1024),
-                      data_dir=Path(args.data_dir) if args.data_dir else None)
+                      data_dir=Path(args.data_dir) if args.data_dir else None,
+                      trusted=args.trust)
     except StudioError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
@@ -142,29 +153,33 @@ def serve_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _scoring_workflow(path: Path, artifact_dir: Path):  # noqa: ANN202 -- a Workflow
+def _scoring_workflow(path: Path, artifact_dir: Path, trusted: bool):  # noqa: ANN202
     """A scoring workflow: read as is when it has stored models, else prepared now."""
+    from studio.serve.prepare import stored_value_nodes
     from studio.workflow import load_workflow
 
     workflow = load_workflow(path)
-    if any(n.type_id in ("trained_model", "fitted_transform") for n in workflow.nodes.values()):
+    stored = stored_value_nodes(workflow)
+    if stored:
         base = path.resolve().parent
-        for node in workflow.nodes.values():
-            if node.type_id in ("trained_model", "fitted_transform"):
-                node.params = {**node.params,
-                               "path": str((base / node.params["path"]).resolve())}
+        for node_id in stored:
+            node = workflow.nodes[node_id]
+            node.params = {**node.params, "path": str((base / node.params["path"]).resolve())}
+        if trusted:
+            workflow.trust()
         return workflow
-    return _prepare(path, artifact_dir)
+    return _prepare(path, artifact_dir, trusted)
 
 
-def _prepare(path: Path, artifact_dir: Path):  # noqa: ANN202 -- a Workflow
+def _prepare(path: Path, artifact_dir: Path, trusted: bool):  # noqa: ANN202 -- a Workflow
     from studio.engine import Engine
     from studio.serve import prepare_scoring_workflow
     from studio.workflow import load_workflow
 
     workflow = load_workflow(path)
     with Engine() as engine:
-        return prepare_scoring_workflow(workflow, engine, artifact_dir=artifact_dir)
+        return prepare_scoring_workflow(workflow, engine, artifact_dir=artifact_dir,
+                                        trusted=trusted)
 
 
 def _write_key(path: Path, key: str) -> None:

@@ -39,6 +39,7 @@ scheduler, or no worker at all for ``no_worker_timeout`` seconds.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import json
@@ -93,6 +94,57 @@ class ClusterError(StudioError):
     def __init__(self, node: str, message: str, *, fix: str | None = None) -> None:
         self.node = node
         super().__init__(f"Node '{node}': {message}", fix=fix)
+
+
+_SCHEMES = ("tcp", "tls")
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse an address that is not SCHEME://HOST:PORT before connecting to it."""
+    scheme, separator, rest = address.partition("://")
+    host, colon, port = rest.rpartition(":")
+    if (not separator or scheme not in _SCHEMES or not colon or not host
+            or not port.isdigit() or not 0 < int(port) < 65536):
+        raise StudioError(f"'{address}' is not a Dask scheduler address.",
+                          fix="Give it as tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786 (the "
+                              "address 'dask scheduler' prints).")
+
+
+def probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address`` and ask for its identity, all within ``timeout``
+    seconds; raises OSError or TimeoutError when no scheduler answers."""
+    async def ask() -> None:
+        from distributed.comm import connect
+
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            answer = await comm.read()
+        finally:
+            comm.abort()
+        if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+            raise OSError(f"{address} answers, but it is not a Dask scheduler")
+
+    async def within_deadline() -> None:
+        await asyncio.wait_for(ask(), timeout)
+
+    # A private event loop on a private thread: the caller may run one already.
+    errors: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _capture(errors, asyncio.run, within_deadline()),
+                              name="axon-dask-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 5)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    if errors:
+        raise errors[0]
+
+
+def _capture(errors: list[BaseException], function: Any, *args: Any) -> None:
+    try:
+        function(*args)
+    except BaseException as error:  # handed to the caller's thread
+        errors.append(error)
 
 
 class _RemoteResult:
@@ -153,7 +205,7 @@ class DaskExecutor(Executor):
     def __init__(self, scheduler: str | None = None, *, local_workers: int | None = None,
                  threads_per_worker: int = 1, client: distributed.Client | None = None,
                  retries: int = 1, joblib_on_cluster: bool = True,
-                 no_worker_timeout: float = 60.0, connect_timeout: float = 10.0,
+                 no_worker_timeout: float = 60.0, connect_timeout: float = 20.0,
                  fetch_timeout: float | None = 600.0) -> None:
         if sum(x is not None for x in (scheduler, local_workers, client)) > 1:
             raise ValueError("give at most one of scheduler, local_workers and client")
@@ -166,14 +218,20 @@ class DaskExecutor(Executor):
         if client is not None:
             self.client = client
         elif scheduler is not None:
+            check_scheduler_address(scheduler)
             try:
+                # A peer that accepts the connection and never answers would hold
+                # Client() for minutes: make sure a scheduler answers first.
+                probe_scheduler(scheduler, connect_timeout)
                 self.client = distributed.Client(scheduler, timeout=connect_timeout,
                                                  set_as_default=False)
             except (OSError, TimeoutError, ValueError) as error:
+                reason = str(error) or f"no answer within {connect_timeout:g} s"
                 raise StudioError(
-                    f"Cannot reach the Dask scheduler at {scheduler} ({error}).",
+                    f"Cannot reach the Dask scheduler at {scheduler} ({reason}).",
                     fix="Start one with 'dask scheduler' (and workers with 'dask worker "
-                        f"{scheduler}'), or check the address and port.") from None
+                        f"{scheduler}'), or check the address and port; "
+                        "--connect-timeout sets how long to wait.") from None
         else:
             workers = local_workers or os.cpu_count() or 1
             self._cluster = distributed.LocalCluster(

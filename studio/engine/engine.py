@@ -296,6 +296,18 @@ class _Run:
         running: dict[Future[TaskOutcome], str] = {}
         started: dict[str, float] = {}
         try:
+            self._loop(running, started)
+        except Exception as error:  # a bug of ours or a lost executor: still a record
+            log.error("the run stopped:\n%s", traceback.format_exc())
+            self.record.error = f"{type(error).__name__}: {error}"
+            for node_id in list(running.values()):
+                self._fail(node_id, f"the run stopped: {self.record.error}",
+                           type(error).__name__)
+            running.clear()
+        return self._close()
+
+    def _loop(self, running: dict[Future[TaskOutcome], str], started: dict[str, float]) -> None:
+        try:
             while True:
                 if not self.cancel_event.is_set():
                     free = self.engine.executor.jobs - len(running)
@@ -311,10 +323,8 @@ class _Run:
                     node_id = running.pop(future)
                     self._finish(node_id, future, time.perf_counter() - started[node_id])
         finally:
-            for future, node_id in running.items():  # only on an unexpected error here
+            for future in running:  # only on an unexpected error here
                 future.cancel()
-                self._set_state(node_id, NodeState.CANCELLED)
-        return self._close()
 
     def _ready(self, in_flight: Iterable[str]) -> list[str]:
         busy = set(in_flight)
@@ -419,7 +429,7 @@ class _Run:
         record.duration_s = round(time.perf_counter() - self.started_clock, 6)
         if cancelled:
             record.status = "cancelled"
-        elif any(s == NodeState.FAILED for s in self.states.values()):
+        elif record.error or any(s == NodeState.FAILED for s in self.states.values()):
             record.status = "failed"
         else:
             record.status = "succeeded"

@@ -110,6 +110,8 @@ class RunRecord:
     files: dict[str, Any] = field(default_factory=dict)
     #: Files the run should have written but could not (say, a full disk).
     not_written: list[dict[str, str]] = field(default_factory=list)
+    #: What stopped the run itself (not a node), if anything did.
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +129,7 @@ class RunRecord:
             "environment": self.environment,
             "files": self.files,
             "not_written": self.not_written,
+            "error": self.error,
         }
 
     def write(self, path: Path) -> Path:

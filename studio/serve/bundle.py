@@ -30,6 +30,7 @@ from nodes.errors import StudioError
 from studio.engine.record import environment
 from studio.serve.auth import key_digest, new_api_key
 from studio.serve.errors import BundleError
+from studio.serve.prepare import stored_value_nodes
 from studio.serve.schema import frame_to_records, output_schema, records_to_frame
 from studio.serve.scoring import ScoringPipeline
 from studio.workflow import Workflow, load_workflow, save_workflow
@@ -38,7 +39,6 @@ BUNDLE_FORMAT = "axon-studio-service-bundle"
 BUNDLE_VERSION = 1
 MANIFEST = "manifest.json"
 WORKFLOW_FILE = "scoring.axon.json"
-_STORED_TYPES = ("trained_model", "fitted_transform")
 
 
 @dataclass
@@ -75,7 +75,7 @@ class Bundle:
 
 def export_bundle(scoring: Workflow, out_dir: str | Path, *, name: str | None = None,
                   version: str = "1", api_key: str | None = None,
-                  overwrite: bool = False) -> ExportResult:
+                  overwrite: bool = False, trusted: bool = False) -> ExportResult:
     """Write the bundle of a prepared scoring workflow into ``out_dir``.
 
     ``api_key`` (default: a new random one) is stored only as its digest.
@@ -91,7 +91,7 @@ def export_bundle(scoring: Workflow, out_dir: str | Path, *, name: str | None = 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        manifest, key = _write_bundle(scoring, staging, name, version, api_key)
+        manifest, key = _write_bundle(scoring, staging, name, version, api_key, trusted)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(staging, out_dir)
@@ -102,21 +102,25 @@ def export_bundle(scoring: Workflow, out_dir: str | Path, *, name: str | None = 
 
 
 def _write_bundle(scoring: Workflow, folder: Path, name: str | None, version: str,
-                  api_key: str | None) -> tuple[dict[str, Any], str]:
+                  api_key: str | None, trusted: bool) -> tuple[dict[str, Any], str]:
     workflow = scoring.copy()
-    for node in workflow.nodes.values():
-        if node.type_id in _STORED_TYPES:
-            source = Path(node.params["path"])
-            if not source.is_dir():
-                raise BundleError(str(folder), [f"the stored value of '{workflow.label(node.id)}'"
-                                                f" ({source}) does not exist"],
-                                  fix="Prepare the scoring workflow again.")
-            relative = Path("models") / node.id
-            shutil.copytree(source, folder / relative)
-            node.params = {**node.params, "path": relative.as_posix()}
+    for node_id in stored_value_nodes(workflow):
+        node = workflow.nodes[node_id]
+        source = Path(node.params["path"])
+        if not source.is_dir():
+            raise BundleError(str(folder), [f"the stored value of '{workflow.label(node.id)}'"
+                                            f" ({source}) does not exist"],
+                              fix="Prepare the scoring workflow again.")
+        relative = Path("models") / node.id
+        shutil.copytree(source, folder / relative)
+        node.params = {**node.params, "path": relative.as_posix()}
     save_workflow(workflow, folder / WORKFLOW_FILE)
 
-    pipeline = ScoringPipeline(_absolute(workflow, folder))
+    try:
+        pipeline = ScoringPipeline(_absolute(workflow, folder), trusted=trusted)
+    except StudioError as error:
+        raise BundleError(str(folder), [str(error)],
+                          fix="Prepare the scoring workflow again.") from None
     service = dict(workflow.info.extra.get("service", {}))
     example = service.get("example") or {}
     try:
@@ -156,8 +160,10 @@ def _write_bundle(scoring: Workflow, folder: Path, name: str | None, version: st
     return manifest, key
 
 
-def load_bundle(folder: str | Path) -> Bundle:
-    """Verify and load a bundle; raises BundleError naming every problem found."""
+def load_bundle(folder: str | Path, *, trusted: bool = False) -> Bundle:
+    """Verify and load a bundle; raises BundleError naming every problem found.
+
+    Loading runs no code stored in the bundle unless ``trusted`` (serve --trust)."""
     folder = Path(folder).resolve()
     manifest = _read_manifest(folder)
     problems = []
@@ -184,7 +190,7 @@ def load_bundle(folder: str | Path) -> Bundle:
                               "edit or add files inside it.")
     try:
         workflow = load_workflow(folder / WORKFLOW_FILE)
-        pipeline = ScoringPipeline(_absolute(workflow, folder))
+        pipeline = ScoringPipeline(_absolute(workflow, folder), trusted=trusted)
     except StudioError as error:
         raise BundleError(str(folder), [str(error)], fix="Export the bundle again.") from None
     return Bundle(folder, manifest, workflow, pipeline)
@@ -214,13 +220,13 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
 def _absolute(workflow: Workflow, folder: Path) -> Workflow:
     """A copy whose stored-value paths point into ``folder`` (they must stay inside it)."""
     copy = workflow.copy()
-    for node in copy.nodes.values():
-        if node.type_id in _STORED_TYPES:
-            path = (folder / node.params["path"]).resolve()
-            if folder.resolve() not in path.parents:
-                raise BundleError(str(folder), [f"'{copy.label(node.id)}' points outside the "
-                                                "bundle"])
-            node.params = {**node.params, "path": str(path)}
+    for node_id in stored_value_nodes(copy):
+        node = copy.nodes[node_id]
+        path = (folder / node.params["path"]).resolve()
+        if folder.resolve() not in path.parents:
+            raise BundleError(str(folder), [f"'{copy.label(node.id)}' points outside the "
+                                            "bundle"])
+        node.params = {**node.params, "path": str(path)}
     return copy
 
 

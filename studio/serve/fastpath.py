@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nodes.contract import CompiledStep
 from nodes.errors import StudioError
 from nodes.models.scoring import predict_scores
 from nodes.values import Model, Transform
@@ -122,7 +123,7 @@ class CompiledScoring:
         transforms: list[tuple[np.ndarray, Transform]] = []
         changed: set[str] = set()
         for step in middle:
-            if type(step.node).type_id != "apply_transformation":
+            if type(step.node).compiled_step is not CompiledStep.APPLY_TRANSFORM:
                 raise _NotCompilable(f"'{step.node.label}' is not Apply Transformation")
             transform = _constant(pipeline, step, "transform", previous)
             if not isinstance(transform, Transform) or not transform.numeric:
@@ -134,7 +135,7 @@ class CompiledScoring:
             transforms.append((indices, transform))
             changed.update(transform.columns)
             previous = (step.node_id, "data")
-        if type(score.node).type_id != "score_model":
+        if type(score.node).compiled_step is not CompiledStep.SCORE:
             raise _NotCompilable(f"'{score.node.label}' is not Score Model")
         model = _constant(pipeline, score, "model", previous)
         if (not isinstance(model, Model) or model.task not in ("classification", "regression")

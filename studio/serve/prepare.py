@@ -19,9 +19,12 @@ The result is itself a workflow (open it, inspect it, save it):
   fitted in training: requests are transformed, never refitted on.
 - Training and evaluation branches are left out.
 
-Row-wise node types (safe to run on a request's rows) are those listed in
-``ROW_WISE_TYPES`` and any node type with a class attribute
-``row_wise = True``.
+What each node is in a service comes only from its declared scoring role
+(``Node.scoring_role_for``, see nodes/contract.py): row-wise nodes run per
+request, fitted nodes are replaced by their fitted transform, training-only
+nodes end the scoring path, and a path through a node that must not run in
+a service, or whose role is undeclared, is refused naming the node and the
+fix. No node type is known here by its id.
 """
 
 from __future__ import annotations
@@ -33,35 +36,108 @@ from typing import Any
 
 import networkx as nx
 
+from nodes.contract import CompiledStep, ScoringRole, ServiceBoundary
+from nodes.node import Node
 from nodes.ports import MODEL, TABLE, TRANSFORM
-from nodes.values import Model, Table, Transform, json_safe, save_value, value_digest
+from nodes.registry import NodeRegistry
+from nodes.values import Table, json_safe, save_value, value_digest
 from studio.engine import Engine
 from studio.engine.graph import build_graph
 from studio.serve.errors import PrepareError
-from studio.workflow import Workflow, dumps
+from studio.workflow import Workflow, WorkflowInvalidError, dumps
 
-INPUT_TYPE = "web_service_input"
-OUTPUT_TYPE = "web_service_output"
-#: Node types that compute each row from that row alone, with fitted values.
-ROW_WISE_TYPES = {"apply_transformation", "select_columns", "score_model", INPUT_TYPE,
-                  OUTPUT_TYPE}
-_STORED_TYPES = {Model.kind: "trained_model", Transform.kind: "fitted_transform"}
-_FITTING_REPLACEMENT = "apply_transformation"
+# -- what the service needs of the catalog, found by declaration -----------------
+
+
+def boundary_type(registry: NodeRegistry, boundary: ServiceBoundary) -> type[Node]:
+    """The node type that marks where requests enter (INPUT) or answers leave (OUTPUT)."""
+    return _one(registry, lambda t: t.service_boundary is boundary,
+                f"a node type with service_boundary {boundary.name}")
+
+
+def stored_value_type(registry: NodeRegistry, kind: str) -> type[Node] | None:
+    """The node type that loads a stored value of ``kind`` ("model", "transform")."""
+    found = [t for t in registry.all() if t.scoring_role is ScoringRole.FROZEN_VALUE
+             and t.loads_stored_kind == kind]
+    return found[0] if len(found) == 1 else None
+
+
+def apply_transform_type(registry: NodeRegistry) -> type[Node]:
+    """The node type that applies a fitted transform, which replaces a fitting node."""
+    return _one(registry, lambda t: t.compiled_step is CompiledStep.APPLY_TRANSFORM,
+                "a node type with compiled_step APPLY_TRANSFORM")
+
+
+def _one(registry: NodeRegistry, test: Any, what: str) -> type[Node]:
+    found = [t for t in registry.all() if test(t)]
+    if len(found) != 1:
+        raise PrepareError(f"the installed node types hold {len(found)} of {what}, not one.",
+                           fix="Check the installed plugins.")
+    return found[0]
+
+
+def is_boundary(workflow: Workflow, node_id: str, boundary: ServiceBoundary) -> bool:
+    return workflow.node_type(node_id).service_boundary is boundary
+
+
+def boundary_nodes(workflow: Workflow, boundary: ServiceBoundary) -> list[str]:
+    return [n for n in workflow.nodes if is_boundary(workflow, n, boundary)]
+
+
+def stored_value_nodes(workflow: Workflow) -> list[str]:
+    """The nodes that load a value fixed at export (trained models, fitted transforms)."""
+    return [n for n in workflow.nodes if role_of(workflow, n) is ScoringRole.FROZEN_VALUE]
+
+
+def role_of(workflow: Workflow, node_id: str) -> ScoringRole:
+    return workflow.node_type(node_id).scoring_role_for(workflow.nodes[node_id].params)
+
+
+def role_refusal(workflow: Workflow, node_id: str, role: ScoringRole,
+                 where: str) -> PrepareError:
+    """Why a node of ``role`` cannot be where a service would run it per request."""
+    label = workflow.label(node_id)
+    if role is ScoringRole.TRAINING_ONLY:
+        return PrepareError(f"'{label}' is for training only (it learns from, samples or "
+                            f"evaluates whole tables), so it cannot run on request rows {where}.",
+                            fix="Move it out of the scoring path, or place Web Service Input "
+                                "after it.")
+    if role is ScoringRole.NOT_IN_SERVICE:
+        return PrepareError(f"'{label}' must not run inside a web service (it writes files, "
+                            f"runs stored code or simulates hardware), and it sits {where}.",
+                            fix="Remove it from the scoring path, or place Web Service Input "
+                                "after it.")
+    if role is ScoringRole.FITTED:
+        return PrepareError(f"'{label}' fits on the rows it gets, and {where} it would fit on "
+                            "each request's rows.",
+                            fix="Prepare the service from the training workflow, so the "
+                                "transform fitted in training is applied.")
+    return PrepareError(f"'{label}' does not declare how it behaves in a web service (its "
+                        f"scoring_role), so it cannot run {where}.",
+                        fix="Declare scoring_role on its node type (see docs/node-api.md), "
+                            "or place Web Service Input after it.")
 
 
 def prepare_scoring_workflow(workflow: Workflow, engine: Engine, *,
-                             artifact_dir: str | Path | None = None) -> Workflow:
+                             artifact_dir: str | Path | None = None,
+                             trusted: bool = False) -> Workflow:
     """The scoring pipeline of a trained ``workflow`` (see the module docstring).
 
     Fitted values are saved under ``artifact_dir`` (default: a new temporary
     folder); ``export_bundle`` copies them into the bundle. Raises
-    PrepareError when the workflow has no single scoring path, or when the
-    training run fails.
+    PrepareError when the workflow has no single scoring path, when the
+    training run fails, or when it would run code stored in the workflow
+    that was not trusted (``trusted`` is the explicit trust step).
     """
     plan = _find_path(workflow)
     constants = _constant_edges(workflow, plan["path"])
-    targets = sorted({e.source for e in constants} | {plan["entry_source"]} - {None})
-    record = engine.run(workflow, targets=targets) if targets else None
+    targets = sorted(({e.source for e in constants} | set(plan["fitting"])
+                      | {plan["entry_source"]}) - {None})
+    try:
+        record = engine.run(workflow, targets=targets, trusted=trusted) if targets else None
+    except WorkflowInvalidError as error:
+        raise PrepareError(f"the training workflow cannot run: {error}",
+                           fix="Fix the problems listed, then prepare again.") from None
     if record is not None and record.status != "succeeded":
         failed = [f"'{n.title}': {n.error}" for n in record.nodes.values() if n.error]
         raise PrepareError("the training workflow did not run to the end, so there are no "
@@ -75,6 +151,7 @@ def prepare_scoring_workflow(workflow: Workflow, engine: Engine, *,
     scoring.info.description = (f"Scoring pipeline prepared from '{workflow.info.name}'. "
                                 + workflow.info.description).strip()
     scoring.info.seed = workflow.info.seed
+    apply_type = apply_transform_type(workflow.registry)
 
     entry_table = _entry_table(workflow, engine, plan)
     artifacts: list[dict[str, Any]] = []
@@ -84,30 +161,40 @@ def prepare_scoring_workflow(workflow: Workflow, engine: Engine, *,
             continue
         node = workflow.nodes[node_id]
         if node_id in fitting:
-            scoring.add_node(_FITTING_REPLACEMENT, position=node.position, node_id=node_id,
+            scoring.add_node(apply_type.type_id, position=node.position, node_id=node_id,
                              title=f"{workflow.label(node_id)} (fitted in training)")
         else:
             scoring.add_node(node.type_id, node.params, position=node.position, node_id=node_id,
                              title=node.title, comment=node.comment)
     if plan["input"] is None:
+        input_type = boundary_type(workflow.registry, ServiceBoundary.INPUT)
         plan["input"] = scoring.add_node(
-            INPUT_TYPE, node_id=_free_id(scoring, "web_service_input"),
+            input_type.type_id, node_id=_free_id(scoring, input_type.type_id),
             position=_near(workflow, plan["entry_target"], -120)).id
     if plan["output"] is None:
+        output_type = boundary_type(workflow.registry, ServiceBoundary.OUTPUT)
         plan["output"] = scoring.add_node(
-            OUTPUT_TYPE, node_id=_free_id(scoring, "web_service_output"),
+            output_type.type_id, node_id=_free_id(scoring, output_type.type_id),
             position=_near(workflow, plan["score"], 120)).id
 
     for edge in workflow.edges:
         if edge.source in path and edge.target in path and edge.target != plan["input"]:
             if edge.source in fitting and edge.source_port == fitting[edge.source]:
                 continue  # wired from the stored transform below
-            port = "data" if edge.source in fitting else edge.source_port
-            scoring.connect(edge.source, port, edge.target, edge.target_port)
+            port = (_port_of(apply_type, TABLE, outputs=True) if edge.source in fitting
+                    else edge.source_port)
+            target_port = (_port_of(apply_type, TABLE) if edge.target in fitting
+                           else edge.target_port)
+            scoring.connect(edge.source, port, edge.target, target_port)
+    input_type, output_type = scoring.node_type(plan["input"]), scoring.node_type(plan["output"])
     if not plan["placed_input"]:
-        scoring.connect(plan["input"], "data", plan["entry_target"], plan["entry_port"])
+        entry_port = (_port_of(apply_type, TABLE) if plan["entry_target"] in fitting
+                      else plan["entry_port"])
+        scoring.connect(plan["input"], _port_of(input_type, TABLE, outputs=True),
+                        plan["entry_target"], entry_port)
     if not plan["placed_output"]:
-        scoring.connect(plan["score"], plan["score_port"], plan["output"], "data")
+        scoring.connect(plan["score"], plan["score_port"], plan["output"],
+                        _port_of(output_type, TABLE))
 
     lineage_models = {(m["node"], m["port"]): m
                       for m in (record.lineage["models"] if record else [])}
@@ -117,7 +204,7 @@ def prepare_scoring_workflow(workflow: Workflow, engine: Engine, *,
         if (source, source_port) in stored:
             return stored[(source, source_port)]
         value = engine.outputs(workflow, source)[source_port]
-        stored_type = _STORED_TYPES.get(getattr(value, "kind", None))
+        stored_type = stored_value_type(workflow.registry, getattr(value, "kind", ""))
         if stored_type is None:
             raise PrepareError(
                 f"the scoring path gets a {type(value).__name__} from "
@@ -129,8 +216,8 @@ def prepare_scoring_workflow(workflow: Workflow, engine: Engine, *,
         save_value(value, folder / stored_id)
         recorded = lineage_models.get((source, source_port), {})
         digest = recorded.get("sha256") or value_digest(value)
-        scoring.add_node(stored_type, {"path": str((folder / stored_id).resolve()),
-                                       "sha256": digest},
+        scoring.add_node(stored_type.type_id, {"path": str((folder / stored_id).resolve()),
+                                                "sha256": digest},
                          node_id=stored_id, position=_near(workflow, near, 0, -200),
                          title=f"{workflow.label(source)} ({source_port})")
         artifacts.append({"node": stored_id, "kind": value.kind, "source_node": source,
@@ -147,10 +234,11 @@ def prepare_scoring_workflow(workflow: Workflow, engine: Engine, *,
         scoring.connect(stored_id, port, edge.target, edge.target_port)
     for fitting_id, transform_port in fitting.items():
         stored_id = store(fitting_id, transform_port, fitting_id)
-        scoring.connect(stored_id, "transform", fitting_id, "transform")
+        stored_port = next(iter(scoring.node_type(stored_id).outputs))
+        scoring.connect(stored_id, stored_port, fitting_id, _port_of(apply_type, TRANSFORM))
         for edge in workflow.outgoing(fitting_id):
             if edge.source_port == transform_port and edge.target in path:
-                scoring.connect(stored_id, "transform", edge.target, edge.target_port)
+                scoring.connect(stored_id, stored_port, edge.target, edge.target_port)
 
     input_node = scoring.nodes[plan["input"]]
     if not input_node.params["schema"]:
@@ -174,13 +262,13 @@ def prepare_scoring_workflow(workflow: Workflow, engine: Engine, *,
 # -- finding the scoring path -------------------------------------------------
 
 def _find_path(workflow: Workflow) -> dict[str, Any]:
-    inputs = [n for n in workflow.nodes.values() if n.type_id == INPUT_TYPE]
-    outputs = [n for n in workflow.nodes.values() if n.type_id == OUTPUT_TYPE]
+    inputs = boundary_nodes(workflow, ServiceBoundary.INPUT)
+    outputs = boundary_nodes(workflow, ServiceBoundary.OUTPUT)
     if len(inputs) > 1 or len(outputs) > 1:
         raise PrepareError("the workflow has more than one Web Service Input or Output.",
                            fix="Keep one of each.")
     if inputs and outputs:
-        return _placed_path(workflow, inputs[0].id, outputs[0].id)
+        return _placed_path(workflow, inputs[0], outputs[0])
     if inputs or outputs:
         raise PrepareError("the workflow has a Web Service "
                            f"{'Input' if inputs else 'Output'} but no "
@@ -197,34 +285,32 @@ def _placed_path(workflow: Workflow, input_id: str, output_id: str) -> dict[str,
     path = (nx.descendants(graph, input_id) & nx.ancestors(graph, output_id)) | {
         input_id, output_id}
     fitting = {}
-    for node_id in path:
-        node_type = workflow.node_type(node_id)
-        if node_type.type_id == "train_model" or any(
-                p.type is MODEL for p in node_type.outputs.values()):
-            raise PrepareError(f"'{workflow.label(node_id)}' trains a model on request rows.",
-                               fix="Web Service Input must feed the scoring path, "
-                                   "not the training rows.")
-        transform_port = _transform_output(node_type)
-        if transform_port and node_type.type_id not in ROW_WISE_TYPES:
-            fitting[node_id] = transform_port
-    edge = workflow.input_edge(input_id, "data")
+    for node_id in nx.topological_sort(graph):
+        if node_id not in path:
+            continue
+        role = role_of(workflow, node_id)
+        if role is ScoringRole.FITTED:
+            fitting[node_id] = workflow.node_type(node_id).fitted_transform_port
+        elif role is not ScoringRole.ROW_WISE:
+            raise role_refusal(workflow, node_id, role,
+                               "between Web Service Input and Web Service Output")
+    edge = workflow.input_edge(input_id, _port_of(workflow.node_type(input_id), TABLE))
     return {"path": path, "fitting": fitting, "input": input_id, "output": output_id,
             "placed_input": True, "placed_output": True, "score": None, "score_port": None,
             "entry_source": edge.source if edge else None,
             "entry_source_port": edge.source_port if edge else None,
-            "entry_target": input_id, "entry_port": "data"}
+            "entry_target": input_id, "entry_port": edge.target_port if edge else None}
 
 
 def _derived_path(workflow: Workflow) -> dict[str, Any]:
-    # A scorer takes a model and rows and gives rows (Training History, which
-    # takes only a model, is not one).
+    # A scorer takes a model and rows and gives rows, and runs per request (a
+    # device simulation beside Score Model does not; Training History takes
+    # only a model).
     scorers = [n for n in workflow.nodes
                if any(p.type is MODEL for p in workflow.node_type(n).inputs.values())
                and any(p.type is TABLE for p in workflow.node_type(n).inputs.values())
-               and any(p.type is TABLE for p in workflow.node_type(n).outputs.values())]
-    plain = [n for n in scorers if workflow.nodes[n].type_id == "score_model"]
-    if len(scorers) > 1 and len(plain) == 1:
-        scorers = plain  # device runs beside a Score Model: the digital one serves
+               and any(p.type is TABLE for p in workflow.node_type(n).outputs.values())
+               and role_of(workflow, n) is ScoringRole.ROW_WISE]
     if len(scorers) != 1:
         found = ", ".join(f"'{workflow.label(n)}'" for n in scorers) or "none"
         raise PrepareError(f"cannot tell where requests should be scored: the workflow "
@@ -242,15 +328,19 @@ def _derived_path(workflow: Workflow) -> dict[str, Any]:
             raise PrepareError(f"input '{port}' of '{workflow.label(node_id)}' is not "
                                "connected, so the request rows have no way in.",
                                fix="Connect it, or place Web Service Input there.")
-        source_type = workflow.node_type(edge.source)
-        transform_port = _transform_output(source_type)
-        row_wise = (source_type.type_id in ROW_WISE_TYPES
-                    or getattr(source_type, "row_wise", False) is True)
+        role = role_of(workflow, edge.source)
+        if role is ScoringRole.TRAINING_ONLY:
+            break  # requests enter where the rows leave the training-only part
+        if role not in (ScoringRole.ROW_WISE, ScoringRole.FITTED):
+            raise role_refusal(workflow, edge.source, role,
+                               f"between the training rows and '{workflow.label(score)}'")
         next_port = _table_input(workflow, edge.source)
-        if next_port is None or not (row_wise or transform_port):
-            break
-        if transform_port and not row_wise:
-            fitting[edge.source] = transform_port
+        if next_port is None:
+            raise PrepareError(f"'{workflow.label(edge.source)}' takes several tables, so "
+                               "the request rows cannot be traced through it.",
+                               fix="Place Web Service Input after it.")
+        if role is ScoringRole.FITTED:
+            fitting[edge.source] = workflow.node_type(edge.source).fitted_transform_port
         path.add(edge.source)
         node_id, port = edge.source, next_port
     return {"path": path, "fitting": fitting, "input": None, "output": None,
@@ -259,16 +349,20 @@ def _derived_path(workflow: Workflow) -> dict[str, Any]:
             "entry_source_port": edge.source_port, "entry_target": node_id, "entry_port": port}
 
 
+def _port_of(node_type: type[Node], port_type: Any, *, outputs: bool = False) -> str:
+    """The (single) input, or output, of ``node_type`` of ``port_type``."""
+    ports = node_type.outputs if outputs else node_type.inputs
+    names = [n for n, p in ports.items() if p.type is port_type]
+    if len(names) != 1:
+        raise PrepareError(f"'{node_type.title}' has {len(names)} {port_type.name} "
+                           f"{'outputs' if outputs else 'inputs'}, not one.",
+                           fix="Check the installed node types.")
+    return names[0]
+
+
 def _table_input(workflow: Workflow, node_id: str) -> str | None:
     ports = [n for n, p in workflow.node_type(node_id).inputs.items() if p.type is TABLE]
     return ports[0] if len(ports) == 1 else None
-
-
-def _transform_output(node_type: type) -> str | None:
-    for name, port in node_type.outputs.items():
-        if port.type is TRANSFORM:
-            return name
-    return None
 
 
 def _constant_edges(workflow: Workflow, path: set[str]) -> list[Any]:
@@ -334,18 +428,26 @@ def _example_record(table: Table | None, schema: list[dict[str, Any]]) -> dict[s
 
 
 def check_global_parameters(scoring: Workflow) -> None:
-    """Each 'node_id.parameter' of Web Service Input names a per-request node's parameter."""
-    input_node = next(n for n in scoring.nodes.values() if n.type_id == INPUT_TYPE)
+    """Each 'node_id.parameter' of Web Service Input names a per-request node's
+    parameter, and never one that runs as code: a request may tune a node, it
+    can never hand the service code to run."""
+    input_id = boundary_nodes(scoring, ServiceBoundary.INPUT)[0]
+    input_node = scoring.nodes[input_id]
     graph = build_graph(scoring)
-    per_request = nx.descendants(graph, input_node.id) | {input_node.id}
+    per_request = nx.descendants(graph, input_id) | {input_id}
     for name in input_node.params["global_parameters"]:
         node_id, _, parameter = name.partition(".")
-        if node_id not in per_request or parameter not in scoring.node_type(
-                node_id).parameters:
+        param = (scoring.node_type(node_id).parameters.get(parameter)
+                 if node_id in per_request else None)
+        if param is None:
             raise PrepareError(
                 f"global parameter '{name}' does not name a parameter of a node on the "
                 "scoring path.",
                 fix="Use 'node_id.parameter' of a node between Web Service Input and Output.")
+        if getattr(param, "code", False) or scoring.node_type(node_id).needs_trust:
+            raise PrepareError(
+                f"global parameter '{name}' would let a request set code that the service "
+                "runs.", fix="Remove it from Web Service Input's 'global_parameters'.")
 
 
 # -- layout helpers ---------------------------------------------------------------

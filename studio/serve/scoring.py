@@ -33,13 +33,14 @@ import networkx as nx
 import pandas as pd
 
 from nodes.context import RunContext, derive_seed
-from nodes.errors import ParameterError
+from nodes.contract import ScoringRole, ServiceBoundary
+from nodes.errors import ParameterError, UntrustedCodeError
 from nodes.node import Node
 from nodes.values import Table
 from studio.engine import Engine
 from studio.engine.graph import build_graph
 from studio.serve.errors import PrepareError, RequestDataError
-from studio.serve.prepare import INPUT_TYPE, OUTPUT_TYPE, check_global_parameters
+from studio.serve.prepare import boundary_nodes, check_global_parameters, role_of, role_refusal
 from studio.serve.schema import classic_types, frame_to_rows, records_to_frame
 from studio.workflow import Workflow
 
@@ -78,18 +79,33 @@ class Answer:
 class ScoringPipeline:
     """A scoring workflow ready to answer requests (thread-safe)."""
 
-    def __init__(self, workflow: Workflow) -> None:
+    def __init__(self, workflow: Workflow, *, trusted: bool = False) -> None:
+        """Check and load ``workflow``; ``trusted`` is the explicit trust step for
+        nodes that run code stored in it (refused otherwise, before anything runs)."""
         self.workflow = workflow
-        inputs = [n for n in workflow.nodes.values() if n.type_id == INPUT_TYPE]
-        outputs = [n for n in workflow.nodes.values() if n.type_id == OUTPUT_TYPE]
+        inputs = boundary_nodes(workflow, ServiceBoundary.INPUT)
+        outputs = boundary_nodes(workflow, ServiceBoundary.OUTPUT)
         if len(inputs) != 1 or len(outputs) != 1:
             raise PrepareError("a scoring workflow needs exactly one Web Service Input and "
                                "one Web Service Output.",
                                fix="Prepare it from the training workflow again.")
-        self.input_id, self.output_id = inputs[0].id, outputs[0].id
+        self.input_id, self.output_id = inputs[0], outputs[0]
+        if trusted:
+            workflow.trust()
+        untrusted = workflow.untrusted_code_nodes()
+        if untrusted:
+            error = UntrustedCodeError(workflow.label(untrusted[0]))
+            raise PrepareError(f"the scoring workflow would run code stored in it: "
+                               f"{error.message}",
+                               fix="Read the code; serve with --trust only if you trust it.")
         graph = build_graph(workflow)
         per_request = (nx.descendants(graph, self.input_id)
                        & nx.ancestors(graph, self.output_id)) | {self.input_id, self.output_id}
+        for node_id in nx.topological_sort(graph.subgraph(per_request)):
+            role = role_of(workflow, node_id)
+            if role is not ScoringRole.ROW_WISE:
+                raise role_refusal(workflow, node_id, role,
+                                   "between Web Service Input and Web Service Output")
         constant_targets = sorted({e.source for e in workflow.edges
                                    if e.target in per_request and e.source not in per_request})
         for edge in workflow.incoming(self.input_id):
@@ -98,7 +114,7 @@ class ScoringPipeline:
         self.constants: dict[tuple[str, str], Any] = {}
         if constant_targets:
             with Engine(jobs=1) as engine:
-                record = engine.run(workflow, targets=constant_targets)
+                record = engine.run(workflow, targets=constant_targets)  # trust checked above
                 if record.status != "succeeded":
                     failed = [f"'{n.title}': {n.error}" for n in record.nodes.values()
                               if n.error]
@@ -165,6 +181,10 @@ class ScoringPipeline:
                 except ParameterError as error:
                     raise RequestDataError(f"global parameter: {error.message}",
                                            fix=error.fix) from None
+                if type(node).scoring_role_for(node.params) is not ScoringRole.ROW_WISE:
+                    raise RequestDataError(
+                        f"global parameters would make '{node.label}' fit on the request's "
+                        "rows.", fix="Send values that keep it computing row by row.")
                 step = _Step(step.node_id, node, step.inputs, step.seed)
             steps.append(step)
         return steps
@@ -199,7 +219,7 @@ class ScoringPipeline:
             else:
                 inputs = {port: values[source] for port, source in step.inputs.items()}
             context = RunContext(node_id=step.node_id, node_title=step.node.label,
-                                 seed=step.seed)
+                                 seed=step.seed, trusted=True)  # checked when loading
             outputs = step.node.execute(context, inputs)
             for port, value in outputs.items():
                 values[(step.node_id, port)] = value

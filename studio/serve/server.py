@@ -55,7 +55,7 @@ class ServerHandle:
 def start_server(bundle: Bundle | str | Path, *, host: str = "127.0.0.1", port: int = 0,
                  api_key: str | None = None, no_auth: bool = False,
                  max_body_bytes: int | None = None, data_dir: Path | None = None,
-                 jobs_dir: Path | None = None) -> ServerHandle:
+                 jobs_dir: Path | None = None, trusted: bool = False) -> ServerHandle:
     """Serve ``bundle`` on a background thread; returns once it accepts connections.
 
     ``port`` 0 picks a free port. The server accepts the bundle's own key
@@ -67,7 +67,7 @@ def start_server(bundle: Bundle | str | Path, *, host: str = "127.0.0.1", port: 
     from studio.serve.app import DEFAULT_MAX_BODY_BYTES, create_app
 
     if not isinstance(bundle, Bundle):
-        bundle = load_bundle(bundle)
+        bundle = load_bundle(bundle, trusted=trusted)
     check_host(host, no_auth)
     digests = None
     if not no_auth:
@@ -106,7 +106,7 @@ def check_host(host: str, no_auth: bool) -> None:
 
 def serve_forever(folder: Path, *, host: str, port: int, workers: int,
                   key_digests: list[str] | None, max_body_bytes: int,
-                  data_dir: Path | None) -> None:
+                  data_dir: Path | None, trusted: bool = False) -> None:
     """Run uvicorn in the foreground until Ctrl-C (``studio serve``)."""
     import uvicorn
 
@@ -114,7 +114,7 @@ def serve_forever(folder: Path, *, host: str, port: int, workers: int,
     jobs_dir = Path(tempfile.mkdtemp(prefix="axon-jobs-"))
     config = {"folder": str(folder), "key_digests": key_digests,
               "max_body_bytes": max_body_bytes, "jobs_dir": str(jobs_dir),
-              "data_dir": str(data_dir) if data_dir else None}
+              "data_dir": str(data_dir) if data_dir else None, "trusted": trusted}
     os.environ[_CONFIG_VARIABLE] = json.dumps(config)
     if workers > 1:
         uvicorn.run("studio.serve.server:app_from_environment", factory=True, host=host,
@@ -130,7 +130,7 @@ def app_from_environment() -> Any:
     from studio.serve.app import create_app
 
     config = json.loads(os.environ[_CONFIG_VARIABLE])
-    bundle = load_bundle(config["folder"])
+    bundle = load_bundle(config["folder"], trusted=bool(config.get("trusted")))
     digests = config["key_digests"]
     return create_app(bundle, key_digests=digests, max_body_bytes=config["max_body_bytes"],
                       jobs_dir=Path(config["jobs_dir"]),
