@@ -22,6 +22,7 @@ import pandas as pd
 from nodes.context import RunContext
 from nodes.data.checks import require_columns, require_no_missing, require_numeric, require_rows
 from nodes.errors import NodeInputError
+from nodes.hardware.registry import BackendDescriptor, register_backend
 from nodes.hardware.report import Assumption, HardwareReport
 from nodes.models.network import DenseNetwork, dense_network, output_probabilities, predictions
 from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
@@ -95,10 +96,23 @@ def _rmse(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class HardwareBackend(ABC):
-    """A simulated device that runs dense networks."""
+    """A simulated device that runs dense networks.
+
+    A subclass with a ``name`` registers itself (:mod:`nodes.hardware.registry`)
+    with its ``summary`` and ``resources_shown``, so Compare Hardware knows it.
+    """
 
     #: The name reports and comparison tables use.
     name: ClassVar[str] = ""
+    #: One line: what the backend simulates.
+    summary: ClassVar[str] = ""
+    #: (resource key, singular word): the resources that say how much hardware a run uses.
+    resources_shown: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            register_backend(BackendDescriptor(cls.name, cls.summary, cls.resources_shown))
 
     def check(self, network: DenseNetwork, node: str) -> None:
         """Raise NodeInputError (naming ``node`` and the layer) if the device cannot run it."""

@@ -10,20 +10,25 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from nodes.digest import stable_digest
+from nodes.hardware.sources import Constant
 from nodes.values import json_safe, register_value_kind
 
-#: How a figure in a report was obtained.
-STATUSES = ("published", "derived", "estimate", "modelling choice", "setting")
+#: How a figure in a report was obtained: the constant statuses of
+#: :mod:`nodes.hardware.sources` plus how the simulation represents something
+#: (``modelling choice``) and node parameters (``setting``).
+STATUSES = ("datasheet", "paper", "published", "vendor claim", "derived", "estimate",
+            "modelling choice", "setting")
 
 
 @dataclass(frozen=True)
 class Assumption:
     """One constant or modelling decision behind a report, with where it comes from.
 
-    ``status``: ``published`` (a figure from the cited source), ``derived``
-    (computed from published figures, the derivation in ``value``),
-    ``estimate`` (our guess, no published figure), ``modelling choice`` (how
-    the simulation represents something) or ``setting`` (a node parameter).
+    ``status``: ``datasheet``, ``paper``, ``published`` (documented software
+    defaults), ``vendor claim`` (the maker's statement, unverified),
+    ``derived`` (computed from other figures, the derivation in ``value``),
+    ``estimate`` (ours, no published figure), ``modelling choice`` (how the
+    simulation represents something) or ``setting`` (a node parameter).
     """
 
     name: str
@@ -34,6 +39,11 @@ class Assumption:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+
+    @classmethod
+    def of(cls, name: str, value: str, constant: Constant) -> Assumption:
+        """An assumption resting on a declared ``constant`` (its source and status)."""
+        return cls(name, value, constant.citation, constant.status)
 
 
 @dataclass

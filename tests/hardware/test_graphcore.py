@@ -1,30 +1,46 @@
-"""Graphcore GC2: fp16 numerics, tile placement, memory limits and peak rates."""
+"""Graphcore GC2: fp16 numerics, weight placement, micro-batch streaming, host transfers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from nodes.errors import NodeInputError
 from nodes.hardware.base import Scorer
 from nodes.hardware.graphcore import (
+    CLOCK_HZ,
+    FLOPS_PER_CYCLE,
+    LAUNCH_OVERHEAD_S,
+    PCIE_BYTES_S,
+    PCIE_LATENCY_S,
     TILE_MEMORY_BYTES,
     TILES,
     DoesNotFit,
     GraphcoreBackend,
     GraphcoreSettings,
+    batch_timing,
     forward,
+    matmul_throughput,
     peak_flops,
     plan_placement,
 )
+from nodes.hardware.sources import CONSTANTS
 from nodes.models.network import DenseLayer, DenseNetwork
 
 FP16_UNIT_ROUNDOFF = 2.0 ** -11
 
 
-def test_peak_rates_reproduce_the_measured_figures():
+def test_peaks_are_architectural_products_of_the_published_tile_figures():
+    # tiles, clock and flops per cycle are the published figures; the peaks are their
+    # product (architectural, not measured) and match the figures Jia et al. quote.
+    for name in ("graphcore.tiles", "graphcore.clock_hz", "graphcore.mixed_flops_per_tile_cycle"):
+        assert CONSTANTS[name].status == "paper"
+    for precision in ("fp32", "mixed"):
+        constant = CONSTANTS[f"graphcore.peak_{precision}_flops"]
+        assert constant.status == "derived" and "architectural" in constant.note
+        assert peak_flops(precision) == TILES * CLOCK_HZ * FLOPS_PER_CYCLE[precision]
     assert round(peak_flops("fp32") / 1e12, 1) == 31.1
     assert round(peak_flops("mixed") / 1e12, 1) == 124.5
-    assert peak_flops("mixed") == 4 * peak_flops("fp32")
 
 
 def _linear_network(weights: np.ndarray, bias: np.ndarray) -> DenseNetwork:
@@ -69,30 +85,53 @@ def test_placement_covers_every_weight_within_tile_memory():
     placement = plan_placement(shapes, batch=16, settings=settings)
     usable = TILE_MEMORY_BYTES - settings.reserved_kib_per_tile * 1024
     assert placement.chips == 1 and placement.tile_bytes.max() <= usable
-    assert placement.tiles_used <= TILES
+    assert placement.micro_batch == 16 and placement.micro_batches == 1
     for plan, (rows, columns) in zip(placement.layers, shapes, strict=True):
         assert plan.tiles <= TILES
-        block_rows = -(-rows // plan.row_blocks)
-        block_columns = -(-columns // plan.column_blocks)
-        assert block_rows * plan.row_blocks >= rows
-        assert block_columns * plan.column_blocks >= columns
-        assert plan.bytes_per_tile >= block_rows * block_columns * 2   # fp16 weights
-    weights = sum(r * c * 2 for r, c in shapes)
-    assert placement.tile_bytes.sum() >= weights
-    # A bigger batch needs more memory for inputs and partial sums.
-    assert plan_placement(shapes, batch=256, settings=settings).tile_bytes.sum() > \
-        placement.tile_bytes.sum()
+        assert plan.block_rows * plan.row_blocks >= rows
+        assert plan.block_columns * plan.column_blocks >= columns
+        assert plan.bytes_per_tile >= plan.block_rows * plan.block_columns * 2   # fp16 weights
+    assert placement.tile_bytes.sum() >= sum(r * c * 2 for r, c in shapes)
 
 
-def test_a_network_too_big_for_one_chip_is_split_or_refused():
-    shapes = [(20_000, 20_000)]          # 800 MB of fp16 weights > 304 MiB on chip
-    with pytest.raises(DoesNotFit, match="one GC2 offers"):
-        plan_placement(shapes, batch=8, settings=GraphcoreSettings(when_too_big="refuse"))
-    split = plan_placement(shapes, batch=8, settings=GraphcoreSettings())
-    assert split.chips >= 3 and split.tile_bytes.max() <= TILE_MEMORY_BYTES
-    assert split.layers[0].cycles["ipu_links"] > 0
-    fp32 = plan_placement(shapes, batch=8, settings=GraphcoreSettings(precision="fp32"))
-    assert fp32.chips > split.chips
+def test_batch_size_changes_time_not_chip_count():
+    # Issue 19: a 2048x2048 fp32 layer landed on 83 chips at batch 4096. The weights
+    # (16 MiB) fit one chip; the batch streams through it in micro-batches.
+    settings = GraphcoreSettings(precision="fp32")
+    placements = {b: plan_placement([(2048, 2048)], batch=b, settings=settings)
+                  for b in (1, 64, 4096)}
+    assert {p.chips for p in placements.values()} == {1}
+    assert placements[4096].micro_batch < 4096 <= placements[4096].micro_batches * \
+        placements[4096].micro_batch
+    times = [batch_timing(p, 2048, 2048, settings)["device_s"] for p in placements.values()]
+    assert times[0] < times[1] < times[2]
+    usable = TILE_MEMORY_BYTES - settings.reserved_kib_per_tile * 1024
+    assert placements[4096].tile_bytes.max() <= usable
+    # An 8192x8192 layer (128 MiB of fp16) needs one chip, not 608, and cannot exceed its peak.
+    big = matmul_throughput(8192, 8192, 4096)
+    assert big["chips"] == 1
+    assert big["device_tflops"] <= 0.5 * peak_flops("mixed") / 1e12 + 1e-9
+    assert big["end_to_end_tflops"] < big["device_tflops"]
+
+
+def test_latency_includes_launch_and_host_transfer(iris_network, iris_rows, iris_scorer):
+    X, _ = iris_rows
+    run = GraphcoreBackend(GraphcoreSettings(batch_size=16, max_batch=16)).run(
+        iris_network, X, seed=0, scorer=iris_scorer)
+    m = run.metrics
+    bytes_in, bytes_out = 16 * 4 * 2, 16 * 3 * 4      # fp16 inputs in, fp32 outputs back
+    assert m["host_transfer_s"] == pytest.approx(2 * PCIE_LATENCY_S
+                                                 + (bytes_in + bytes_out) / PCIE_BYTES_S)
+    assert m["launch_s"] == LAUNCH_OVERHEAD_S
+    assert m["latency_per_batch_s"] == pytest.approx(m["launch_s"] + m["host_transfer_s"]
+                                                     + m["device_s"])
+    # One sample still pays the launch and the transfers: microseconds, not 0.24 us.
+    assert m["latency_per_sample_s"] > LAUNCH_OVERHEAD_S + 2 * PCIE_LATENCY_S
+    assert m["device_latency_per_sample_s"] < 1e-5
+    # Wider inputs take longer to send.
+    wide = matmul_throughput(4096, 16, 1024)
+    narrow = matmul_throughput(16, 16, 1024)
+    assert wide["host_transfer_s"] > narrow["host_transfer_s"]
 
 
 def test_throughput_grows_with_batch_and_compute_follows_the_efficiency(iris_network,
@@ -104,21 +143,32 @@ def test_throughput_grows_with_batch_and_compute_follows_the_efficiency(iris_net
     assert list(sweep["batch_size"]) == [1, 2, 4, 8, 16, 32, 64]
     assert np.all(np.diff(sweep["throughput_samples_per_s"]) > 0)
     assert np.all(np.diff(sweep["latency_s"]) >= 0)
-    shapes = [(4096, 4096)]           # compute-bound at a large batch
+    assert set(sweep["chips"]) == {1}
+    shapes = [(4096, 4096)]           # compute-bound at a large micro-batch
     placements = [plan_placement(shapes, batch=512, settings=GraphcoreSettings(efficiency=e))
                   for e in (0.25, 0.5)]
     slow, fast = (p.layers[0] for p in placements)
     if (slow.row_blocks, slow.column_blocks) == (fast.row_blocks, fast.column_blocks):
         assert slow.cycles["compute"] == pytest.approx(2 * fast.cycles["compute"])
     assert slow.total_cycles > fast.total_cycles
-    flops = 2 * 4096 * 4096 * 512
-    chips = placements[1].chips
-    assert flops / (fast.cycles["compute"] / 1.6e9) <= 0.5 * peak_flops("mixed", TILES * chips)
+    flops = 2 * 4096 * 4096 * placements[1].micro_batch
+    assert flops / (fast.cycles["compute"] / CLOCK_HZ) <= 0.5 * peak_flops("mixed") * (1 + 1e-9)
+
+
+def test_a_network_too_big_for_one_chip_is_split_over_the_fewest_or_refused():
+    shapes = [(20_000, 20_000)]          # 800 MB of fp16 weights > 304 MiB on chip
+    with pytest.raises(DoesNotFit, match="one GC2 offers"):
+        plan_placement(shapes, batch=8, settings=GraphcoreSettings(when_too_big="refuse"))
+    split = plan_placement(shapes, batch=8, settings=GraphcoreSettings())
+    usable = TILE_MEMORY_BYTES - 32 * 1024
+    assert split.chips == 3 and split.tile_bytes.max() <= usable   # 763 MiB / 266 MiB
+    assert split.layers[0].cycles["ipu_links"] > 0
+    assert plan_placement(shapes, batch=1024, settings=GraphcoreSettings()).chips == split.chips
+    fp32 = plan_placement(shapes, batch=8, settings=GraphcoreSettings(precision="fp32"))
+    assert fp32.chips > split.chips
 
 
 def test_the_node_refuses_or_splits_a_network_that_does_not_fit(iris_rows):
-    from nodes.errors import NodeInputError
-
     rng = np.random.default_rng(0)
     layers = [DenseLayer(rng.normal(size=(4, 700)), np.zeros(700), "relu"),
               DenseLayer(rng.normal(size=(700, 1000)), np.zeros(1000), "relu"),
@@ -135,3 +185,4 @@ def test_the_node_refuses_or_splits_a_network_that_does_not_fit(iris_rows):
         network, X, seed=0, scorer=scorer)
     assert run.resources["chips"] >= 2
     assert run.resources["max_bytes_per_tile"] <= 1024
+    assert set(run.tables["batch_sweep"]["chips"]) == {run.resources["chips"]}

@@ -13,15 +13,18 @@ from nodes.evaluate.evaluate import EvaluateModel
 from nodes.hardware.compare import CompareHardware
 from nodes.hardware.graphcore import RunOnGraphcore
 from nodes.hardware.pcm import RunOnPCM
+from nodes.hardware.registry import BackendDescriptor, register_backend, registered_backends
 from nodes.hardware.report import HardwareReport
 from nodes.hardware.spinnaker import RunOnSpiNNaker
+from nodes.hardware.tensai import RunOnTensai
 from nodes.models.learners import LogisticRegression
 from nodes.models.train_score import ScoreModel, TrainModel
 from nodes.testing import run_node
 from nodes.values import load_value, save_value
 
 FAST = {RunOnSpiNNaker: {"timesteps": 60, "sweep_timesteps": [10, 60]},
-        RunOnGraphcore: {"max_batch": 16}, RunOnPCM: {}}
+        RunOnGraphcore: {"max_batch": 16}, RunOnPCM: {}, RunOnTensai: {}}
+BACKENDS = ["SpiNNaker", "Graphcore GC2", "IBM PCM", "ETA Compute TENSAI"]
 REQUIRED = ("accuracy", "digital_accuracy", "agreement", "latency_per_sample_s",
             "latency_per_batch_s", "throughput_samples_per_s", "energy_per_inference_j")
 
@@ -68,16 +71,53 @@ def test_reports_save_and_load_as_json_and_parquet(node, runs, tmp_path):
         assert plot["x"] in columns and set(plot["y"]) <= set(columns)
 
 
-def test_compare_hardware_puts_the_backends_side_by_side(runs):
+def test_compare_hardware_takes_any_number_of_reports_in_wire_order(runs):
     reports = [runs[node]["report"] for node in FAST]
-    table = run_node(CompareHardware, {}, first=reports[0], second=reports[1],
-                     third=reports[2])["comparison"].frame
-    assert list(table["backend"]) == ["SpiNNaker", "Graphcore GC2", "IBM PCM"]
+    table = run_node(CompareHardware, {}, reports=reports)["comparison"].frame
+    assert list(table["backend"]) == BACKENDS
     for report, (_, row) in zip(reports, table.iterrows(), strict=True):
         assert row["accuracy"] == report.metrics["accuracy"]
         assert row["energy_per_inference_j"] == report.metrics["energy_per_inference_j"]
-    assert "core" in table["resources"][0] and "crossbar tile" in table["resources"][2]
-    assert table["estimated_assumptions"][1] >= 1      # GC2's power and sync are estimates
+    resources = dict(zip(table["backend"], table["resources"], strict=True))
+    assert resources["SpiNNaker"] == "3 cores, 1 chip, 1 board"
+    assert "crossbar tile" in resources["IBM PCM"] and "1 chip" in resources["Graphcore GC2"]
+    assert resources["ETA Compute TENSAI"].endswith("SRAM bytes")
+    assert "flash bytes" in resources["ETA Compute TENSAI"]
+    counts = dict(zip(table["backend"], table["estimated_assumptions"], strict=True))
+    assert counts["Graphcore GC2"] >= 3       # sync, launch, PCIe latency, reserve, efficiency
+    vendor = dict(zip(table["backend"], table["vendor_claim_assumptions"], strict=True))
+    assert vendor["ETA Compute TENSAI"] >= 2  # listen and compute power
+    # One report, or two in the other order, work too.
+    assert len(run_node(CompareHardware, {}, reports=reports[:1])["comparison"].frame) == 1
+    swapped = run_node(CompareHardware, {}, reports=reports[1::-1])["comparison"].frame
+    assert list(swapped["backend"]) == BACKENDS[1::-1]
+    with pytest.raises(NodeInputError, match="no hardware report"):
+        run_node(CompareHardware, {}, reports=[])
+
+
+def test_backends_register_themselves_and_compare_hardware_names_none(runs):
+    backends = registered_backends()
+    assert set(BACKENDS) <= set(backends)
+    assert all(backends[name].summary for name in BACKENDS)
+    # A fifth backend: registering it is all Compare Hardware needs.
+    register_backend(BackendDescriptor("Test Device", "a device of the tests",
+                                       (("widgets", "widget"),)))
+    report = runs[RunOnPCM]["report"]
+    fifth = HardwareReport(**{**report.__dict__, "backend": "Test Device",
+                              "resources": {"widgets": 7}})
+    table = run_node(CompareHardware, {}, reports=[report, fifth])["comparison"].frame
+    assert table["resources"].iloc[1] == "7 widgets"
+    # An unregistered backend still gets its whole-number resources, named as they are.
+    stranger = HardwareReport(**{**report.__dict__, "backend": "Stranger",
+                                 "resources": {"gadgets": 2, "name": "x"}})
+    table = run_node(CompareHardware, {}, reports=[stranger])["comparison"].frame
+    assert table["resources"].iloc[0] == "gadgets 2"
+
+
+def test_old_compare_files_map_their_four_inputs_onto_reports():
+    assert CompareHardware.version == 2 and CompareHardware.inputs["reports"].multiple
+    assert CompareHardware.merged_inputs == {"reports": ("first", "second", "third", "fourth")}
+    assert CompareHardware.migrate_params({}, 1) == {}
 
 
 def test_compare_hardware_refuses_reports_of_different_models(runs, iris_split):
@@ -87,7 +127,7 @@ def test_compare_hardware_refuses_reports_of_different_models(runs, iris_split):
         # A report claiming another model's digest.
         report = runs[RunOnPCM]["report"]
         forged = HardwareReport(**{**report.__dict__, "model_digest": other.digest()})
-        run_node(CompareHardware, {}, first=runs[RunOnGraphcore]["report"], second=forged)
+        run_node(CompareHardware, {}, reports=[runs[RunOnGraphcore]["report"], forged])
 
 
 def test_a_model_that_is_not_a_network_is_refused_by_name(iris_split):

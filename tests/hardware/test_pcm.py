@@ -14,11 +14,14 @@ from nodes.hardware.pcm import (
     PCMBackend,
     PCMChip,
     PCMSettings,
+    RunOnPCM,
     core_mvm_joules,
     core_mvm_seconds,
     drift_parameters,
+    map_layer,
     program,
     programming_sigma,
+    split_sizes,
 )
 from nodes.models.network import DenseLayer, DenseNetwork
 
@@ -26,31 +29,88 @@ NOISE_FREE = PCMSettings(programming_noise=False, drift=False, read_noise=False,
                          output_noise=False, drift_compensation=False, sweep_times={})
 
 
-def test_without_noise_sources_the_device_is_the_digital_model_up_to_quantisation():
+def _quantisation_bound(X, weights, tile_size, omega, reduction=1.0):
+    """Error bound of noise-free quantised tiles: a DAC half-step on every input and an ADC
+    half-step on every output, in the tile's units (weights as held: raw, or scaled to max
+    |w| = omega), times max|x| per vector (and the bound-management reduction)."""
+    bound = np.zeros((len(X), weights.shape[1]))
+    start = 0
+    for size in split_sizes(weights.shape[0], tile_size):
+        block = slice(start, start + size)
+        start += size
+        x_scale = np.abs(X[:, block]).max(axis=1, keepdims=True)
+        w_max = np.abs(weights[block]).max()
+        held = omega / w_max if omega > 0 else 1.0   # tile units per weight unit
+        bound += x_scale * reduction * ((0.5 / 63) * np.abs(weights[block]).sum(axis=0)
+                                        + 0.5 * (24 / 510) / held)
+    return bound
+
+
+@pytest.mark.parametrize("omega", [0.0, 1.0])
+def test_without_noise_sources_the_device_is_the_digital_model_up_to_quantisation(omega):
     rng = np.random.default_rng(0)
-    weights, bias = rng.normal(size=(40, 6)), rng.normal(size=6)
+    weights, bias = 0.3 * rng.normal(size=(40, 6)), rng.normal(size=6)
     network = DenseNetwork([DenseLayer(weights, bias, "identity")],
                            [f"x{i}" for i in range(40)], "regression")
     X = rng.normal(size=(300, 40))
     exact = network.forward(X)
-    exact_settings = dataclasses.replace(NOISE_FREE, quantisation=False, tile_size=16)
-    unquantised = PCMChip(network, exact_settings, seed=0).forward(X, 0.0)[0]
+    settings = dataclasses.replace(NOISE_FREE, tile_size=16, weight_scaling_omega=omega)
+    unquantised = PCMChip(network, dataclasses.replace(settings, quantisation=False),
+                          seed=0).forward(X, 0.0)[0]
     np.testing.assert_allclose(unquantised, exact, atol=1e-10)
-    chip = PCMChip(network, dataclasses.replace(NOISE_FREE, tile_size=16), seed=0)
-    quantised, extra = chip.forward(X, 0.0)
-    assert extra["adc_saturated_fraction"] == 0
-    # Error bound per row tile: DAC half-step on every input, ADC half-step on the output,
-    # both in normalised units, scaled back by max|x| and max|w| of that tile.
-    bound = np.zeros_like(exact)
-    for start in range(0, 40, 16):
-        block = slice(start, min(start + 16, 40))
-        x_scale = np.abs(X[:, block]).max(axis=1, keepdims=True)
-        w_scale = np.abs(weights[block]).max()
-        w_norm = np.abs(weights[block]) / w_scale
-        bound += x_scale * w_scale * ((0.5 / 63) * w_norm.sum(axis=0) + 0.5 * 24 / 510)
+    quantised, extra = PCMChip(network, settings, seed=0).forward(X, 0.0)
+    assert extra["adc_saturated_fraction"] == 0 and extra["bound_management_fraction"] == 0
+    bound = _quantisation_bound(X, weights, 16, omega)
     error = np.abs(quantised - exact)
     assert np.all(error <= bound + 1e-12)
     assert error.max() > 0.1 * bound.max()
+
+
+def test_tiles_are_cut_in_near_equal_pieces_as_aihwkit_cuts_them():
+    assert split_sizes(40, 16) == [14, 13, 13]
+    assert split_sizes(600, 256) == [200, 200, 200]
+    assert split_sizes(512, 512) == [512] and split_sizes(513, 512) == [257, 256]
+    weights = np.arange(40 * 6, dtype=float).reshape(40, 6) + 1
+    layer = map_layer(weights, np.zeros(6), "identity", 16, np.random.default_rng(0), False)
+    assert (layer.row_tiles, layer.block_rows, layer.column_tiles) == (3, 14, 1)
+    # Each tile's largest |w| maps to g_max: the targets give the weights back exactly.
+    held = (layer.positive.target - layer.negative.target) / G_MAX_US
+    rebuilt = held * layer.weight_max[:, None, :, None]
+    piece_rows = layer.row_mask()
+    np.testing.assert_allclose(rebuilt[piece_rows][:, 0, :], weights)
+
+
+def test_weight_scaling_omega_sets_what_a_tile_holds(iris_network, iris_rows, iris_scorer):
+    X, _ = iris_rows
+    for omega, expected in ((0.0, None), (1.0, 1.0), (0.5, 0.5)):
+        run = PCMBackend(PCMSettings(weight_scaling_omega=omega, sweep_times={})).run(
+            iris_network, X, seed=0, scorer=iris_scorer)
+        table = run.tables["layers"]
+        if expected is None:   # aihwkit's default: the weights as trained
+            np.testing.assert_allclose(table["largest_tile_weight"],
+                                       table["max_abs_weight_per_tile"])
+        else:
+            np.testing.assert_allclose(table["largest_tile_weight"], expected)
+
+
+def test_bound_management_reads_saturated_outputs_again_with_the_input_halved():
+    rng = np.random.default_rng(3)
+    weights = 3.0 * rng.normal(size=(40, 6))       # raw outputs well beyond the ADC bound
+    network = DenseNetwork([DenseLayer(weights, np.zeros(6), "identity")],
+                           [f"x{i}" for i in range(40)], "regression")
+    X = rng.normal(size=(200, 40))
+    exact = network.forward(X)
+    settings = dataclasses.replace(NOISE_FREE, tile_size=40)
+    managed, extra = PCMChip(network, settings, seed=0).forward(X, 0.0)
+    clipped, clipped_extra = PCMChip(network, dataclasses.replace(
+        settings, bound_management=False), seed=0).forward(X, 0.0)
+    assert extra["bound_management_fraction"] > 0.5     # most vectors needed a re-read
+    assert clipped_extra["adc_saturated_fraction"] > 0.5
+    assert extra["adc_saturated_fraction"] < clipped_extra["adc_saturated_fraction"]
+    # Re-read outputs are exact up to the quantisation of the halved input...
+    assert np.all(np.abs(managed - exact) <= _quantisation_bound(X, weights, 40, 0.0, 16))
+    # ...while clipped ones are wrong by what the bound cut off.
+    assert np.abs(clipped - exact).max() > 10 * np.abs(managed - exact).max()
 
 
 def test_programming_noise_and_drift_exponents_follow_the_fitted_model():
@@ -91,11 +151,12 @@ def _accuracy_over_time(network, X, labels, times, seeds, compensate, settings=N
                       for t in times] for seed in seeds]).mean(axis=0)
 
 
-def test_drift_compensation_recovers_the_accuracy_drift_takes(offset_task):
+@pytest.mark.parametrize("readout", ["one_hot", "all_ones"])
+def test_drift_compensation_recovers_the_accuracy_drift_takes(offset_task, readout):
     network, X, labels = offset_task
     digital = float(np.mean(network.predict(X) == labels))
     drift_only = PCMSettings(programming_noise=False, read_noise=False, output_noise=False,
-                             quantisation=False)
+                             quantisation=False, compensation_readout=readout)
     year = [3.15e7]
     lost = _accuracy_over_time(network, X, labels, year, range(6), False, drift_only)[0]
     recovered = _accuracy_over_time(network, X, labels, year, range(6), True, drift_only)[0]
@@ -105,8 +166,9 @@ def test_drift_compensation_recovers_the_accuracy_drift_takes(offset_task):
     assert (recovered - lost) / (digital - lost) >= 0.7
     assert recovered < digital
     # With every noise source on, compensation still wins on average.
-    noisy_lost = _accuracy_over_time(network, X, labels, year, range(12), False)[0]
-    noisy_recovered = _accuracy_over_time(network, X, labels, year, range(12), True)[0]
+    noisy = PCMSettings(compensation_readout=readout)
+    noisy_lost = _accuracy_over_time(network, X, labels, year, range(12), False, noisy)[0]
+    noisy_recovered = _accuracy_over_time(network, X, labels, year, range(12), True, noisy)[0]
     assert noisy_recovered > noisy_lost + 0.08
 
 
@@ -148,3 +210,19 @@ def test_the_same_seed_reproduces_the_chip_and_the_sweep_reuses_it(iris_network,
     # The run at 1 hour is the sweep's row at 1 hour: one programmed chip, read once.
     row = first.tables["drift_sweep"].iloc[0]
     assert row["accuracy_compensated"] == iris_scorer.score(first.outputs)["accuracy"]
+
+
+def test_version_1_files_keep_version_1s_mapping():
+    migrated = RunOnPCM.migrate_params({"tile_size": 128}, 1)
+    assert migrated == {"tile_size": 128, "weight_scaling_omega": 1.0,
+                        "compensation_readout": "all_ones", "bound_management": False}
+    assert RunOnPCM.migrate_params({"tile_size": 128}, 2) == {"tile_size": 128}
+    node = RunOnPCM(migrated)
+    settings = node.make_backend().settings
+    old = PCMSettings.version_1(tile_size=128)
+    for name in ("weight_scaling_omega", "compensation_readout", "bound_management",
+                 "tile_size"):
+        assert getattr(settings, name) == getattr(old, name)
+    defaults = RunOnPCM({}).make_backend().settings
+    assert (defaults.weight_scaling_omega, defaults.compensation_readout,
+            defaults.bound_management) == (0.0, "one_hot", True)   # aihwkit's
