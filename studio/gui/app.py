@@ -29,7 +29,7 @@ def open_main_window(file: str | None) -> MainWindow:
         return window
     if restored:
         return restored[0]
-    window = MainWindow()
+    window = MainWindow(start_page=True)
     window.show()
     return window
 

@@ -59,8 +59,13 @@ class RemoveItemsCommand(QUndoCommand):
         self.removed_nodes: list[NodeInstance] = []
         self.removed_edges: list[Edge] = []
         self.removed_notes: list[Annotation] = []
+        self.removal: Any = None
 
     def redo(self) -> None:
+        remove_items = getattr(self.workflow, "remove_items", None)
+        if remove_items is not None:  # the model restores every item at its old place
+            self.removal = remove_items(self.node_ids, self.edges, self.annotation_ids)
+            return
         self.removed_nodes, self.removed_edges, self.removed_notes = [], [], []
         for edge in self.edges:
             self.workflow.disconnect(edge)
@@ -73,6 +78,10 @@ class RemoveItemsCommand(QUndoCommand):
             self.removed_notes.append(self.workflow.remove_annotation(note_id))
 
     def undo(self) -> None:
+        if getattr(self, "removal", None) is not None:
+            self.workflow.restore(self.removal)  # type: ignore[attr-defined]
+            self.removal = None
+            return
         for node in self.removed_nodes:
             self.workflow.insert_node(node)
         for edge in self.removed_edges:

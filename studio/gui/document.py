@@ -15,7 +15,7 @@ from PySide6.QtGui import QUndoStack
 
 from studio.engine import DiskCache, Engine
 from studio.events import Event
-from studio.workflow import Workflow, load_workflow, save_workflow
+from studio.workflow import SUFFIX, Workflow, load_workflow, save_workflow
 
 
 class Document(QObject):
@@ -36,6 +36,8 @@ class Document(QObject):
         #: Code stored in a file (Execute Python Script) runs only once the user
         #: says they trust the file; a workflow made in this session is theirs.
         self.trusted = path is None
+        #: The shipped example this untitled document is a copy of, if any.
+        self.copied_from: Path | None = None
         self._unsubscribe = self.workflow.events.subscribe(self._forward)
 
     def _forward(self, event: Event) -> None:
@@ -46,6 +48,24 @@ class Document(QObject):
              parent: QObject | None = None) -> Document:
         """Load a workflow file (raises WorkflowFileError with every problem)."""
         return cls(load_workflow(path), Path(path), engine, parent)
+
+    @classmethod
+    def open_copy(cls, path: Path, engine: Engine | None = None,
+                  parent: QObject | None = None) -> Document:
+        """An untitled copy of a file (a shipped example): saving asks for a path,
+        so the original is never overwritten. Shipped with the app, its code
+        counts as the user's own."""
+        document = cls(load_workflow(path), None, engine, parent)
+        document.copied_from = Path(path)
+        return document
+
+    def suggested_file_name(self) -> str:
+        """What Save As proposes: the file's name, else the example's, else untitled."""
+        if self.path is not None:
+            return self.path.name
+        if self.copied_from is not None:
+            return self.copied_from.name
+        return f"untitled{SUFFIX}"
 
     def save(self, path: Path | None = None) -> Path:
         target = Path(path or self.path)  # type: ignore[arg-type]
@@ -63,7 +83,8 @@ class Document(QObject):
     @property
     def display_name(self) -> str:
         if self.path is None:
-            return self.workflow.info.name or "Untitled"
+            name = self.workflow.info.name or "Untitled"
+            return f"{name} (copy of an example)" if self.copied_from else name
         return self.path.name
 
     def close(self) -> None:
@@ -71,11 +92,23 @@ class Document(QObject):
         self.engine.close()
 
     def untrusted_code_nodes(self) -> list[str]:
-        """Nodes that would run code from the file, while the file is not trusted."""
+        """Nodes that would run code from the file that the user has not trusted."""
+        model_check = getattr(self.workflow, "untrusted_code_nodes", None)
+        if model_check is not None:  # the model keeps trust per node and per code
+            if self.trusted:
+                self.workflow.trust()  # made in this session: the code is the user's
+            return list(model_check())
         if self.trusted:
             return []
         return [n for n, node in self.workflow.nodes.items()
                 if self.workflow.registry.get(node.type_id).needs_trust]
+
+    def trust(self, node_ids: list[str]) -> None:
+        """The user's explicit trust step for the code now in these nodes."""
+        if hasattr(self.workflow, "trust"):
+            self.workflow.trust(node_ids)
+        else:
+            self.trusted = True
 
     def node_label(self, node_id: str) -> str:
         return self.workflow.label(node_id)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,8 +41,13 @@ from nodes.values import Table
 from studio.events import Event
 from studio.gui.commands import CommentCommand, RenameNodeCommand, SetParamCommand
 from studio.gui.document import Document
+from studio.workflow import Workflow
 
 _ERROR_STYLE = "border: 1px solid #eb3b5a;"
+#: Readable on a light background (the canvas' warning amber is too pale for text).
+WARNING_TEXT = "#a86400"
+#: How far upstream a column picker looks for a table whose columns are known.
+_UPSTREAM_DEPTH = 16
 
 
 def reflow(text: str) -> str:
@@ -72,10 +78,16 @@ class ParamEditor:
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #eb3b5a;")
         self.error.hide()
+        #: Says a chosen column is not among the input's known columns.
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(f"color: {WARNING_TEXT};")
+        self.note.hide()
         #: True while the widget holds a value the model refused.
         self.form_error = False
         self.widget = self._build(value)
         self.widget.setToolTip(param.help)
+        self.mark_unknown_columns(value)
 
     # -- building -----------------------------------------------------------------
     def _build(self, value: Any) -> QWidget:
@@ -129,17 +141,20 @@ class ParamEditor:
         return line
 
     def _build_column_picker(self, value: Any) -> QWidget:
-        columns = self.columns or []
+        columns = list(self.columns or [])
         if getattr(self.param, "multiple", False):
             picker = QListWidget()
-            chosen = set(value or [])
-            for column in columns:
+            chosen = list(value or [])
+            for column in [*columns, *[c for c in chosen if c not in columns]]:
                 item = QListWidgetItem(column)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Checked if column in chosen
                                    else Qt.CheckState.Unchecked)
+                if column not in columns:
+                    item.setForeground(QColor(WARNING_TEXT))
+                    item.setToolTip("Not a column of the input table as far as it is known")
                 picker.addItem(item)
-            picker.setFixedHeight(min(160, 22 * max(3, len(columns)) + 6))
+            picker.setFixedHeight(min(160, 22 * max(3, picker.count()) + 6))
             picker.itemChanged.connect(lambda _item: self.commit(
                 self.param.name, [picker.item(i).text() for i in range(picker.count())
                                   if picker.item(i).checkState() == Qt.CheckState.Checked]))
@@ -147,12 +162,29 @@ class ParamEditor:
             return picker
         combo = QComboBox()
         combo.setEditable(True)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(8)
         combo.addItem("")
         combo.addItems(columns)
         combo.setCurrentText(str(value))
         combo.currentTextChanged.connect(lambda text: self.commit(self.param.name, text))
         self.input = combo
         return combo
+
+    def mark_unknown_columns(self, value: Any) -> None:
+        """Say so in place when a chosen column is not one the input is known to have."""
+        if self.param.kind != "columns" or self.columns is None:
+            return
+        chosen = list(value or []) if isinstance(value, (list, tuple)) else (
+            [value] if value else [])
+        unknown = [c for c in chosen if c not in self.columns]
+        if not unknown:
+            self.note.hide()
+            return
+        listed = ", ".join(self.columns[:8]) + (", \u2026" if len(self.columns) > 8 else "")
+        self.note.setText(f"Not a column of the input: {', '.join(map(repr, unknown))}. "
+                          f"It has: {listed}.")
+        self.note.show()
 
     def _browse(self, line: QLineEdit) -> None:
         path, _ = QFileDialog.getOpenFileName(self.widget, "Choose a file", line.text(),
@@ -214,6 +246,7 @@ class ParamEditor:
             widget.blockSignals(False)
 
     def show_error(self, message: str | None) -> None:
+        """Show (or clear) why the value was refused or leaves the node unfinished."""
         if message:
             self.error.setText(message)
             self.error.show()
@@ -250,6 +283,8 @@ class Inspector(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        # Text wraps to the dock's width instead of running off to the right.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer.addWidget(scroll)
         self.body = QWidget()
         scroll.setWidget(self.body)
@@ -292,8 +327,11 @@ class Inspector(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         heading = QLabel(f"<b>{node_type.title}</b> <span style='color:gray'>"
                          f"({node_type.category}, id {node.id})</span>")
+        heading.setWordWrap(True)
         layout.addWidget(heading)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.title_edit = QLineEdit(node.title)
         self.title_edit.setPlaceholderText(node_type.title)
         self.title_edit.setToolTip("The name shown on the card (F2)")
@@ -307,11 +345,13 @@ class Inspector(QWidget):
             self.editors[name] = editor
             label = QLabel(param.label or name)
             label.setToolTip(param.help)
+            label.setWordWrap(True)
             holder = QWidget()
             holder_layout = QVBoxLayout(holder)
             holder_layout.setContentsMargins(0, 0, 0, 0)
             holder_layout.addWidget(editor.widget)
             holder_layout.addWidget(editor.error)
+            holder_layout.addWidget(editor.note)
             # Spare height goes to the help text, not between a label and its field.
             holder.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
             form.addRow(label, holder)
@@ -330,19 +370,50 @@ class Inspector(QWidget):
         return box
 
     def _upstream_columns(self, node_id: str) -> dict[str, list[str]]:
-        """Column names of each input table whose upstream result is known."""
+        """Column names of each input table, where they are known: from the upstream
+        node's last result, else declared by a source before it runs (a sample
+        dataset's sidecar, a CSV header), looking through the nodes in between
+        (their first table input's columns: a fair guess for a picker)."""
         assert self.document is not None
         workflow = self.document.workflow
         columns: dict[str, list[str]] = {}
-        for edge in workflow.incoming(node_id):
-            try:
-                outputs = self.document.engine.outputs(workflow, edge.source)
-            except Exception:  # an unfinished upstream workflow: no schema yet
-                outputs = None
-            value = (outputs or {}).get(edge.source_port)
-            if isinstance(value, Table):
-                columns[edge.target_port] = list(value.frame.columns)
+        for name, port in workflow.node_type(node_id).inputs.items():
+            if port.type.name != "Table":
+                continue
+            edge = workflow.input_edge(node_id, name)
+            if edge is not None:
+                found = self._columns_of(workflow, edge.source, edge.source_port, 0)
+                if found is not None:
+                    columns[name] = found
         return columns
+
+    def _columns_of(self, workflow: Workflow, node_id: str, port: str,
+                    depth: int) -> list[str] | None:
+        assert self.document is not None
+        try:
+            outputs = self.document.engine.outputs(workflow, node_id)
+        except Exception:  # an unfinished upstream workflow: no result to read
+            outputs = None
+        value = (outputs or {}).get(port)
+        if isinstance(value, Table):
+            return list(value.frame.columns)
+        node = workflow.node(node_id)
+        node_type = workflow.registry.get(node.type_id)
+        known_of = getattr(node_type, "known_output_columns", None)
+        try:
+            known = known_of(node.params) if known_of is not None else None
+        except Exception:  # it must not fail; if it does, the picker just knows less
+            known = None
+        if known and port in known:
+            return list(known[port])
+        if depth >= _UPSTREAM_DEPTH:
+            return None
+        for name, input_port in node_type.inputs.items():
+            if input_port.type.name == "Table":
+                edge = workflow.input_edge(node_id, name)
+                if edge is not None:
+                    return self._columns_of(workflow, edge.source, edge.source_port, depth + 1)
+        return None
 
     # -- edits ----------------------------------------------------------------------
     def _commit(self, name: str, value: Any) -> None:
@@ -357,6 +428,7 @@ class Inspector(QWidget):
             return
         editor.form_error = False
         editor.show_error(None)
+        editor.mark_unknown_columns(command.new)
         if command.new != self.document.workflow.node(self.node_id).params.get(name):
             self.document.undo_stack.push(command)
         self._show_completeness()
@@ -405,6 +477,7 @@ class Inspector(QWidget):
                     editor.set_value(event["new"])
                     editor.form_error = False
                     editor.show_error(None)
+                    editor.mark_unknown_columns(event["new"])
                 finally:
                     self._updating = False
                 self._show_completeness()

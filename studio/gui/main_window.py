@@ -1,12 +1,20 @@
-"""The main window: palette, canvas, inspector, run log and output viewers."""
+"""The main window: palette, canvas with its output tabs, inspector and run log.
+
+Layout: the canvas takes the middle, with the outputs the user opens in
+tabs beside it (each can move into a window of its own); the palette, the
+inspector and the run log are docks around them. Docks, splitter and window
+geometry are remembered across restarts. A window opened on nothing shows
+the start page in the middle instead.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -19,17 +27,19 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QProgressBar,
-    QTabWidget,
+    QSplitter,
+    QStackedWidget,
     QToolBar,
     QWidget,
 )
 
 from nodes.errors import StudioError
 from nodes.node import Node
+from studio.engine import check_workflow
 from studio.engine.record import RunRecord, environment
 from studio.engine.states import NodeState
-from studio.gui import clipboard, recovery, warmup
-from studio.gui.canvas.items import NodeItem
+from studio.gui import clipboard, help_dialogs, recovery, settings, warmup
+from studio.gui.canvas.items import NODE_HEIGHT, NODE_WIDTH, NodeItem
 from studio.gui.canvas.scene import WorkflowScene
 from studio.gui.canvas.view import WorkflowView
 from studio.gui.commands import (
@@ -40,24 +50,35 @@ from studio.gui.commands import (
 )
 from studio.gui.document import Document
 from studio.gui.gc_guard import GuiThreadCollector
+from studio.gui.icons import action_icon
 from studio.gui.inspector import Inspector
 from studio.gui.palette import NodePalette, QuickAdd
 from studio.gui.run_controller import RunController
+from studio.gui.start_page import StartPage
+from studio.gui.viewer_area import ViewerArea, ViewerPage, ViewerWindow
 from studio.gui.viewers import viewer_for
 from studio.workflow import SUFFIX, WorkflowFileError
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 FILE_FILTER = f"Axon Studio workflows (*{SUFFIX});;All files (*)"
 AUTOSAVE_INTERVAL_MS = 60_000
-MAX_RECENT = 8
+#: Bumped when the docks change so much that an old saved layout would not fit.
+LAYOUT_VERSION = 2
 
 _WINDOWS: list[MainWindow] = []  # keeps top-level windows alive
+
+
+def _problem_text(problem: Any) -> str:
+    """A problem as the user reads it: what is wrong and the fix, without ids."""
+    text = str(getattr(problem, "message", problem))
+    fix = getattr(problem, "fix", None)
+    return f"{text.rstrip('.')}. {fix}" if fix else text
 
 
 class MainWindow(QMainWindow):
     """One window per open workflow."""
 
-    def __init__(self, document: Document | None = None) -> None:
+    def __init__(self, document: Document | None = None, *, start_page: bool = False) -> None:
         super().__init__()
         GuiThreadCollector.install(QApplication.instance())
         _WINDOWS.append(self)
@@ -70,21 +91,40 @@ class MainWindow(QMainWindow):
         #: Live states of the nodes of the run in progress (None: no run). A badge
         #: refresh during a run keeps these: the cache does not know a node runs.
         self._run_live: dict[str, NodeState] | None = None
+        #: The last finished run: its end states stand while the nodes are unchanged.
+        self._last_record: RunRecord | None = None
+        self._trust_asked = False
+        self.viewer_pages: list[ViewerPage] = []
         self.resize(1400, 860)
 
         self.scene = WorkflowScene(self.document)
         self.view = WorkflowView(self.scene)
-        self.setCentralWidget(self.view)
+        self.viewer_area = ViewerArea()
+        self.viewer_area.hide()
+        self.viewer_area.has_pages.connect(self._viewer_area_shown)
+        self.workspace = QSplitter(Qt.Orientation.Horizontal)
+        self.workspace.setObjectName("workspace")
+        self.workspace.setChildrenCollapsible(False)
+        self.workspace.addWidget(self.view)
+        self.workspace.addWidget(self.viewer_area)
+        self.workspace.setStretchFactor(0, 1)
+        self.workspace.setStretchFactor(1, 1)
+        self.center = QStackedWidget()
+        self.start_page: StartPage | None = None
+        self.center.addWidget(self.workspace)
+        self.setCentralWidget(self.center)
         self.palette_panel = NodePalette(self.document.workflow.registry)
         self.inspector = Inspector()
         self.inspector.set_document(self.document)
         self.quick_add = QuickAdd(self.document.workflow.registry, self)
         self.runner = RunController(self.document, self)
+        self.progress = QProgressBar()
         self._build_docks()
         self._build_actions()
         self._build_menus()
         self._connect()
         self.status_label = QLabel()
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
         self._states_timer = QTimer(self)
@@ -93,6 +133,9 @@ class MainWindow(QMainWindow):
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start(AUTOSAVE_INTERVAL_MS)
+        self._restore_layout()
+        if start_page and not self.document.workflow.nodes:
+            self.show_start_page()
         self._update_title()
         self.refresh_states()
         QTimer.singleShot(0, self.view.fit_all)
@@ -107,52 +150,55 @@ class MainWindow(QMainWindow):
         right = QDockWidget("Inspector", self)
         right.setObjectName("inspector")
         right.setWidget(self.inspector)
-        right.setMinimumWidth(320)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, right)
         self.log = QListWidget()
         self.log.setToolTip("Run log: click an entry to select its node")
-        self.outputs = QTabWidget()
-        self.outputs.setTabsClosable(True)
-        self.outputs.tabCloseRequested.connect(self._close_output_tab)
-        self.outputs.addTab(self.log, "Run log")
-        self.outputs.tabBar().setTabButton(0, self.outputs.tabBar().ButtonPosition.RightSide,
-                                           None)
-        bottom = QDockWidget("Run log and outputs", self)
-        bottom.setObjectName("outputs")
-        bottom.setWidget(self.outputs)
+        self.log.setWordWrap(True)
+        bottom = QDockWidget("Run Log", self)
+        bottom.setObjectName("run_log")
+        bottom.setWidget(self.log)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
-        self.resizeDocks([bottom], [330], Qt.Orientation.Vertical)
-        self.resizeDocks([left, right], [230, 340], Qt.Orientation.Horizontal)
-        self.docks = {"palette": left, "inspector": right, "outputs": bottom}
-        self.progress = QProgressBar()
+        self.resizeDocks([bottom], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([left, right], [220, 320], Qt.Orientation.Horizontal)
+        self.docks = {"palette": left, "inspector": right, "run_log": bottom}
+        # The side docks run the full height; the run log sits under the canvas only.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v / %m nodes")
         self.progress.hide()
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:  # type: ignore[no-untyped-def]
+    def _action(self, text: str, slot, shortcut=None, tip: str = "",  # type: ignore[no-untyped-def]
+                icon: str | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        label = text.replace("&", "").replace("…", "")
+        label = text.replace("&", "").replace("\u2026", "")
         shortcut_text = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         action.setToolTip(f"{tip or label}" + (f" ({shortcut_text})" if shortcut_text else ""))
         action.setStatusTip(tip or label)
+        if icon:
+            action.setIcon(action_icon(icon, self.palette().windowText().color()))
         action.triggered.connect(slot)
         return action
 
     def _build_actions(self) -> None:
         K = QKeySequence.StandardKey  # noqa: N806
-        self.act_new = self._action("&New Window", self.new_window, K.New)
-        self.act_open = self._action("&Open…", self.open_dialog, K.Open)
-        self.act_save = self._action("&Save", self.save, K.Save)
-        self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs)
+        self.act_new = self._action("&New Window", self.new_window, K.New,
+                                    "A new window with a blank workflow", "new")
+        self.act_open = self._action("&Open\u2026", self.open_dialog, K.Open,
+                                     "Open a workflow file", "open")
+        self.act_save = self._action("&Save", self.save, K.Save, "Save the workflow", "save")
+        self.act_save_as = self._action("Save &As\u2026", self.save_as, K.SaveAs)
         self.act_close = self._action("&Close", self.close, K.Close)
         self.act_undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(K.Undo)
+        self.act_undo.setIcon(action_icon("undo", self.palette().windowText().color()))
         self.act_redo = self.document.undo_stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcut(K.Redo)
+        self.act_redo.setIcon(action_icon("redo", self.palette().windowText().color()))
         self.act_copy = self._action("&Copy", self.copy_selection, K.Copy)
         self.act_cut = self._action("Cu&t", self.cut_selection, K.Cut)
         self.act_paste = self._action("&Paste", self.paste, K.Paste)
@@ -163,26 +209,39 @@ class MainWindow(QMainWindow):
         self.act_select_all = self._action("Select &All", self.select_all, K.SelectAll)
         self.act_rename = self._action("Re&name Node", self.rename_selected, "F2")
         self.act_note = self._action("Add &Note", self.add_note, "Ctrl+Shift+N",
-                                     "Add a free-text note to the canvas")
-        self.act_quick_add = self._action("&Quick Add Node…", self.open_quick_add, "Ctrl+K",
-                                          "Search and add a node (also Tab or right-click)")
-        self.act_fit = self._action("&Fit to Window", self.view.fit_all, "Ctrl+0")
+                                     "Add a free-text note to the canvas", "note")
+        self.act_quick_add = self._action("&Quick Add Node\u2026", self.open_quick_add, "Ctrl+K",
+                                          "Search and add a node (also Tab, / or right-click)",
+                                          "quick_add")
+        self.act_fit = self._action("&Fit to Window", self.view.fit_all, "Ctrl+0",
+                                    "Show the whole workflow", "fit")
         self.act_zoom_in = self._action("Zoom &In", lambda: self.view.zoom_by(1.2), K.ZoomIn)
         self.act_zoom_out = self._action("Zoom &Out", lambda: self.view.zoom_by(1 / 1.2),
                                          K.ZoomOut)
+        self.act_start_page = self._action("&Start Page", self.show_start_page, None,
+                                           "Examples, recent files and a blank workflow")
         self.act_run = self._action("&Run All", self.run_all, "F5",
-                                    "Run the workflow (unchanged nodes come from the cache)")
+                                    "Run the workflow (unchanged nodes come from the cache)",
+                                    "run")
         self.act_run_selected = self._action("Run &Selected", self.run_selected, "Shift+F5",
-                                             "Run the selected nodes and what they need")
+                                             "Run the selected nodes and what they need",
+                                             "run_selected")
         self.act_cancel = self._action("&Cancel Run", self.runner.cancel, "Ctrl+.",
-                                       "Stop the run between nodes or inside long nodes")
+                                       "Stop the run between nodes or inside long nodes",
+                                       "cancel")
         self.act_cancel.setEnabled(False)
         self.act_visualize = self._action("&Visualize Output", self.visualize_selected, "Ctrl+E",
-                                          "Open the first output of the selected node")
-        self.act_run_settings = self._action("Run Se&ttings…", self.edit_run_settings, None,
+                                          "Open the first output of the selected node",
+                                          "visualize")
+        self.act_run_settings = self._action("Run Se&ttings\u2026", self.edit_run_settings, None,
                                              "Where nodes run: this process or a Dask cluster")
-        self.act_publish = self._action("&Publish as Web Service…", self.publish, "Ctrl+Shift+P",
-                                        "Turn the trained workflow into a scoring service")
+        self.act_publish = self._action("&Publish as Web Service\u2026", self.publish,
+                                        "Ctrl+Shift+P",
+                                        "Turn the trained workflow into a scoring service",
+                                        "publish")
+        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts,
+                                          K.HelpContents)
+        self.act_about = self._action("&About Axon Studio", lambda: help_dialogs.show_about(self))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -195,7 +254,8 @@ class MainWindow(QMainWindow):
             action = self.examples_menu.addAction(path.name.removesuffix(SUFFIX)
                                                   .replace("_", " ").capitalize())
             action.setToolTip(str(path))
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+            action.setStatusTip("Open an untitled copy of this example")
+            action.triggered.connect(lambda _=False, p=path: self.open_example(p))
         file_menu.addSeparator()
         for action in (self.act_save, self.act_save_as, self.act_close):
             file_menu.addAction(action)
@@ -210,17 +270,36 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        view_menu.addAction(self.act_start_page)
         run_menu = bar.addMenu("&Run")
         for action in (self.act_run, self.act_run_selected, self.act_cancel, None,
                        self.act_run_settings, None, self.act_visualize, self.act_publish):
             run_menu.addSeparator() if action is None else run_menu.addAction(action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.act_shortcuts)
+        docs = help_menu.addMenu("&Documentation")
+        for title, page in help_dialogs.DOCUMENTS:
+            action = docs.addAction(title)
+            action.setToolTip(page)
+            action.triggered.connect(
+                lambda _=False, p=page: help_dialogs.open_documentation(self, p))
+        help_menu.addAction(self.act_start_page)
+        help_menu.addSeparator()
+        help_menu.addAction(self.act_about)
+        self.help_menu = help_menu
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
-                       self.act_run, self.act_run_selected, self.act_cancel, None, self.act_fit,
-                       self.act_quick_add):
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for action in (self.act_new, self.act_open, self.act_save, None, self.act_undo,
+                       self.act_redo, None, self.act_run, self.act_run_selected, self.act_cancel,
+                       None, self.act_fit, self.act_quick_add, self.act_note, None,
+                       self.act_visualize, self.act_publish):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        for action in (self.act_run, self.act_publish):  # the two a newcomer looks for
+            toolbar.widgetForAction(action).setToolButtonStyle(  # type: ignore[union-attr]
+                Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar = toolbar
         self.addToolBar(toolbar)
         self._refresh_recent_menu()
 
@@ -245,7 +324,62 @@ class MainWindow(QMainWindow):
         self.runner.run_finished.connect(self._run_finished)
         self.runner.run_invalid.connect(self._run_invalid)
         self.runner.run_crashed.connect(self._run_crashed)
+        self.runner.run_ended.connect(self._run_ended)
         self.log.itemClicked.connect(self._log_clicked)
+
+    # -- layout that outlives the window ---------------------------------------------
+    def _restore_layout(self) -> None:
+        stored = settings.app_settings()
+        if stored.value("layout/version") != str(LAYOUT_VERSION):
+            return
+        geometry, state = stored.value("layout/geometry"), stored.value("layout/state")
+        splitter = stored.value("layout/workspace")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state, LAYOUT_VERSION)
+        if isinstance(splitter, QByteArray):
+            self._workspace_state = splitter
+
+    def save_layout(self) -> None:
+        stored = settings.app_settings()
+        stored.setValue("layout/version", str(LAYOUT_VERSION))
+        stored.setValue("layout/geometry", self.saveGeometry())
+        stored.setValue("layout/state", self.saveState(LAYOUT_VERSION))
+        if self.viewer_area.isVisible():
+            stored.setValue("layout/workspace", self.workspace.saveState())
+        stored.sync()
+
+    def _viewer_area_shown(self, shown: bool) -> None:
+        self.viewer_area.setVisible(shown)
+        if shown:
+            saved = getattr(self, "_workspace_state", None)
+            if saved is None or not self.workspace.restoreState(saved):
+                width = max(self.workspace.width(), 600)
+                self.workspace.setSizes([int(width * 0.45), int(width * 0.55)])
+        else:
+            self._workspace_state = self.workspace.saveState()
+
+    # -- start page -------------------------------------------------------------------
+    def show_start_page(self) -> None:
+        """The start page in this window (if it holds nothing), else in a new one."""
+        if self.document.workflow.nodes or self.document.dirty:
+            window = MainWindow(start_page=True)
+            window.show()
+            return
+        if self.start_page is None:
+            self.start_page = StartPage(EXAMPLES_DIR, self.document.workflow.registry,
+                                        settings.recent_files())
+            self.start_page.new_requested.connect(self.show_workspace)
+            self.start_page.open_requested.connect(self.open_dialog)
+            self.start_page.file_chosen.connect(self.open_path)
+            self.start_page.example_chosen.connect(self.open_example)
+            self.center.addWidget(self.start_page)
+        self.center.setCurrentWidget(self.start_page)
+
+    def show_workspace(self) -> None:
+        self.center.setCurrentWidget(self.workspace)
+        self.view.setFocus()
 
     # -- title, status, log ---------------------------------------------------------
     def _update_title(self, *_: object) -> None:
@@ -267,6 +401,9 @@ class MainWindow(QMainWindow):
         self.log.addItem(item)
         self.log.scrollToBottom()
 
+    def log_texts(self) -> list[str]:
+        return [self.log.item(i).text() for i in range(self.log.count())]
+
     def _log_clicked(self, item: QListWidgetItem) -> None:
         node_id = item.data(Qt.ItemDataRole.UserRole)
         if node_id and node_id in self.scene.nodes:
@@ -276,9 +413,11 @@ class MainWindow(QMainWindow):
     # -- editing ----------------------------------------------------------------------
     def add_node(self, type_id: str, position: QPointF) -> str | None:
         """Add a node centred on ``position`` through the undo stack; returns its id."""
+        self.show_workspace()
         try:
             command = AddNodeCommand(self.document.workflow, type_id,
-                                     (round(position.x() - 100), round(position.y() - 32)))
+                                     (round(position.x() - NODE_WIDTH / 2),
+                                      round(position.y() - NODE_HEIGHT / 2)))
             self.document.undo_stack.push(command)
         except StudioError as error:
             self.show_status(str(error))
@@ -312,6 +451,7 @@ class MainWindow(QMainWindow):
             self.inspector.title_edit.selectAll()
 
     def add_note(self) -> None:
+        self.show_workspace()
         center = self.view.center_scene_pos()
         self.document.undo_stack.push(AddAnnotationCommand(
             self.document.workflow, "Double-click to edit this note.",
@@ -395,6 +535,7 @@ class MainWindow(QMainWindow):
         except (ValueError, StudioError) as error:
             self.show_status(f"The clipboard holds no Axon Studio nodes ({error}).")
             return
+        self.show_workspace()
         self.document.undo_stack.push(PasteCommand(self.document.workflow, nodes, edges))
         self.select_nodes([n.id for n in nodes])
 
@@ -422,22 +563,31 @@ class MainWindow(QMainWindow):
         if not self.document.workflow.nodes:
             self.show_status("Add some nodes first: drag them from the palette.")
             return
-        code_nodes = self.document.untrusted_code_nodes()
-        if code_nodes:
-            names = ", ".join(f"'{self.document.node_label(n)}'" for n in code_nodes)
-            answer = QMessageBox.question(
-                self, "Run code from this file?",
-                f"{names} run Python code stored in {self.document.display_name}. Run it only "
-                "if you trust where the file came from (read the code in the inspector "
-                "first). Trust this file?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
-                self.show_status("Not run: the file's code is not trusted.")
-                return
-            self.document.trusted = True
-        if not self.runner.start(targets):
+        if self.runner.busy:
             self.show_status("A run is already in progress.")
+            return
+        if not self._ask_trust(self.document.untrusted_code_nodes()):
+            return
+        self._pending_targets = targets
+        self.runner.start(targets)
+
+    def _ask_trust(self, code_nodes: list[str]) -> bool:
+        """The user's explicit trust step for code stored in the file; False: not run."""
+        if not code_nodes:
+            return True
+        names = ", ".join(f"'{self.document.node_label(n)}'" for n in code_nodes)
+        answer = QMessageBox.question(
+            self, "Run code from this file?",
+            f"{names} run Python code stored in {self.document.display_name}. Run it only "
+            "if you trust where the file came from (read the code in the inspector "
+            "first). Trust this code?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            self.show_status("Not run: the file's code is not trusted.")
+            return False
+        self.document.trust(code_nodes)
+        return True
 
     def edit_run_settings(self) -> None:
         from studio.gui.run_settings import RunSettingsDialog
@@ -460,10 +610,11 @@ class MainWindow(QMainWindow):
         self._log(f"Run {run_id} started ({len(node_ids)} nodes, "
                   f"{self.runner.settings.describe()})")
 
-    def _node_state(self, node_id: str, state: NodeState, error: str | None) -> None:
+    def _node_state(self, node_id: str, state: NodeState, error: str | None,
+                    warnings: list[str] | None = None) -> None:
         if self._run_live is not None:
             self._run_live[node_id] = state
-        self.scene.set_node_state(node_id, state, error)
+        self.scene.set_node_state(node_id, state, error, None, warnings or [])
         if state in (NodeState.DONE, NodeState.CACHED, NodeState.FAILED, NodeState.SKIPPED):
             self._run_done += 1
             self.progress.setValue(self._run_done)
@@ -475,21 +626,23 @@ class MainWindow(QMainWindow):
             self._log(f"{label}: failed \u2014 {error}", node_id, "error")
         elif state == NodeState.SKIPPED:
             self._log(f"{label}: skipped ({error})", node_id, "warning")
+        elif warnings:
+            count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+            self._log(f"{label}: {state.value}, with {count} \u2014 " + "; ".join(warnings),
+                      node_id, "warning")
         else:
             self._log(f"{label}: {state.value}", node_id)
 
     def _run_finished(self, record: RunRecord) -> None:
+        self._last_record = record
         counts = ", ".join(f"{n} {s}" for s, n in record.counts().items())
         level = "info" if record.status == "succeeded" else "error"
         self._log(f"Run {record.run_id} {record.status} in {record.duration_s:.2f} s "
                   f"({counts})", level=level)
         self.show_status(f"Run {record.status}: {counts}")
-        self._run_ended()
 
     def _run_crashed(self, text: str) -> None:
         self._log(f"Run stopped: {text}", level="error")
-        if self._run_live is not None:  # it had started: nothing else will end it
-            self._run_ended()
 
     def _run_ended(self) -> None:
         self._run_live = None
@@ -500,32 +653,95 @@ class MainWindow(QMainWindow):
         self.refresh_states()
 
     def _run_invalid(self, problems: list) -> None:
+        trust = [p.node for p in problems if self._is_trust_problem(p)]
+        if trust and not self._trust_asked:  # the engine wants the trust step first
+            self._trust_asked = True
+            try:
+                if self._ask_trust(list(dict.fromkeys(trust))):
+                    QTimer.singleShot(0, lambda: self._start_run(
+                        getattr(self, "_pending_targets", None)))
+                    return
+            finally:
+                self._trust_asked = False
+        named = list(dict.fromkeys(self.document.node_label(p.node) for p in problems
+                                   if p.node and p.node in self.document.workflow.nodes))
         self._log(f"The workflow cannot run yet ({len(problems)} problem"
-                  f"{'s' if len(problems) != 1 else ''}):", level="error")
+                  f"{'s' if len(problems) != 1 else ''}"
+                  + (f" in {', '.join(repr(n) for n in named)}" if named else "") + "):",
+                  level="error")
         for problem in problems:
-            self._log(f"  {problem}", problem.node, "error")
-        self.show_status(str(problems[0]) if problems else "")
+            where = (self.document.node_label(problem.node)
+                     if problem.node and problem.node in self.document.workflow.nodes else "")
+            self._log(f"  {where + ': ' if where else ''}{_problem_text(problem)}",
+                      problem.node, "error")
+        if named:
+            self.show_status(f"Cannot run yet: {', '.join(repr(n) for n in named)} "
+                             f"{'is' if len(named) == 1 else 'are'} not ready "
+                             "(hover over the warning badges).")
+            self.select_nodes([p.node for p in problems if p.node][:1])
+        else:
+            self.show_status(_problem_text(problems[0]) if problems else "")
+
+    def _is_trust_problem(self, problem: Any) -> bool:
+        node = getattr(problem, "node", None)
+        if node is None or node not in self.document.workflow.nodes:
+            return False
+        return (self.document.workflow.node_type(node).needs_trust
+                and "trust" in str(getattr(problem, "message", "")).lower())
 
     def refresh_states(self) -> None:
-        """Badges for the workflow as it is now: outdated where it changed since its run."""
-        engine = self.document.engine
+        """Badges for the workflow as it is now: outdated where it changed since its run,
+        the last run's word where nothing changed, and what keeps a node from running."""
+        engine, workflow = self.document.engine, self.document.workflow
         fingerprint = environment()["fingerprint"]
-        states = engine.states(self.document.workflow)
+        states = engine.states(workflow)
+        try:
+            keys = engine.keys(workflow)
+        except Exception:  # a cycle or an unknown type: no keys, states say not run
+            keys = {}
+        record = self._last_record
         live = self._run_live or {}
         for node_id, state in states.items():
             if live.get(node_id) in (NodeState.QUEUED, NodeState.RUNNING):
                 continue  # running now: its badge follows the run
             last = engine.last.get(node_id)
+            ran = record.nodes.get(node_id) if record is not None else None
+            same = ran is not None and ran.cache_key is not None \
+                and ran.cache_key == keys.get(node_id)
+            error = last.error if last is not None else None
+            warnings: list[str] = []
+            if same and ran.state in ("skipped", "cancelled", "not run") \
+                    and state in (NodeState.OUTDATED, NodeState.NOT_RUN):
+                state, error = NodeState(ran.state), ran.error  # what the log said
+            if same and state in (NodeState.DONE, NodeState.CACHED):
+                warnings = list(getattr(ran, "warnings", None) or [])
+            elif state in (NodeState.DONE, NodeState.CACHED):
+                warnings = list(getattr(last, "warnings", None) or [])
             foreign = None
             if last is not None and last.origin is not None \
                     and last.origin.environment != fingerprint and state != NodeState.OUTDATED:
                 foreign = (f"Result computed elsewhere: host {last.origin.host}, run "
                            f"{last.origin.run_id}, {last.origin.finished} (another environment)")
-            error = last.error if last is not None else None
-            self.scene.set_node_state(node_id, state, error, foreign)
+            self.scene.set_node_state(node_id, state, error, foreign, warnings)
+        self._refresh_problems()
+        self._refresh_viewer_pages(keys)
+
+    def _refresh_problems(self) -> None:
+        """Warning badges: what keeps each node from running, before any run."""
+        workflow = self.document.workflow
+        try:
+            problems = check_workflow(workflow)
+        except Exception:  # e.g. an unknown node type: the run will say it in full
+            problems = []
+        by_node: dict[str, list[str]] = {}
+        for problem in problems:
+            if problem.node:
+                by_node.setdefault(problem.node, []).append(_problem_text(problem))
+        self.scene.set_problems(by_node)
 
     def _on_model_event(self, event) -> None:  # type: ignore[no-untyped-def]
-        if event.kind in ("node_added", "edge_added", "edge_removed", "param_changed"):
+        if event.kind in ("node_added", "node_removed", "edge_added", "edge_removed",
+                          "param_changed"):
             self._states_timer.start(0)
 
     def publish(self) -> None:
@@ -549,32 +765,132 @@ class MainWindow(QMainWindow):
         if node_type.outputs:
             self.open_viewer(node_id, next(iter(node_type.outputs)))
 
-    def open_viewer(self, node_id: str, port: str) -> QWidget | None:
-        label = self.document.node_label(node_id)
+    def _current_output(self, node_id: str, port: str) -> tuple[Any, str | None] | None:
+        workflow = self.document.workflow
         try:
-            outputs = self.document.engine.outputs(self.document.workflow, node_id)
+            outputs = self.document.engine.outputs(workflow, node_id)
+            key = self.document.engine.keys(workflow, [node_id])[node_id]
         except StudioError as error:
-            outputs = None
             self.show_status(str(error))
-        if outputs is None or port not in outputs:
-            self.show_status(f"'{label}' has no up-to-date output yet: run the workflow (F5).")
             return None
-        widget = viewer_for(outputs[port])
-        title = f"{label}: {port}"
-        for index in range(1, self.outputs.count()):
-            if self.outputs.tabText(index) == title:
-                self.outputs.removeTab(index)
-                break
-        index = self.outputs.addTab(widget, title)
-        self.outputs.setCurrentIndex(index)
-        self.docks["outputs"].show()
+        if outputs is None or port not in outputs:
+            return None
+        return outputs[port], key
+
+    def _make_viewer(self, node_id: str, value: Any) -> QWidget:
+        widget = viewer_for(value)
+        set_names = getattr(widget, "set_input_names", None)
+        if set_names is not None:
+            set_names(self.compared_names(node_id))
+        threshold = self.document.workflow.node(node_id).params.get("threshold")
+        set_threshold = getattr(widget, "set_node_threshold", None)
+        if set_threshold is not None and isinstance(threshold, (int, float)):
+            set_threshold(float(threshold))
         return widget
 
-    def _close_output_tab(self, index: int) -> None:
-        if index > 0:
-            widget = self.outputs.widget(index)
-            self.outputs.removeTab(index)
-            widget.deleteLater()
+    def compared_names(self, node_id: str) -> list[str]:
+        """What to call each input of a node in a legend: the model behind it (the
+        nearest upstream node that makes a Learner), else the node that feeds it."""
+        workflow = self.document.workflow
+        node_type = workflow.node_type(node_id)
+        names = []
+        for port in node_type.inputs:
+            for edge in [e for e in workflow.incoming(node_id) if e.target_port == port]:
+                names.append(self._model_behind(edge.source))
+        return names
+
+    def _model_behind(self, node_id: str) -> str:
+        workflow, seen, queue = self.document.workflow, set(), [node_id]
+        while queue:
+            current = queue.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            if any(p.type.name == "Learner" for p in workflow.node_type(current).outputs.values()):
+                return workflow.label(current)
+            queue += [e.source for e in workflow.incoming(current)]
+        return workflow.label(node_id)
+
+    def open_viewer(self, node_id: str, port: str) -> QWidget | None:
+        """Show a node's output in a tab beside the canvas (or refresh the one open)."""
+        label = self.document.node_label(node_id)
+        port_label = self.document.workflow.node_type(node_id).outputs[port].label or port
+        found = self._current_output(node_id, port)
+        if found is None:
+            self.show_status(f"'{label}' has no up-to-date output yet: run the workflow (F5).")
+            return None
+        value, key = found
+        widget = self._make_viewer(node_id, value)
+        for page in self.viewer_pages:
+            if (page.node_id, page.port) == (node_id, port):
+                page.replace_viewer(widget, key)
+                self._show_page(page)
+                return widget
+        page = ViewerPage(node_id, port, f"{label} \u00b7 {port_label}", key, widget)
+        page.refresh_requested.connect(self._refresh_page)
+        page.detach_requested.connect(self._toggle_page_window)
+        page.closed.connect(self._page_closed)
+        self.viewer_pages.append(page)
+        self.show_workspace()
+        self.viewer_area.add_page(page)
+        return widget
+
+    def _show_page(self, page: ViewerPage) -> None:
+        window = page.window()
+        if isinstance(window, ViewerWindow):
+            window.raise_()
+            window.activateWindow()
+        else:
+            self.viewer_area.setCurrentWidget(page)
+        self.viewer_area.mark(page)
+
+    def _refresh_page(self, page: ViewerPage) -> None:
+        found = self._current_output(page.node_id, page.port)
+        if found is not None:
+            page.replace_viewer(self._make_viewer(page.node_id, found[0]), found[1])
+            self.viewer_area.mark(page)
+
+    def _toggle_page_window(self, page: ViewerPage) -> None:
+        window = page.window()
+        if isinstance(window, ViewerWindow):  # back into the tabs
+            page.setParent(None)
+            window.page = None  # type: ignore[assignment]
+            window.close()
+            page.detach_button.setText("Open in Window")
+            self.viewer_area.add_page(page)
+            self.viewer_area.mark(page)
+            return
+        self.viewer_area.take_page(page)
+        floating = ViewerWindow(page)
+        floating.move(self.geometry().center() - floating.rect().center())
+        floating.show()
+
+    def _page_closed(self, page: ViewerPage) -> None:
+        if page in self.viewer_pages:
+            self.viewer_pages.remove(page)
+
+    def _refresh_viewer_pages(self, keys: dict[str, str]) -> None:
+        """Mark pages whose node changed since; show the current result where one is
+        cached already (after a run, or an undo back to a computed state)."""
+        cache = self.document.engine.cache
+        for page in list(self.viewer_pages):
+            if page.node_id not in self.document.workflow.nodes:
+                page.set_stale(True, f"'{page.title}' was deleted from the workflow.")
+                self.viewer_area.mark(page)
+                continue
+            key = keys.get(page.node_id)
+            if key == page.key:
+                if page.stale:
+                    page.set_stale(False)
+                    self.viewer_area.mark(page)
+                continue
+            if key is not None and key in cache and self._run_live is None:
+                self._refresh_page(page)
+                continue
+            label = self.document.node_label(page.node_id)
+            page.set_stale(True, f"Outdated: '{label}' or what feeds it changed since this "
+                                 "result was computed. Run the workflow (F5) to update it.")
+            self.viewer_area.mark(page)
 
     def contextMenuEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         position = self.view.mapToScene(self.view.mapFromGlobal(event.globalPos()))
@@ -593,6 +909,12 @@ class MainWindow(QMainWindow):
         menu.addAction(self.act_delete)
         menu.exec(event.globalPos())
 
+    def show_shortcuts(self) -> help_dialogs.ShortcutsDialog:
+        dialog = help_dialogs.ShortcutsDialog([a for a in self.findChildren(QAction)], self)
+        dialog.show()
+        self.shortcuts_dialog = dialog
+        return dialog
+
     # -- files -----------------------------------------------------------------------------
     def new_window(self) -> MainWindow:
         window = MainWindow()
@@ -600,27 +922,48 @@ class MainWindow(QMainWindow):
         return window
 
     def open_dialog(self) -> None:
-        start = str(self.document.path.parent) if self.document.path else str(EXAMPLES_DIR)
+        start = str(self.document.path.parent) if self.document.path else str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Open workflow", start, FILE_FILTER)
         if path:
             self.open_path(Path(path))
 
+    def _is_empty(self) -> bool:
+        return not self.document.workflow.nodes and not self.document.dirty
+
+    def _show_document(self, document: Document) -> MainWindow:
+        """Here if this window is empty and clean (it is replaced), else a new window."""
+        window = MainWindow(document)
+        if self._is_empty():
+            window.setGeometry(self.geometry())
+            window.show()
+            self.close()
+        else:
+            window.show()
+        return window
+
     def open_path(self, path: Path) -> MainWindow | None:
-        """Open a file: here if this window is empty and clean, else in a new window."""
+        """Open a file; a shipped example opens as an untitled copy."""
+        path = Path(path)
+        if _is_example(path):
+            return self.open_example(path)
         try:
             document = Document.open(path)
         except StudioError as error:
             QMessageBox.warning(self, "Cannot open workflow", str(error))
             return None
         self._remember_recent(path)
-        if not self.document.workflow.nodes and not self.document.dirty:
-            window = MainWindow(document)
-            window.setGeometry(self.geometry())
-            window.show()
-            self.close()
-            return window
-        window = MainWindow(document)
-        window.show()
+        return self._show_document(document)
+
+    def open_example(self, path: Path) -> MainWindow | None:
+        """An untitled copy of an example: Save asks for a path, the example stays."""
+        try:
+            document = Document.open_copy(Path(path))
+        except StudioError as error:
+            QMessageBox.warning(self, "Cannot open example", str(error))
+            return None
+        window = self._show_document(document)
+        window.show_status(f"A copy of the example {Path(path).name}: Save asks where to keep "
+                           "it.")
         return window
 
     def save(self) -> bool:
@@ -629,12 +972,19 @@ class MainWindow(QMainWindow):
         return self._save_to(self.document.path)
 
     def save_as(self) -> bool:
-        start = str(self.document.path or Path.home() / f"untitled{SUFFIX}")
-        path, _ = QFileDialog.getSaveFileName(self, "Save workflow", start, FILE_FILTER)
+        name = self.document.suggested_file_name()
+        folder = self.document.path.parent if self.document.path else Path.home()
+        path, _ = QFileDialog.getSaveFileName(self, "Save workflow", str(folder / name),
+                                              FILE_FILTER)
         if not path:
             return False
         if not path.endswith(SUFFIX):
             path = path.removesuffix(".json") + SUFFIX
+        if _is_example(Path(path)):
+            QMessageBox.warning(self, "Cannot save here",
+                                "The shipped examples stay as they are: choose another "
+                                "folder or name.")
+            return False
         return self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:
@@ -674,8 +1024,17 @@ class MainWindow(QMainWindow):
                     answer == QMessageBox.StandardButton.Save and not self.save()):
                 event.ignore()
                 return
+        self.save_layout()
         self.autosave_timer.stop()
         recovery.remove_recovery(self.document.path, self.recovery_token)
+        for page in list(self.viewer_pages):
+            window = page.window()
+            if isinstance(window, ViewerWindow):
+                window.close()
+        for viewer in self.findChildren(QWidget):
+            cancel = getattr(viewer, "cancel_work", None)
+            if callable(cancel):
+                cancel()
         self.runner.close()
         self.document.close()
         if self in _WINDOWS:
@@ -684,21 +1043,26 @@ class MainWindow(QMainWindow):
 
     # -- recent files ---------------------------------------------------------------------
     def _remember_recent(self, path: Path) -> None:
-        settings = QSettings("Axon Studio", "Axon Studio")
-        recent = [p for p in (settings.value("recent", []) or []) if p != str(path)]
-        settings.setValue("recent", [str(path), *recent][:MAX_RECENT])
+        settings.remember_recent(path)
         for window in list(_WINDOWS):
             window._refresh_recent_menu()
 
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
-        settings = QSettings("Axon Studio", "Axon Studio")
-        recent = [p for p in (settings.value("recent", []) or []) if Path(p).exists()]
+        recent = settings.recent_files()
         for path in recent:
-            action = self.recent_menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(Path(p)))
+            action = self.recent_menu.addAction(path.name)
+            action.setToolTip(str(path))
+            action.setStatusTip(str(path))
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
         self.recent_menu.setEnabled(bool(recent))
+
+
+def _is_example(path: Path) -> bool:
+    try:
+        return Path(path).resolve().parent == EXAMPLES_DIR.resolve()
+    except OSError:
+        return False
 
 
 def restore_recoveries(parent: QWidget | None = None) -> list[MainWindow]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap
+from PySide6.QtGui import QIcon, QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
     QLineEdit,
@@ -20,41 +20,53 @@ from PySide6.QtWidgets import (
 from nodes.node import Node
 from nodes.registry import NodeRegistry
 from studio.gui.canvas.view import NODE_MIME_TYPE
+from studio.gui.icons import category_icon
 from studio.gui.theme import category_color
 
 _TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def _names(node_type: type[Node]) -> list[str]:
+    """The names a node type answers to: its title and its classic module names."""
+    return [node_type.title, *getattr(node_type, "aliases", ())]
+
+
 def relevance(node_type: type[Node], text: str) -> int:
-    """Sort key for search results: title matches first, then the rest."""
-    title, query = node_type.title.lower(), text.strip().lower()
+    """Sort key for search results: name matches first (title or classic name), then
+    the rest."""
+    query = text.strip().lower()
     if not query:
         return 0
-    if title.startswith(query):
+    names = [name.lower() for name in _names(node_type)]
+    if any(name.startswith(query) for name in names):
         return 0
-    if query in title:
+    if any(query in name for name in names):
         return 1
     return 2
 
 
 def matches(node_type: type[Node], text: str) -> bool:
-    """Does a search text match a node type's title, id, category or description?"""
+    """Does a search text match a node type's title, classic (Azure ML Studio) names,
+    id, category or description? Every word must appear somewhere."""
     words = text.lower().split()
-    haystack = " ".join([node_type.title, node_type.type_id, node_type.category,
+    haystack = " ".join([*_names(node_type), node_type.type_id, node_type.category,
                          node_type.summary_line()]).lower()
     return all(word in haystack for word in words)
 
 
-def _dot_icon(color: QColor) -> QIcon:
-    pixmap = QPixmap(12, 12)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setBrush(color)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.drawRoundedRect(1, 1, 10, 10, 3, 3)
-    painter.end()
-    return QIcon(pixmap)
+def alias_note(node_type: type[Node], text: str) -> str:
+    """The classic name a search matched, when it is not the title (shown beside it)."""
+    words = text.lower().split()
+    if not words or all(w in node_type.title.lower() for w in words):
+        return ""
+    for alias in getattr(node_type, "aliases", ()):
+        if all(w in alias.lower() for w in words):
+            return alias
+    return ""
+
+
+def _dot_icon(node_type: type[Node]) -> QIcon:
+    return category_icon(node_type.category, category_color(node_type.category).name())
 
 
 class _NodeTree(QTreeWidget):
@@ -79,7 +91,7 @@ class NodePalette(QWidget):
         super().__init__(parent)
         self.registry = registry
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search nodes (name, category, description)")
+        self.search.setPlaceholderText("Search nodes (also classic Azure ML names)")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Filter the node types; Enter adds the first match")
         self.tree = _NodeTree()
@@ -111,8 +123,11 @@ class NodePalette(QWidget):
                 groups[node_type.category] = group
             item = QTreeWidgetItem([node_type.title])
             item.setData(0, _TYPE_ROLE, node_type.type_id)
-            item.setIcon(0, _dot_icon(category_color(node_type.category)))
-            item.setToolTip(0, f"<b>{node_type.title}</b><br>{node_type.summary_line()}")
+            item.setIcon(0, _dot_icon(node_type))
+            aliases = getattr(node_type, "aliases", ())
+            item.setToolTip(0, f"<b>{node_type.title}</b><br>{node_type.summary_line()}"
+                            + (f"<br><i>Classic name: {', '.join(aliases)}</i>" if aliases
+                               else ""))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                           | Qt.ItemFlag.ItemIsDragEnabled)
             group.addChild(item)
@@ -191,8 +206,10 @@ class QuickAdd(QFrame):
                 continue
             if not matches(node_type, text):
                 continue
-            item = QListWidgetItem(_dot_icon(category_color(node_type.category)),
-                                   f"{node_type.title}  \u2014  {node_type.category}")
+            alias = alias_note(node_type, text)
+            item = QListWidgetItem(_dot_icon(node_type),
+                                   f"{node_type.title}  \u2014  {node_type.category}"
+                                   + (f"   ({alias})" if alias else ""))
             item.setData(_TYPE_ROLE, node_type.type_id)
             item.setToolTip(node_type.summary_line())
             self.list.addItem(item)

@@ -4,6 +4,12 @@ The run works on a snapshot of the workflow taken on the GUI thread, so the
 user can keep editing while it runs; edits made meanwhile simply leave the
 affected nodes outdated. Signals emitted from the worker thread reach the
 GUI thread through Qt's queued connections, so slots never race the canvas.
+
+A run is ``busy`` from ``start`` until its end has been *delivered* on the
+GUI thread, not merely until the worker thread stops: the worker can finish
+while its last signals still wait in the GUI thread's queue (on a loaded
+machine it often does), and whoever asked "is it over?" would then look at
+badges and buttons that have not heard of the end yet.
 """
 
 from __future__ import annotations
@@ -24,32 +30,39 @@ class RunController(QObject):
     """Start, follow and cancel runs of one document."""
 
     run_started = Signal(str, list)  # run_id, node ids in run order
-    node_state = Signal(str, object, object)  # node_id, NodeState, error text or None
+    #: node_id, NodeState, error text or None, warnings the node raised (list of text)
+    node_state = Signal(str, object, object, object)
     node_progress = Signal(str, float, str)  # node_id, fraction, message
     run_finished = Signal(object)  # RunRecord
     run_invalid = Signal(list)  # [Problem]
     run_crashed = Signal(str)  # an unexpected error in the engine itself
+    #: The run is over and every signal it sent has been delivered (GUI thread).
+    run_ended = Signal()
+    _worker_done = Signal()
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self._thread: threading.Thread | None = None
+        self._active = False
         self._cancel = threading.Event()
         self.settings = RunSettings()
         self._applied: RunSettings | None = RunSettings()
+        self._worker_done.connect(self._deliver_end)
         self._unsubscribe = document.engine.events.subscribe(self._forward)
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """True from ``start`` until the run's end has reached the GUI thread."""
+        return self._active
 
     def start(self, targets: list[str] | None = None) -> bool:
         """Start a run in the background; False if one is already running."""
-        if self.busy:
+        if self._active:
             return False
         snapshot = self.document.workflow.copy()
         path = self.document.path
-        trusted = self.document.trusted
+        trusted = not self.document.untrusted_code_nodes()
         self._cancel = threading.Event()
         cancel = self._cancel
         engine = self.document.engine
@@ -70,16 +83,24 @@ class RunController(QObject):
             except Exception as error:  # reported in the log, never a silent stop
                 self._applied = None
                 self.run_crashed.emit(f"{type(error).__name__}: {error}")
+            finally:
+                self._worker_done.emit()  # queued behind every signal the run sent
 
+        self._active = True
         self._thread = threading.Thread(target=work, name="axon-run", daemon=True)
         self._thread.start()
         return True
+
+    def _deliver_end(self) -> None:
+        self._active = False
+        self.run_ended.emit()
 
     def cancel(self) -> None:
         self._cancel.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run ends (tests and shutdown only, never from a GUI slot)."""
+        """Block until the worker thread stops (tests and shutdown only, never from a
+        GUI slot); the end reaches ``busy`` only once the GUI thread processes it."""
         if self._thread is None:
             return True
         self._thread.join(timeout)
@@ -93,7 +114,8 @@ class RunController(QObject):
         if event.kind == "run_started":
             self.run_started.emit(event["run_id"], list(event["nodes"]))
         elif event.kind == "node_state":
-            self.node_state.emit(event["node_id"], event["state"], event["error"])
+            self.node_state.emit(event["node_id"], event["state"], event["error"],
+                                 list(event.data.get("warnings") or []))
         elif event.kind == "node_progress":
             self.node_progress.emit(event["node_id"], event["fraction"], event["message"])
         elif event.kind == "run_finished":

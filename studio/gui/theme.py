@@ -45,6 +45,8 @@ STATE_COLORS = {
 
 #: A result computed in another environment (machine, packages): never shown as local.
 FOREIGN_COLOR = "#a55eea"
+#: A node that cannot run yet, or that ran with warnings.
+WARNING_COLOR = "#f0a30a"
 
 
 def category_color(category: str) -> QColor:
@@ -66,3 +68,10 @@ def is_dark() -> bool:
         return False
     window = app.palette().color(QPalette.ColorRole.Window)
     return window.lightness() < 128
+
+
+def blend(base: QColor, other: QColor, amount: float) -> QColor:
+    """``base`` moved ``amount`` (0..1) of the way towards ``other``, opaque."""
+    return QColor(round(base.red() + (other.red() - base.red()) * amount),
+                  round(base.green() + (other.green() - base.green()) * amount),
+                  round(base.blue() + (other.blue() - base.blue()) * amount))

@@ -7,78 +7,25 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from conftest import (
+    EXAMPLES,
+    drag,
+    port_scene_pos,
+    send_mouse,
+    toy_window,
+    viewport_point,
+)
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.engine import Engine, MemoryCache, NodeState
 from studio.gui import recovery
 from studio.gui.document import Document
-from studio.gui.main_window import MainWindow, restore_recoveries
+from studio.gui.main_window import restore_recoveries
 from studio.gui.viewers.metrics_viewer import MetricsViewer
 from studio.gui.viewers.model_viewer import ModelViewer
 from studio.gui.viewers.table_viewer import TableViewer
 from studio.workflow import Workflow, load_workflow
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("AXON_STUDIO_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("AXON_STUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
-@pytest.fixture
-def make_window(qtbot):
-    windows = []
-
-    def make(document: Document | None = None) -> MainWindow:
-        window = MainWindow(document or Document(engine=Engine(cache=MemoryCache())))
-        window.show()  # closed below, after marking it clean (qtbot would close it first)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        if window.runner.busy:
-            window.runner.cancel()
-            window.runner.wait(10)
-        window.document.undo_stack.setClean()
-        window.close()
-    # Clipboard contents owned by the app at interpreter exit crash Qt's offscreen plugin.
-    QApplication.clipboard().clear()
-
-
-def _toy_window(make_window, toy_registry) -> MainWindow:
-    return make_window(Document(Workflow(toy_registry), engine=Engine(cache=MemoryCache())))
-
-
-def _viewport_point(window: MainWindow, scene_point: QPointF) -> QPoint:
-    return window.view.mapFromScene(scene_point)
-
-
-def _send(window: MainWindow, kind: QEvent.Type, point: QPoint,
-          buttons: Qt.MouseButton) -> None:
-    viewport = window.view.viewport()
-    event = QMouseEvent(kind, QPointF(point), viewport.mapToGlobal(QPointF(point)),
-                        Qt.MouseButton.LeftButton, buttons, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(viewport, event)
-
-
-def drag(window: MainWindow, start: QPointF, end: QPointF, steps: int = 8) -> None:
-    """Press at ``start``, move in steps with the button held, release at ``end``."""
-    begin, finish = _viewport_point(window, start), _viewport_point(window, end)
-    _send(window, QEvent.Type.MouseButtonPress, begin, Qt.MouseButton.LeftButton)
-    for step in range(1, steps + 1):
-        point = begin + (finish - begin) * step / steps
-        _send(window, QEvent.Type.MouseMove, point, Qt.MouseButton.LeftButton)
-    _send(window, QEvent.Type.MouseButtonRelease, finish, Qt.MouseButton.NoButton)
-
-
-def _port_scene_pos(window: MainWindow, node_id: str, port: str, output: bool) -> QPointF:
-    return window.scene.nodes[node_id].port(port, output).scenePos()
 
 
 def test_add_nodes_from_palette_and_quick_add(make_window, qtbot):
@@ -98,7 +45,7 @@ def test_add_nodes_from_palette_and_quick_add(make_window, qtbot):
 
 
 def test_connect_by_mouse_drag_and_refuse_incompatible_wires(make_window, toy_registry):
-    window = _toy_window(make_window, toy_registry)
+    window = toy_window(make_window, toy_registry)
     workflow = window.document.workflow
     window.add_node("make_table", QPointF(0, 0))
     window.add_node("add_constant", QPointF(0, 200))
@@ -106,39 +53,39 @@ def test_connect_by_mouse_drag_and_refuse_incompatible_wires(make_window, toy_re
     window.view.fit_all()
     QApplication.processEvents()
 
-    drag(window, _port_scene_pos(window, "make_table", "data", True),
-         _port_scene_pos(window, "add_constant", "data", False))
+    drag(window, port_scene_pos(window, "make_table", "data", True),
+         port_scene_pos(window, "add_constant", "data", False))
     assert [str(e) for e in workflow.edges] == ["make_table.data -> add_constant.data"]
     assert len(window.scene.edges) == 1
 
     messages = []
     window.scene.status_message.connect(messages.append)
-    drag(window, _port_scene_pos(window, "add_constant", "data", True),
-         _port_scene_pos(window, "needs_learner", "learner", False))
+    drag(window, port_scene_pos(window, "add_constant", "data", True),
+         port_scene_pos(window, "needs_learner", "learner", False))
     assert len(workflow.edges) == 1
     assert any("Table" in m and "Learner" in m for m in messages), messages
 
 
 def test_compatible_ports_light_up_while_dragging(make_window, toy_registry):
-    window = _toy_window(make_window, toy_registry)
+    window = toy_window(make_window, toy_registry)
     window.add_node("make_table", QPointF(0, 0))
     window.add_node("add_constant", QPointF(0, 200))
     window.add_node("needs_learner", QPointF(300, 200))
     window.view.fit_all()
-    start = _viewport_point(window, _port_scene_pos(window, "make_table", "data", True))
-    _send(window, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
+    start = viewport_point(window, port_scene_pos(window, "make_table", "data", True))
+    send_mouse(window, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
     nodes = window.scene.nodes
     assert nodes["add_constant"].inputs["data"].highlight == "compatible"
     assert nodes["needs_learner"].inputs["learner"].highlight == "incompatible"
-    _send(window, QEvent.Type.MouseButtonRelease, start, Qt.MouseButton.NoButton)
+    send_mouse(window, QEvent.Type.MouseButtonRelease, start, Qt.MouseButton.NoButton)
     assert nodes["add_constant"].inputs["data"].highlight is None
 
 
 def test_wire_dropped_on_empty_canvas_offers_compatible_nodes(make_window, toy_registry, qtbot):
-    window = _toy_window(make_window, toy_registry)
+    window = toy_window(make_window, toy_registry)
     window.add_node("make_table", QPointF(0, 0))
     window.view.fit_all()
-    drag(window, _port_scene_pos(window, "make_table", "data", True), QPointF(0, 300))
+    drag(window, port_scene_pos(window, "make_table", "data", True), QPointF(0, 300))
     assert window.quick_add.isVisible()
     offered = {window.quick_add.list.item(i).data(Qt.ItemDataRole.UserRole + 1)
                for i in range(window.quick_add.list.count())}
@@ -152,7 +99,7 @@ def test_wire_dropped_on_empty_canvas_offers_compatible_nodes(make_window, toy_r
 
 
 def test_undo_and_redo_every_kind_of_edit(make_window, toy_registry):
-    window = _toy_window(make_window, toy_registry)
+    window = toy_window(make_window, toy_registry)
     workflow, stack = window.document.workflow, window.document.undo_stack
     window.add_node("make_table", QPointF(0, 0))
     window.add_node("add_constant", QPointF(0, 200))
@@ -173,7 +120,7 @@ def test_undo_and_redo_every_kind_of_edit(make_window, toy_registry):
 
     expected = [  # state after each undo, newest first
         lambda: "make_table" in workflow.nodes and len(workflow.edges) == 1,
-        lambda: workflow.nodes["make_table"].position == (-100.0, -32.0),
+        lambda: workflow.nodes["make_table"].position == (-100.0, -36.0),
         lambda: workflow.nodes["add_constant"].title == "",
         lambda: workflow.nodes["add_constant"].params["amount"] == 1.0,
         lambda: workflow.edges == [],
@@ -191,7 +138,7 @@ def test_undo_and_redo_every_kind_of_edit(make_window, toy_registry):
 
 
 def test_invalid_parameter_is_marked_in_place_and_not_applied(make_window, toy_registry):
-    window = _toy_window(make_window, toy_registry)
+    window = toy_window(make_window, toy_registry)
     window.add_node("make_table", QPointF(0, 0))
     window.select_nodes(["make_table"])
     editor = window.inspector.editors["scale"]
@@ -202,13 +149,13 @@ def test_invalid_parameter_is_marked_in_place_and_not_applied(make_window, toy_r
 
 
 def test_copy_paste_between_two_windows(make_window, toy_registry):
-    first = _toy_window(make_window, toy_registry)
+    first = toy_window(make_window, toy_registry)
     first.add_node("make_table", QPointF(0, 0))
     first.add_node("add_constant", QPointF(0, 200))
     first.document.workflow.connect("make_table", "data", "add_constant", "data")
     first.select_all()
     assert first.copy_selection()
-    second = _toy_window(make_window, toy_registry)
+    second = toy_window(make_window, toy_registry)
     second.paste()
     second.paste()
     workflow = second.document.workflow
@@ -271,7 +218,9 @@ def test_running_an_example_turns_every_badge_done_and_opens_each_viewer(make_wi
     model = window.open_viewer("train", "model")
     assert isinstance(model, ModelViewer) and model.weights.rowCount() == 30
     table = window.open_viewer("dataset", "data")
-    table.show_column(0)
+    assert table.model.columns[0] == "diagnosis"  # the label first, then the features
+    table.show_column(1)
+    qtbot.waitUntil(lambda: table.stats.rowCount() > 4 and not table.busy, timeout=30_000)
     assert table.stats.item(0, 1).text() == "float64"
 
     window.document.undo_stack.push(__import__("studio.gui.commands", fromlist=["x"])
@@ -282,7 +231,7 @@ def test_running_an_example_turns_every_badge_done_and_opens_each_viewer(make_wi
 
 
 def test_cancelling_a_run(make_window, toy_registry, qtbot):
-    window = _toy_window(make_window, toy_registry)
+    window = toy_window(make_window, toy_registry)
     window.add_node("make_table", QPointF(0, 0))
     window.add_node("sleep", QPointF(0, 200))
     window.document.workflow.set_param("sleep", "seconds", 60)
@@ -304,7 +253,7 @@ def test_a_badge_refresh_during_a_run_keeps_the_running_nodes(make_window, toy_r
                                                                 qtbot):
     """An edit's badge refresh can reach the window after the run's first states
     (both are queued); it must not turn a running node back to 'not run'."""
-    window = _toy_window(make_window, toy_registry)
+    window = toy_window(make_window, toy_registry)
     window.add_node("make_table", QPointF(0, 0))
     window.add_node("sleep", QPointF(0, 200))
     window.document.workflow.connect("make_table", "data", "sleep", "data")
@@ -314,6 +263,7 @@ def test_a_badge_refresh_during_a_run_keeps_the_running_nodes(make_window, toy_r
     window.refresh_states()
     assert window.scene.nodes["sleep"].state == NodeState.RUNNING
     window._run_crashed("the engine stopped")  # an end without a record
+    window._run_ended()
     assert window.scene.nodes["sleep"].state == NodeState.NOT_RUN
     assert window.act_run.isEnabled() and not window.act_cancel.isEnabled()
 
@@ -324,7 +274,7 @@ def test_invalid_workflow_is_reported_in_the_log_with_the_node(make_window, qtbo
     window.run_all()
     qtbot.waitUntil(lambda: window.log.count() >= 2, timeout=10_000)
     texts = [window.log.item(i).text() for i in range(window.log.count())]
-    assert any("needs its input 'learner'" in t for t in texts), texts
+    assert any("Train Model" in t and "learner" in t.lower() for t in texts), texts
 
 
 def test_examples_menu_lists_every_example(make_window):
@@ -438,16 +388,20 @@ def test_code_from_a_file_runs_only_after_the_user_trusts_it(make_window, qtbot,
 
 def test_results_computed_in_another_environment_are_marked_as_such(make_window, qtbot,
                                                                     tmp_path):
+    from dataclasses import replace
+
     from studio.engine import DiskCache
 
-    cache_dir = tmp_path / "shared-cache"
+    here, cache_dir = DiskCache(tmp_path / "here"), tmp_path / "shared-cache"
     workflow = load_workflow(EXAMPLES / "housing_regression.axon.json")
-    with Engine(cache=DiskCache(cache_dir)) as engine:
+    with Engine(cache=here) as engine:
         assert engine.run(workflow).status == "succeeded"
-    for entry in cache_dir.rglob("entry.json"):  # as if another machine had written them
-        meta = json.loads(entry.read_text())
-        meta["origin"].update(environment="0" * 64, host="lab-gpu-7")
-        entry.write_text(json.dumps(meta))
+        keys = engine.keys(workflow)
+    shared = DiskCache(cache_dir)  # as if another machine had written its results
+    for key in keys.values():
+        entry = here.get(key)
+        shared.put(key, replace(entry, origin=replace(entry.origin, environment="0" * 64,
+                                                      host="lab-gpu-7")))
     window = make_window(Document.open(EXAMPLES / "housing_regression.axon.json",
                                        engine=Engine(cache=DiskCache(cache_dir))))
     window.run_all()

@@ -10,13 +10,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsObject,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from studio.engine.states import NodeState
 from studio.events import Event
-from studio.gui.canvas.items import AnnotationItem, EdgeItem, NodeItem, PortItem, wire_path
+from studio.gui.canvas.items import (
+    Z_DRAG,
+    AnnotationItem,
+    EdgeItem,
+    NodeItem,
+    PortItem,
+    ui_font,
+    wire_path,
+)
 from studio.gui.commands import (
     ConnectCommand,
     EditAnnotationCommand,
@@ -24,8 +40,52 @@ from studio.gui.commands import (
     RemoveItemsCommand,
 )
 from studio.gui.document import Document
-from studio.gui.theme import port_color
+from studio.gui.theme import blend, port_color
 from studio.workflow import Edge
+
+GRID_STEP = 40
+#: How long a refused wire's explanation stays at the port after the release.
+CALLOUT_MS = 5000
+
+
+class RefusalCallout(QGraphicsObject):
+    """Why a wire cannot go here, drawn next to the port that refuses it."""
+
+    MAX_WIDTH = 300.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = ""
+        self.setZValue(Z_DRAG)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self._rect = QRectF()
+        self.hide()
+
+    def show_text(self, text: str, anchor: QPointF, above: bool) -> None:
+        self.prepareGeometryChange()
+        self.text = text
+        metrics = QFontMetricsF(ui_font())
+        box = metrics.boundingRect(QRectF(0, 0, self.MAX_WIDTH, 1000),
+                                   int(Qt.TextFlag.TextWordWrap), text)
+        width, height = box.width() + 16, box.height() + 10
+        self._rect = QRectF(-width / 2, -height - 12 if above else 12, width, height)
+        self.setPos(anchor)
+        self.show()
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._rect.adjusted(-2, -2, 2, 2)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor("#b8323f"), 1.2))
+        painter.setBrush(QColor("#fff0f1"))
+        painter.drawRoundedRect(self._rect, 5, 5)
+        painter.setFont(ui_font())
+        painter.setPen(QColor("#5c1119"))
+        painter.drawText(self._rect.adjusted(8, 5, -8, -5), Qt.TextFlag.TextWordWrap, self.text)
 
 
 class WorkflowScene(QGraphicsScene):
@@ -51,6 +111,11 @@ class WorkflowScene(QGraphicsScene):
         self._press_positions: dict[str, tuple[float, float]] = {}
         self._press_notes: dict[str, tuple[float, ...]] = {}
         self._press_scene_pos: QPointF | None = None
+        self.callout = RefusalCallout()
+        self.addItem(self.callout)
+        self._callout_timer = QTimer(self)
+        self._callout_timer.setSingleShot(True)
+        self._callout_timer.timeout.connect(self.callout.hide)
         self.setSceneRect(-5000, -5000, 10000, 10000)
         workflow = document.workflow
         for node in workflow.nodes.values():
@@ -119,17 +184,27 @@ class WorkflowScene(QGraphicsScene):
             self.document.undo_stack.push(EditAnnotationCommand(
                 self.document.workflow, item.note_id, item.toPlainText()))
 
+    def editing_note(self) -> AnnotationItem | None:
+        """The note whose text is being edited, if any (it owns the keyboard)."""
+        item = self.focusItem()
+        return item if isinstance(item, AnnotationItem) and item.editing else None
+
     # -- run state --------------------------------------------------------------
     def set_node_state(self, node_id: str, state: NodeState, error: str | None = None,
-                       foreign: str | None = None) -> None:
+                       foreign: str | None = None, warnings: list[str] | None = None) -> None:
         item = self.nodes.get(node_id)
         if item is not None:
-            item.set_state(state, error, foreign)
+            item.set_state(state, error, foreign, warnings)
 
     def set_node_progress(self, node_id: str, fraction: float) -> None:
         item = self.nodes.get(node_id)
         if item is not None:
             item.set_progress(fraction)
+
+    def set_problems(self, problems: dict[str, list[str]]) -> None:
+        """Mark the nodes that cannot run yet, each with its reasons."""
+        for node_id, item in self.nodes.items():
+            item.set_problems(problems.get(node_id, []))
 
     # -- selection ----------------------------------------------------------------
     def selected_node_ids(self) -> list[str]:
@@ -152,12 +227,33 @@ class WorkflowScene(QGraphicsScene):
         return None
 
     def connection_problem(self, start: PortItem, end: PortItem) -> str | None:
-        """Why dropping a wire from ``start`` on ``end`` would be refused, or None."""
+        """Why dropping a wire from ``start`` on ``end`` would be refused, in the
+        words on the canvas (node titles, port labels), or None."""
         if start.is_output == end.is_output:
-            return "connect an output (bottom) to an input (top)"
+            return ("connect an output (the bottom of a card) to an input (the top of a "
+                    "card)")
         source, target = (start, end) if start.is_output else (end, start)
-        return self.document.workflow.connection_problem(
-            source.node_id, source.name, target.node_id, target.name)
+        workflow = self.document.workflow
+        refusal_of = getattr(workflow, "connection_refusal", None)
+        if refusal_of is None:  # a model that explains with text only
+            return workflow.connection_problem(source.node_id, source.name, target.node_id,
+                                               target.name)
+        refusal = refusal_of(source.node_id, source.name, target.node_id, target.name)
+        if refusal is None:
+            return None
+        kind = type(refusal).__name__
+        out = f"output '{source.label}' of '{source.node_item.title}'"
+        into = f"input '{target.label}' of '{target.node_item.title}'"
+        if kind == "PortTypeError":
+            return f"{out} gives a {source.type_name}, and {into} takes a {target.type_name}"
+        if kind == "InputTakenError":
+            existing = getattr(refusal, "existing", None)
+            feeder = (self.nodes[existing.source].title
+                      if existing is not None and existing.source in self.nodes
+                      else "another node")
+            return (f"{into} already has a wire from '{feeder}' and takes only one "
+                    "(delete that wire first)")
+        return str(getattr(refusal, "reason", refusal))
 
     def _highlight_ports(self, start: PortItem | None) -> None:
         for node_item in self.nodes.values():
@@ -171,7 +267,17 @@ class WorkflowScene(QGraphicsScene):
                     port.highlight = "compatible" if ok else "incompatible"
                 port.update()
 
+    def explain_at(self, port: PortItem, problem: str, linger: bool = False) -> None:
+        """Show why a wire is refused next to the port (for a while after a release)."""
+        self.callout.show_text(f"Cannot connect: {problem}.", port.scene_anchor(),
+                               above=not port.is_output)
+        if linger:
+            self._callout_timer.start(CALLOUT_MS)
+        else:
+            self._callout_timer.stop()
+
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        self.callout.hide()
         if event.button() == Qt.MouseButton.LeftButton:
             port = self.port_at(event.scenePos())
             if port is not None:
@@ -180,7 +286,7 @@ class WorkflowScene(QGraphicsScene):
                 self._drag_wire = QGraphicsPathItem()
                 self._drag_wire.setPen(QPen(port_color(port.type_name), 2.5,
                                             Qt.PenStyle.DashLine))
-                self._drag_wire.setZValue(3)
+                self._drag_wire.setZValue(Z_DRAG)
                 self.addItem(self._drag_wire)
                 self._highlight_ports(port)
                 event.accept()
@@ -201,8 +307,15 @@ class WorkflowScene(QGraphicsScene):
             target = self.port_at(here)
             if target is not None and target is not self._drag_port:
                 problem = self.connection_problem(self._drag_port, target)
-                self.status_message.emit(f"Cannot connect: {problem}" if problem
-                                         else f"Release to connect to '{target.label}'")
+                if problem:
+                    self.explain_at(target, problem)
+                    self.status_message.emit(f"Cannot connect: {problem}.")
+                else:
+                    self.callout.hide()
+                    self.status_message.emit(f"Release to connect to '{target.label}' of "
+                                             f"'{target.node_item.title}'")
+            else:
+                self.callout.hide()
             return
         super().mouseMoveEvent(event)
 
@@ -220,6 +333,7 @@ class WorkflowScene(QGraphicsScene):
             self.removeItem(self._drag_wire)
         self._drag_port, self._drag_wire = None, None
         self._highlight_ports(None)
+        self.callout.hide()
         moved = self._press_scene_pos is not None and (
             (position - self._press_scene_pos).manhattanLength() > 4)
         end = self.port_at(position)
@@ -234,16 +348,17 @@ class WorkflowScene(QGraphicsScene):
         self.connect_ports(start, end)
 
     def connect_ports(self, start: PortItem, end: PortItem) -> bool:
-        """Connect two ports through the undo stack, or explain the refusal."""
+        """Connect two ports through the undo stack, or explain the refusal at the port."""
         problem = self.connection_problem(start, end)
         if problem:
+            self.explain_at(end, problem, linger=True)
             self.status_message.emit(f"Cannot connect: {problem}.")
             return False
         source, target = (start, end) if start.is_output else (end, start)
         self.document.undo_stack.push(ConnectCommand(
             self.document.workflow, source.node_id, source.name, target.node_id, target.name))
-        self.status_message.emit(f"Connected {source.node_item.title}.{source.label} \u2192 "
-                                 f"{target.node_item.title}.{target.label}")
+        self.status_message.emit(f"Connected '{source.label}' of '{source.node_item.title}' "
+                                 f"\u2192 '{target.label}' of '{target.node_item.title}'")
         return True
 
     def _commit_moves(self) -> None:
@@ -263,25 +378,28 @@ class WorkflowScene(QGraphicsScene):
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         for item in self.items(event.scenePos()):
+            if isinstance(item, AnnotationItem):
+                break  # the note starts editing itself
             if isinstance(item, NodeItem):
                 self.node_activated.emit(item.node_id)
                 return
         super().mouseDoubleClickEvent(event)
 
     def drawBackground(self, painter: Any, rect: Any) -> None:  # noqa: N802
-        super().drawBackground(painter, rect)
+        # Opaque, every time: the view caches the background and scrolls that cache
+        # when panning, so a strip drawn with see-through lines over whatever the
+        # cache held would pile up into dense stripes.
         palette = self.palette()
-        grid = QColor(palette.text().color())
-        grid.setAlpha(22)
-        painter.setPen(QPen(grid, 1))
-        step = 40
-        left = int(rect.left()) - int(rect.left()) % step
-        top = int(rect.top()) - int(rect.top()) % step
+        base = palette.base().color()
+        painter.fillRect(rect, base)
+        painter.setPen(QPen(blend(base, palette.text().color(), 0.06), 0))
+        left = int(rect.left()) - int(rect.left()) % GRID_STEP
+        top = int(rect.top()) - int(rect.top()) % GRID_STEP
         x = left
-        while x < rect.right():
-            painter.drawLine(x, int(rect.top()), x, int(rect.bottom()))
-            x += step
+        while x <= rect.right():
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            x += GRID_STEP
         y = top
-        while y < rect.bottom():
-            painter.drawLine(int(rect.left()), y, int(rect.right()), y)
-            y += step
+        while y <= rect.bottom():
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            y += GRID_STEP

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
@@ -100,7 +100,24 @@ class WorkflowView(QGraphicsView):
             return
         super().mouseReleaseEvent(event)
 
+    def event(self, event: QEvent) -> bool:
+        # QGraphicsView hands Tab to the scene's focus chain before keyPressEvent
+        # sees it; on this canvas Tab opens quick-add unless a note is being edited.
+        if (event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Tab  # type: ignore[attr-defined]
+                and not self._typing_into_note()):
+            self.keyPressEvent(event)  # type: ignore[arg-type]
+            return True
+        return super().event(event)
+
+    def _typing_into_note(self) -> bool:
+        scene = self.scene()
+        return scene is not None and scene.editing_note() is not None  # type: ignore[attr-defined]
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if self._typing_into_note():  # every key is text while a note is edited
+            super().keyPressEvent(event)
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_down = True
             self.setDragMode(QGraphicsView.DragMode.NoDrag)
@@ -114,7 +131,7 @@ class WorkflowView(QGraphicsView):
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat() and self._space_down:
             self._space_down = False
             self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
             return

@@ -1,7 +1,10 @@
-"""Small charts drawn with QPainter: line/scatter plots, histograms, heat maps.
+"""Charts, all through pyqtgraph: line and scatter plots, histograms, heat maps.
 
-Drawn directly rather than through a plotting library so that opening a
-viewer costs no import on the GUI thread and follows the Qt palette.
+pyqtgraph is Qt-native (the charts are QGraphicsView widgets like the
+canvas, follow the palette, and zoom and pan with the mouse) and fast with
+long curves. Importing it takes a few hundred milliseconds, so the app's
+warm-up thread imports it once the window is up (``warmup.py``) and a viewer
+opened afterwards finds it loaded.
 """
 
 from __future__ import annotations
@@ -11,11 +14,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-SERIES_COLORS = ("#2e86de", "#ee5253", "#10ac84", "#ff9f43", "#8e44ad", "#576574")
+SERIES_COLORS = ("#2e86de", "#ee5253", "#10ac84", "#ff9f43", "#8e44ad", "#576574",
+                 "#0abde3", "#b33771")
+
+pg.setConfigOptions(antialias=True)
+
+
+def series_color(index: int) -> QColor:
+    return QColor(SERIES_COLORS[index % len(SERIES_COLORS)])
+
+
+def _text_color() -> QColor:
+    return QGuiApplication.palette().text().color()
+
+
+def _base_color() -> QColor:
+    return QGuiApplication.palette().base().color()
 
 
 @dataclass
@@ -29,243 +48,206 @@ class Series:
     dashed: bool = False
 
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if not math.isfinite(low) or not math.isfinite(high):
-        return []
-    if high <= low:
-        high = low + 1.0
-    raw = (high - low) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = min((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw),
-               default=magnitude * 10)
-    start = math.ceil(low / step) * step
-    ticks = []
-    value = start
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 12))
-        value += step
-    return ticks
+class Chart(pg.PlotWidget):
+    """A titled plot with labelled axes and a grid, in the palette's colours."""
 
-
-class LineChart(QWidget):
-    """Axes, ticks, a legend and one or more series."""
-
-    def __init__(self, title: str, x_label: str, y_label: str, series: list[Series],
-                 diagonal: bool = False, log_x: bool = False,
+    def __init__(self, title: str, x_label: str = "", y_label: str = "",
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, background=_base_color())
+        text = _text_color()
         self.title = title
-        self.x_label = x_label + (" (log scale)" if log_x else "")
-        self.y_label = y_label
-        self.diagonal = diagonal
-        self.log_x = log_x
-        if log_x:  # plot log10(x); ticks are labelled with x itself
-            series = [Series(s.name, np.log10(np.clip(np.asarray(s.x, dtype=float), 1e-300,
-                                                      None)), s.y, s.scatter, s.dashed)
-                      for s in series]
-        self.series = series
-        self.setMinimumSize(320, 240)
+        item = self.getPlotItem()
+        item.setTitle(title, color=text.name(), size=f"{_point_size() + 1:g}pt", bold=True)
+        for side, label in (("bottom", x_label), ("left", y_label)):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+            axis.setTickFont(_ui_font())
+            if label:
+                item.setLabel(side, label, color=text.name())
+        item.showGrid(x=True, y=True, alpha=0.15)
+        self.legend: pg.LegendItem | None = None
+        self.setMinimumSize(300, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(460, 320)
 
-    def _bounds(self) -> tuple[float, float, float, float]:
-        xs = np.concatenate([np.asarray(s.x, dtype=float) for s in self.series] or [np.zeros(1)])
-        ys = np.concatenate([np.asarray(s.y, dtype=float) for s in self.series] or [np.zeros(1)])
-        xs, ys = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
-        if xs.size == 0 or ys.size == 0:
-            return 0.0, 1.0, 0.0, 1.0
-        x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
-        if x1 == x0:
-            x1 = x0 + 1
-        if y1 == y0:
-            y1 = y0 + 1
-        pad = (y1 - y0) * 0.05
-        return x0, x1, y0 - pad, y1 + pad
+    def add_legend(self, corner: str = "top right") -> pg.LegendItem:
+        """A legend in a corner of the plot (ROC-like curves fill the top left)."""
+        offsets = {"top right": (-10, 10), "bottom right": (-10, -10), "top left": (10, 10)}
+        self.legend = self.getPlotItem().addLegend(offset=offsets[corner],
+                                                   labelTextColor=_text_color(),
+                                                   brush=pg.mkBrush(_base_color()),
+                                                   pen=pg.mkPen(_text_color().lighter(150)))
+        return self.legend
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        text = palette.text().color()
-        painter.fillRect(self.rect(), palette.base())
-        plot = QRectF(self.rect()).adjusted(58, 30, -16, -42)
-        x0, x1, y0, y1 = self._bounds()
+    def add_line(self, name: str, x: Sequence[float], y: Sequence[float], index: int,
+                 dashed: bool = False, width: float = 2.0) -> pg.PlotDataItem:
+        pen = pg.mkPen(series_color(index), width=width,
+                       style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+        return self.plot(np.asarray(x, dtype=float), np.asarray(y, dtype=float), pen=pen,
+                         name=name)
 
-        def map_point(x: float, y: float) -> QPointF:
-            return QPointF(plot.left() + (x - x0) / (x1 - x0) * plot.width(),
-                           plot.bottom() - (y - y0) / (y1 - y0) * plot.height())
+    def add_scatter(self, name: str, x: Sequence[float], y: Sequence[float], index: int,
+                    size: float = 5.0) -> pg.PlotDataItem:
+        color = series_color(index)
+        color.setAlpha(150)
+        return self.plot(np.asarray(x, dtype=float), np.asarray(y, dtype=float), pen=None,
+                         symbol="o", symbolSize=size, symbolBrush=color,
+                         symbolPen=pg.mkPen(None), name=name)
 
-        font = QFont(self.font())
-        painter.setFont(font)
-        grid = QColor(text)
-        grid.setAlpha(35)
-        painter.setPen(text)
-        bold = QFont(font)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.drawText(QRectF(0, 4, self.width(), 22), Qt.AlignmentFlag.AlignCenter, self.title)
-        painter.setFont(font)
-        for tick in _nice_ticks(x0, x1):
-            point = map_point(tick, y0)
-            painter.setPen(grid)
-            painter.drawLine(QPointF(point.x(), plot.top()), QPointF(point.x(), plot.bottom()))
-            painter.setPen(text)
-            label = f"{10 ** tick:.3g}" if self.log_x else f"{tick:g}"
-            painter.drawText(QRectF(point.x() - 30, plot.bottom() + 2, 60, 16),
-                             Qt.AlignmentFlag.AlignCenter, label)
-        for tick in _nice_ticks(y0, y1):
-            point = map_point(x0, tick)
-            painter.setPen(grid)
-            painter.drawLine(QPointF(plot.left(), point.y()), QPointF(plot.right(), point.y()))
-            painter.setPen(text)
-            painter.drawText(QRectF(2, point.y() - 8, 52, 16),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             f"{tick:g}")
-        painter.drawText(QRectF(plot.left(), self.height() - 20, plot.width(), 18),
-                         Qt.AlignmentFlag.AlignCenter, self.x_label)
-        painter.save()
-        painter.translate(12, plot.center().y())
-        painter.rotate(-90)
-        painter.drawText(QRectF(-plot.height() / 2, -10, plot.height(), 18),
-                         Qt.AlignmentFlag.AlignCenter, self.y_label)
-        painter.restore()
-        painter.setPen(QPen(text, 1))
-        painter.drawRect(plot)
-        if self.diagonal:
-            painter.setPen(QPen(grid.darker(250), 1, Qt.PenStyle.DashLine))
-            low, high = max(x0, y0), min(x1, y1)
-            painter.drawLine(map_point(low, low), map_point(high, high))
-        for index, series in enumerate(self.series):
-            color = QColor(SERIES_COLORS[index % len(SERIES_COLORS)])
-            points = [map_point(float(x), float(y)) for x, y in zip(series.x, series.y,
-                                                                      strict=True)
-                      if math.isfinite(float(x)) and math.isfinite(float(y))]
-            if series.scatter:
-                painter.setPen(Qt.PenStyle.NoPen)
-                color.setAlpha(150)
-                painter.setBrush(color)
-                for point in points:
-                    painter.drawEllipse(point, 2.5, 2.5)
-            elif points:
-                path = QPainterPath(points[0])
-                for point in points[1:]:
-                    path.lineTo(point)
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.setPen(QPen(color, 2, Qt.PenStyle.DashLine if series.dashed
-                                    else Qt.PenStyle.SolidLine))
-                painter.drawPath(path)
-            if len(self.series) == 1:
-                continue  # the chart's title names its only line
-            painter.setPen(QPen(color, 3))
-            # ROC-like charts fill the top left: their legend goes bottom right.
-            legend_y = (plot.bottom() - 10 - (len(self.series) - 1 - index) * 16
-                        if self.diagonal else plot.top() + 8 + index * 16)
-            painter.drawLine(QPointF(plot.right() - 190, legend_y),
-                             QPointF(plot.right() - 172, legend_y))
-            painter.setPen(text)
-            painter.drawText(QRectF(plot.right() - 168, legend_y - 8, 164, 16),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             series.name)
-        painter.end()
+    def add_diagonal(self, low: float = 0.0, high: float = 1.0) -> None:
+        """The line of a model that guesses (ROC)."""
+        muted = _text_color()
+        muted.setAlpha(90)
+        self.plot([low, high], [low, high], pen=pg.mkPen(muted, width=1,
+                                                          style=Qt.PenStyle.DashLine))
+
+    def legend_texts(self) -> list[str]:
+        if self.legend is None:
+            return []
+        return [label.text for _, label in self.legend.items]
+
+    def line_names(self) -> list[str]:
+        return [item.name() for item in self.getPlotItem().listDataItems() if item.name()]
 
 
-class Histogram(QWidget):
-    """Bars of counts over bins (numeric) or categories."""
+def _ui_font() -> QFont:
+    return QFont(QGuiApplication.font())
 
-    def __init__(self, labels: list[str], counts: list[int], title: str = "",
+
+def _point_size() -> float:
+    size = QGuiApplication.font().pointSizeF()
+    return size if size > 0 else 9.0
+
+
+class LineChart(Chart):
+    """Axes, a legend when there is more than one series, and the series."""
+
+    def __init__(self, title: str, x_label: str, y_label: str, series: list[Series],
+                 diagonal: bool = False, log_x: bool = False,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.labels = labels
-        self.counts = counts
-        self.title = title
+        super().__init__(title, x_label, y_label, parent)
+        self.series = series
+        if log_x:
+            self.getPlotItem().setLogMode(x=True, y=False)
+        if diagonal:
+            self.add_diagonal()
+        if len(series) > 1:  # a single line is named by the chart's title
+            self.add_legend("bottom right" if diagonal else "top right")
+        for index, one in enumerate(series):
+            x = np.asarray(one.x, dtype=float)
+            if log_x:
+                x = np.clip(x, 1e-300, None)
+            if one.scatter:
+                self.add_scatter(one.name, x, one.y, index)
+            else:
+                self.add_line(one.name, x, one.y, index, dashed=one.dashed)
+
+
+class Histogram(Chart):
+    """Bars of counts over numeric bins, or over categories (most frequent first)."""
+
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(title, "", "rows", parent)
         self.setMinimumSize(240, 160)
+        self.counts: list[int] = []
+        self._bars: pg.BarGraphItem | None = None
 
-    def set_data(self, labels: list[str], counts: list[int], title: str) -> None:
-        self.labels, self.counts, self.title = labels, counts, title
-        self.update()
+    def clear_data(self, title: str = "") -> None:
+        if self._bars is not None:
+            self.removeItem(self._bars)
+            self._bars = None
+        self.counts = []
+        self.getPlotItem().setTitle(title, color=_text_color().name())
+        self.getPlotItem().getAxis("bottom").setTicks(None)
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802
-        painter = QPainter(self)
-        palette = self.palette()
-        painter.fillRect(self.rect(), palette.base())
-        text = palette.text().color()
-        painter.setPen(text)
-        painter.drawText(QRectF(0, 2, self.width(), 18), Qt.AlignmentFlag.AlignCenter, self.title)
-        if not self.counts:
-            painter.end()
-            return
-        area = QRectF(self.rect()).adjusted(8, 24, -8, -22)
-        top = max(self.counts) or 1
-        width = area.width() / len(self.counts)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(SERIES_COLORS[0]))
-        for index, count in enumerate(self.counts):
-            height = area.height() * count / top
-            painter.drawRect(QRectF(area.left() + index * width + 1, area.bottom() - height,
-                                    max(width - 2, 1), height))
-        painter.setPen(text)
-        painter.drawText(QRectF(area.left(), area.bottom() + 2, area.width() / 2, 16),
-                         Qt.AlignmentFlag.AlignLeft, self.labels[0])
-        painter.drawText(QRectF(area.center().x(), area.bottom() + 2, area.width() / 2, 16),
-                         Qt.AlignmentFlag.AlignRight, self.labels[-1])
-        painter.end()
+    def set_numeric(self, edges: Sequence[float], counts: Sequence[int], title: str) -> None:
+        self.clear_data(title)
+        edges = np.asarray(edges, dtype=float)
+        self.counts = [int(c) for c in counts]
+        self._bars = pg.BarGraphItem(x0=edges[:-1], x1=edges[1:], height=self.counts,
+                                     brush=series_color(0), pen=pg.mkPen(_base_color()))
+        self.addItem(self._bars)
+        self.getPlotItem().enableAutoRange()
+
+    def set_categories(self, labels: Sequence[str], counts: Sequence[int], title: str) -> None:
+        self.clear_data(title)
+        self.counts = [int(c) for c in counts]
+        positions = np.arange(len(self.counts), dtype=float)
+        self._bars = pg.BarGraphItem(x=positions, width=0.8, height=self.counts,
+                                     brush=series_color(0), pen=pg.mkPen(_base_color()))
+        self.addItem(self._bars)
+        step = max(1, len(labels) // 8)
+        ticks = [(float(i), _short(str(label))) for i, label in enumerate(labels)][::step]
+        self.getPlotItem().getAxis("bottom").setTicks([ticks])
+        self.getPlotItem().enableAutoRange()
 
 
-class HeatMap(QWidget):
+def _short(text: str, limit: int = 14) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+class HeatMap(Chart):
     """A labelled matrix with cells shaded by value (e.g. a confusion matrix)."""
 
     def __init__(self, title: str, row_labels: list[str], column_labels: list[str],
-                 values: list[list[float]], row_title: str = "", column_title: str = "",
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title = title
-        self.row_labels = row_labels
-        self.column_labels = column_labels
-        self.values = np.asarray(values, dtype=float)
-        self.row_title = row_title
-        self.column_title = column_title
+                 values: Sequence[Sequence[float]], row_title: str = "",
+                 column_title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(title, column_title, row_title, parent)
+        self.row_labels, self.column_labels = list(row_labels), list(column_labels)
+        item = self.getPlotItem()
+        item.showGrid(x=False, y=False)
+        item.invertY(True)
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setLookupTable(_blue_lookup_table())
+        self.addItem(self.image)
+        self.cell_texts: list[pg.TextItem] = []
+        item.getAxis("bottom").setTicks([[(c + 0.5, _short(str(label)))
+                                          for c, label in enumerate(self.column_labels)]])
+        item.getAxis("left").setTicks([[(r + 0.5, _short(str(label)))
+                                        for r, label in enumerate(self.row_labels)]])
+        self.values = np.zeros((0, 0))
+        self.set_values(values)
         self.setMinimumSize(260, 220)
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        painter.fillRect(self.rect(), palette.base())
-        text = palette.text().color()
-        painter.setPen(text)
-        bold = QFont(self.font())
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.drawText(QRectF(0, 2, self.width(), 20), Qt.AlignmentFlag.AlignCenter, self.title)
-        painter.setFont(self.font())
-        rows, columns = self.values.shape if self.values.ndim == 2 else (0, 0)
-        if rows == 0 or columns == 0:
-            painter.end()
+    def set_values(self, values: Sequence[Sequence[float]]) -> None:
+        """Show new cell values (the threshold slider moves them live)."""
+        self.values = np.asarray(values, dtype=float)
+        if self.values.ndim != 2 or self.values.size == 0:
             return
-        area = QRectF(self.rect()).adjusted(96, 64, -12, -12)
-        cell_w, cell_h = area.width() / columns, area.height() / rows
         top = float(np.nanmax(self.values)) or 1.0
-        painter.drawText(QRectF(area.left(), 22, area.width(), 18), Qt.AlignmentFlag.AlignCenter,
-                         self.column_title)
-        painter.drawText(QRectF(4, 40, 88, 18), Qt.AlignmentFlag.AlignRight, self.row_title)
+        self.image.setImage(self.values / top, levels=(0.0, 1.0), autoLevels=False)
+        rows, columns = self.values.shape
+        for text in self.cell_texts:
+            self.removeItem(text)
+        self.cell_texts = []
+        font = _ui_font()
+        font.setBold(True)
         for r in range(rows):
-            painter.setPen(text)
-            painter.drawText(QRectF(4, area.top() + r * cell_h, 88, cell_h),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             str(self.row_labels[r]))
             for c in range(columns):
                 value = self.values[r, c]
-                shade = QColor(SERIES_COLORS[0])
-                shade.setAlphaF(0.08 + 0.85 * (value / top if math.isfinite(value) else 0))
-                cell = QRectF(area.left() + c * cell_w, area.top() + r * cell_h, cell_w, cell_h)
-                painter.fillRect(cell.adjusted(1, 1, -1, -1), shade)
-                painter.setPen(QColor("#ffffff") if value / top > 0.55 else text)
-                label = f"{int(value)}" if float(value).is_integer() else f"{value:.3g}"
-                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, label)
-        painter.setPen(text)
-        for c in range(columns):
-            painter.drawText(QRectF(area.left() + c * cell_w, area.top() - 18, cell_w, 16),
-                             Qt.AlignmentFlag.AlignCenter, str(self.column_labels[c]))
-        painter.end()
+                label = (f"{int(value):,}" if math.isfinite(value) and float(value).is_integer()
+                         else f"{value:.3g}")
+                dark = math.isfinite(value) and value / top > 0.55
+                text = pg.TextItem(label, color="#ffffff" if dark else _text_color(),
+                                   anchor=(0.5, 0.5))
+                text.setFont(font)
+                text.setPos(c + 0.5, r + 0.5)
+                self.addItem(text)
+                self.cell_texts.append(text)
+        self.getPlotItem().setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
+
+    def cell_text(self, row: int, column: int) -> str:
+        return self.cell_texts[row * self.values.shape[1] + column].textItem.toPlainText()
+
+
+def _blue_lookup_table() -> np.ndarray:
+    low, high = QColor("#eef4fb"), QColor(SERIES_COLORS[0])
+    steps = np.linspace(0.0, 1.0, 256)[:, None]
+    start = np.array([low.red(), low.green(), low.blue()], dtype=float)
+    end = np.array([high.red(), high.green(), high.blue()], dtype=float)
+    return (start + (end - start) * steps).astype(np.uint8)

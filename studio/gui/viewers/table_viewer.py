@@ -1,8 +1,15 @@
 """Table viewer: a virtual table over the DataFrame, column statistics, histogram.
 
 The model answers only for the cells on screen (QAbstractTableModel), so a
-million rows scroll as smoothly as ten. Statistics are computed for one
-column at a time, when it is selected.
+million rows scroll as smoothly as ten. Selecting a column is the viewer's
+own state (the column is shaded), not a Qt selection of a million cells:
+Qt's column selection costs time in proportion to the rows on every paint
+of the header, which froze the window for seconds. Statistics and sorting
+run on a worker (``table_work.py``) and arrive by signal; asking for another
+column or order cancels the one in flight.
+
+Score columns (Score Model's predictions) come first, then the label, then
+the rest, so the answer is on screen without scrolling sideways.
 """
 
 from __future__ import annotations
@@ -11,11 +18,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QGuiApplication
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
+    QPushButton,
     QSplitter,
     QTableView,
     QTableWidget,
@@ -25,54 +35,109 @@ from PySide6.QtWidgets import (
 )
 
 from nodes.values import Table
+from studio.gui.background import BackgroundJob
 from studio.gui.viewers.charts import Histogram
+from studio.gui.viewers.table_work import ColumnSummary, sort_order, summarize_column
 
-_ROLE_COLORS = {"label": "#ff9f43", "score": "#8e44ad", "id": "#8395a7", "ignore": "#c8d6e5"}
+_ROLE_COLORS = {"label": "#d35400", "score": "#8e44ad", "id": "#8395a7", "ignore": "#95a5a6"}
+#: Rows fetched at once for columns numpy cannot view without copying.
+_BLOCK = 256
+
+
+def display_order(table: Table) -> list[str]:
+    """Columns as shown: score columns first, then the label, then the rest."""
+    columns = list(table.frame.columns)
+    first = [c for c in columns if table.role(c) == "score"]
+    first += [c for c in columns if table.role(c) == "label"]
+    return first + [c for c in columns if c not in first]
 
 
 class DataFrameModel(QAbstractTableModel):
-    """Read-only Qt model over a Table, formatting cells lazily."""
+    """Read-only Qt model over a Table, formatting cells lazily, in a sort order."""
 
     def __init__(self, table: Table) -> None:
         super().__init__()
         self.table = table
         self.frame = table.frame
-        # Column-wise numpy views: one lookup per visible cell, no per-row objects.
-        self._columns = [self.frame[c].to_numpy() for c in self.frame.columns]
+        self.columns = display_order(table)
+        self.selected_column: int | None = None
+        self.order: np.ndarray | None = None  # row positions in display order
+        # Numeric columns are read through zero-copy numpy views; other columns
+        # (text, lists) a block of rows at a time, so opening is instant.
+        self._views: dict[int, np.ndarray] = {}
+        for index, name in enumerate(self.columns):
+            series = self.frame[name]
+            if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+                self._views[index] = series.to_numpy()
+        self._blocks: dict[tuple[int, int], np.ndarray] = {}
+        self._highlight = QGuiApplication.palette().highlight().color()
+        self._highlight.setAlpha(45)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
         return 0 if parent.isValid() else len(self.frame)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
-        return 0 if parent.isValid() else len(self.frame.columns)
+        return 0 if parent.isValid() else len(self.columns)
+
+    def value(self, row: int, column: int) -> Any:
+        position = int(self.order[row]) if self.order is not None else row
+        view = self._views.get(column)
+        if view is not None:
+            return view[position]
+        block = row // _BLOCK
+        cells = self._blocks.get((column, block))
+        if cells is None:
+            rows = np.arange(block * _BLOCK, min((block + 1) * _BLOCK, len(self.frame)))
+            positions = self.order[rows] if self.order is not None else rows
+            cells = self.frame[self.columns[column]].take(positions).to_numpy()
+            if len(self._blocks) > 4096:
+                self._blocks.clear()
+            self._blocks[(column, block)] = cells
+        return cells[row - block * _BLOCK]
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            value = self._columns[index.column()][index.row()]
-            return format_cell(value)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            value = self._columns[index.column()][index.row()]
-            if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return format_cell(self.value(index.row(), index.column()))
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self._views:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole and index.column() == self.selected_column:
+            return self._highlight
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal:
-            column = self.frame.columns[section]
+            column = self.columns[section]
             role_name = self.table.role(column)
             if role == Qt.ItemDataRole.DisplayRole:
                 return column if role_name == "feature" else f"{column} [{role_name}]"
             if role == Qt.ItemDataRole.ForegroundRole and role_name in _ROLE_COLORS:
                 return QColor(_ROLE_COLORS[role_name])
+            if role == Qt.ItemDataRole.FontRole and section == self.selected_column:
+                font = QFont(QGuiApplication.font())
+                font.setBold(True)
+                return font
             if role == Qt.ItemDataRole.ToolTipRole:
                 return f"{column}: {self.frame[column].dtype}, role {role_name}"
         elif role == Qt.ItemDataRole.DisplayRole:
-            return str(section)
+            return str(int(self.order[section]) if self.order is not None else section)
         return None
+
+    def select_column(self, column: int | None) -> None:
+        previous, self.selected_column = self.selected_column, column
+        for changed in {previous, column} - {None}:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, changed, changed)
+            self.dataChanged.emit(self.index(0, changed), self.index(len(self.frame) - 1,
+                                                                     changed))
+
+    def set_order(self, order: np.ndarray | None) -> None:
+        self.layoutAboutToBeChanged.emit()
+        self.order = order
+        self._blocks.clear()
+        self.layoutChanged.emit()
 
 
 def format_cell(value: Any) -> str:
@@ -86,42 +151,13 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
-def column_statistics(series: pd.Series) -> list[tuple[str, str]]:
-    """Per-column statistics as (name, text) rows."""
-    rows = [("type", str(series.dtype)), ("count", f"{series.count():,}"),
-            ("missing", f"{int(series.isna().sum()):,}")]
-    try:
-        rows.append(("unique", f"{series.nunique():,}"))
-    except TypeError:  # unhashable cells (lists of word indices)
-        rows.append(("unique", "n/a"))
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        values = series.dropna()
-        if len(values):
-            quartiles = values.quantile([0.25, 0.5, 0.75])
-            for name, value in (("mean", values.mean()), ("std", values.std()),
-                                ("min", values.min()), ("25%", quartiles[0.25]),
-                                ("median", quartiles[0.5]), ("75%", quartiles[0.75]),
-                                ("max", values.max())):
-                rows.append((name, f"{value:.6g}"))
-    return rows
-
-
-def column_histogram(series: pd.Series, bins: int = 20) -> tuple[list[str], list[int]]:
-    values = series.dropna()
-    if len(values) == 0:
-        return [], []
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        counts, edges = np.histogram(values.to_numpy(dtype=float), bins=bins)
-        return [f"{edges[0]:.4g}", f"{edges[-1]:.4g}"], counts.tolist()
-    try:
-        top = values.astype(str).value_counts().head(bins)
-    except TypeError:
-        return [], []
-    return [str(top.index[0]), str(top.index[-1])], top.tolist()
-
-
 class TableViewer(QWidget):
     """A table with a statistics panel and a histogram of the selected column."""
+
+    #: The statistics of a column arrived (its name).
+    statistics_shown = Signal(str)
+    #: A sort order arrived (column name, ascending), or the original order ("", True).
+    sorted = Signal(str, bool)
 
     def __init__(self, table: Table, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,45 +166,160 @@ class TableViewer(QWidget):
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.setAlternatingRowColors(True)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.view.horizontalHeader().setDefaultSectionSize(110)
+        self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectItems)
+        self.view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.view.setWordWrap(False)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setDefaultSectionSize(120)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header.setHighlightSections(False)
+        header.setSectionsClickable(True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        header.sectionClicked.connect(self.show_column)
         self.view.verticalHeader().setDefaultSectionSize(22)
-        self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectColumns)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows, columns = table.shape
-        self.caption = QLabel(f"{rows:,} rows \u00d7 {columns} columns. "
-                              "Select a column for its statistics.")
+        self.caption = QLabel(f"{rows:,} rows \u00d7 {columns} columns. Click a column "
+                              "heading for its statistics.")
+        self.status = QLabel()
+        self.status.setStyleSheet("color: palette(dark);")
+        self.sort_up = QPushButton("Sort \u2191")
+        self.sort_up.setToolTip("Sort the rows by the selected column, smallest first")
+        self.sort_down = QPushButton("Sort \u2193")
+        self.sort_down.setToolTip("Sort the rows by the selected column, largest first")
+        self.unsort = QPushButton("Original Order")
+        for button, action in ((self.sort_up, lambda: self.sort_by(self._selected_name(), True)),
+                               (self.sort_down,
+                                lambda: self.sort_by(self._selected_name(), False)),
+                               (self.unsort, self.original_order)):
+            button.clicked.connect(action)
+            button.setEnabled(False)
+        top = QHBoxLayout()
+        top.addWidget(self.caption, 1)
+        top.addWidget(self.status)
+        for button in (self.sort_up, self.sort_down, self.unsort):
+            top.addWidget(button)
         self.stats = QTableWidget(0, 2)
         self.stats.setHorizontalHeaderLabels(["statistic", "value"])
         self.stats.verticalHeader().hide()
         self.stats.horizontalHeader().setStretchLastSection(True)
-        self.histogram = Histogram([], [])
+        self.stats.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.histogram = Histogram("")
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.stats)
         side.addWidget(self.histogram)
-        side.setSizes([230, 170])
+        side.setSizes([230, 200])
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(side)
-        splitter.setSizes([700, 260])
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.caption)
-        layout.addWidget(splitter)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self.statistics_job = BackgroundJob(self)
+        self.statistics_job.finished.connect(self._statistics_arrived)
+        self.statistics_job.failed.connect(lambda text: self.status.setText(
+            f"Statistics failed: {text}"))
+        self.sort_job = BackgroundJob(self)
+        self.sort_job.finished.connect(self._order_arrived)
+        self.sort_job.failed.connect(lambda text: self.status.setText(f"Sorting failed: {text}"))
         self.view.selectionModel().currentColumnChanged.connect(
             lambda current, _previous: self.show_column(current.column()))
-        self.view.horizontalHeader().sectionClicked.connect(self.show_column)
         if columns:
             self.show_column(0)
 
+    # -- the selected column --------------------------------------------------------
+    def _selected_name(self) -> str:
+        column = self.model.selected_column
+        return self.model.columns[column] if column is not None else ""
+
     def show_column(self, index: int) -> None:
-        if index < 0 or index >= len(self.table.frame.columns):
+        """Select a column (shaded) and compute its statistics on a worker."""
+        if index < 0 or index >= len(self.model.columns) or index == self.model.selected_column:
             return
-        name = self.table.frame.columns[index]
-        series = self.table.frame[name]
-        rows = column_statistics(series)
-        self.stats.setRowCount(len(rows))
-        for row, (key, value) in enumerate(rows):
+        self.model.select_column(index)
+        name = self.model.columns[index]
+        for button in (self.sort_up, self.sort_down):
+            button.setEnabled(True)
+        self.status.setText(f"Computing the statistics of {name}\u2026")
+        frame = self.table.frame
+        self.statistics_job.start(lambda cancel: summarize_column(frame, name, cancel))
+
+    def _statistics_arrived(self, summary: ColumnSummary) -> None:
+        self.stats.setRowCount(len(summary.rows))
+        for row, (key, value) in enumerate(summary.rows):
             self.stats.setItem(row, 0, QTableWidgetItem(key))
             self.stats.setItem(row, 1, QTableWidgetItem(value))
-        labels, counts = column_histogram(series)
-        self.histogram.set_data(labels, counts, f"Histogram of {name}")
+        title = f"Histogram of {summary.column}"
+        if summary.histogram_kind == "numeric":
+            self.histogram.set_numeric(summary.histogram_x, summary.histogram_counts, title)
+        elif summary.histogram_kind == "categories":
+            self.histogram.set_categories(summary.histogram_x, summary.histogram_counts,
+                                          f"Most frequent values of {summary.column}")
+        else:
+            self.histogram.clear_data(title)
+        self._settle_status()
+        self.statistics_shown.emit(summary.column)
+
+    # -- sorting ----------------------------------------------------------------------
+    def sort_by(self, column: str, ascending: bool = True) -> None:
+        """Order the rows by a column (on a worker; the table keeps its order until then)."""
+        if column not in self.table.frame.columns:
+            return
+        self.status.setText(f"Sorting {len(self.table.frame):,} rows by {column}\u2026")
+        frame = self.table.frame
+        self.sort_job.start(lambda cancel: (column, ascending,
+                                            sort_order(frame, column, ascending, cancel)))
+
+    def original_order(self) -> None:
+        self.sort_job.cancel()
+        self.model.set_order(None)
+        self.view.horizontalHeader().setSortIndicatorShown(False)
+        self.unsort.setEnabled(False)
+        self._settle_status()
+        self.sorted.emit("", True)
+
+    def _order_arrived(self, result: tuple[str, bool, np.ndarray]) -> None:
+        column, ascending, order = result
+        self.model.set_order(order)
+        header = self.view.horizontalHeader()
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(self.model.columns.index(column),
+                                Qt.SortOrder.AscendingOrder if ascending
+                                else Qt.SortOrder.DescendingOrder)
+        self.unsort.setEnabled(True)
+        self._settle_status()
+        self.sorted.emit(column, ascending)
+
+    def _header_menu(self, position: Any) -> None:
+        section = self.view.horizontalHeader().logicalIndexAt(position)
+        if section < 0:
+            return
+        self.show_column(section)
+        name = self.model.columns[section]
+        menu = QMenu(self)
+        menu.addAction(f"Sort by {name}, smallest first", lambda: self.sort_by(name, True))
+        menu.addAction(f"Sort by {name}, largest first", lambda: self.sort_by(name, False))
+        menu.addAction("Original order", self.original_order)
+        menu.exec(self.view.horizontalHeader().mapToGlobal(position))
+
+    def _settle_status(self) -> None:
+        if self.sort_job.busy:
+            return
+        if self.statistics_job.busy:
+            self.status.setText(f"Computing the statistics of {self._selected_name()}\u2026")
+            return
+        self.status.setText("")
+
+    @property
+    def busy(self) -> bool:
+        return self.statistics_job.busy or self.sort_job.busy
+
+    def cancel_work(self) -> None:
+        """Stop statistics and sorting in flight (the viewer is closing)."""
+        self.statistics_job.cancel()
+        self.sort_job.cancel()
