@@ -570,8 +570,11 @@ class PCMBackend(HardwareBackend):
                        "with its input halved, up to 16 times" if s.bound_management else
                        "none: saturated outputs are clipped", cite("aihwkit_tile"),
                        "published" if s.bound_management else "setting"),
-            Assumption("Tile size", f"at most {s.tile_size} x {s.tile_size}, near-equal pieces",
-                       c["pcm.chip_core_size"].citation + " (aihwkit's default is 512)",
+            Assumption("Tile size", f"at most {s.tile_size} x {s.tile_size}, near-equal "
+                       "pieces (the 14 nm chip's cores are 256, aihwkit's default is 512)",
+                       cite("le_gallo_2023") if s.tile_size == CHIP_CORE_SIZE
+                       else cite("aihwkit_tile") if s.tile_size == AIHWKIT_TILE_SIZE
+                       else "node setting",
                        "paper" if s.tile_size == CHIP_CORE_SIZE else
                        "published" if s.tile_size == AIHWKIT_TILE_SIZE else "setting"),
             Assumption("Bias", "applied digitally", cite("aihwkit_tile"), "published"),

@@ -219,3 +219,21 @@ def constant(name: str, value: float, unit: str, source: str, status: str,
 def constants_of(backend: str) -> list[Constant]:
     """The constants whose name starts with ``backend.``."""
     return [c for name, c in CONSTANTS.items() if name.startswith(backend + ".")]
+
+
+def constant_row(constant: Constant) -> str:
+    """The docs/hardware.md table row of ``constant`` (the citation test looks for it)."""
+    source = SOURCES[constant.source].short if constant.source else "ours"
+    return (f"| `{constant.name}` | {constant.value:.4g} {constant.unit} | {source} | "
+            f"{constant.status} | {_cell(constant.note)} |")
+
+
+def source_row(source: Source) -> str:
+    """The docs/hardware.md sources table row of ``source``."""
+    return (f"| `{source.key}` | {source.short} | {_cell(source.citation)} | "
+            f"{_cell(source.locator)} |")
+
+
+def _cell(text: str) -> str:
+    # A pipe would end the table cell.
+    return text.replace("|", "\\|")

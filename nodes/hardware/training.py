@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 from nodes.context import RunContext
 from nodes.models.network import DenseLayer, DenseNetwork, apply_activation
@@ -35,13 +34,20 @@ AIHWKIT_CLIP_SIGMA = 2.5
 _HIDDEN = {"relu": "relu", "tanh": "tanh", "identity": "identity"}
 
 
+_PARAMETERS = ("hidden_layer_sizes", "activation", "learning_rate_init", "max_iter", "alpha",
+               "batch_size", "weight_noise", "clip_sigma", "random_state")
+
+
 @register_artifact_class
-class NoiseAwareMLPClassifier(ClassifierMixin, BaseEstimator):
+class NoiseAwareMLPClassifier:
     """A multi-layer perceptron classifier trained with weight noise (softmax output,
     cross-entropy loss, Adam, L2 penalty ``alpha``).
 
-    Fitted attributes: ``coefs_`` and ``intercepts_`` (as scikit-learn's MLP),
-    ``classes_``, ``loss_curve_`` (mean loss per epoch, with noise).
+    It speaks scikit-learn's estimator protocol (``get_params``/``set_params``,
+    so Train Model can clone it, ``fit``, ``predict``, ``predict_proba``,
+    ``classes_``) without importing scikit-learn, which the node catalog must
+    not load. Fitted attributes: ``coefs_`` and ``intercepts_`` (as
+    scikit-learn's MLP), ``classes_``, ``loss_curve_`` (mean loss per epoch).
     """
 
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (100,), activation: str = "relu",
@@ -57,6 +63,20 @@ class NoiseAwareMLPClassifier(ClassifierMixin, BaseEstimator):
         self.weight_noise = weight_noise
         self.clip_sigma = clip_sigma
         self.random_state = random_state
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _PARAMETERS}
+
+    def set_params(self, **params: Any) -> NoiseAwareMLPClassifier:
+        for name, value in params.items():
+            if name not in _PARAMETERS:
+                raise ValueError(f"{type(self).__name__} has no parameter {name!r}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({settings})"
 
     # -- training -----------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> NoiseAwareMLPClassifier:
