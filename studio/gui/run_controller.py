@@ -60,9 +60,12 @@ class RunController(QObject):
         """Start a run in the background; False if one is already running."""
         if self._active:
             return False
+        untrusted = self.document.untrusted_code_nodes()  # a session's own code is trusted
+        # A model that keeps trust per node hands it to the engine in the snapshot;
+        # otherwise the engine is told whether the file's code may run.
+        trusted = not untrusted and not hasattr(self.document.workflow, "trust")
         snapshot = self.document.workflow.copy()
         path = self.document.path
-        trusted = not self.document.untrusted_code_nodes()
         self._cancel = threading.Event()
         cancel = self._cancel
         engine = self.document.engine

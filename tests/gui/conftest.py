@@ -59,9 +59,13 @@ def example_window(make_window, name: str) -> MainWindow:
 
 def run_and_wait(window: MainWindow, qtbot, timeout: int = RUN_TIMEOUT_MS) -> None:
     """Run everything and wait until the window has heard the run's end."""
-    window.run_all()
-    assert window.runner.busy
+    with qtbot.waitSignal(window.runner.run_finished, timeout=timeout):
+        window.run_all()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=timeout)
+
+
+def log_texts(window: MainWindow) -> list[str]:
+    return [window.log.item(i).text() for i in range(window.log.count())]
 
 
 def viewport_point(window: MainWindow, scene_point: QPointF) -> QPoint:
