@@ -56,7 +56,7 @@ class ExecutePythonScript(Node):
     class Outputs:
         data = Output(TABLE, help="The table the code returns.")
 
-    code = StringParam(DEFAULT_CODE, allow_empty=False, multiline=True,
+    code = StringParam(DEFAULT_CODE, allow_empty=False, multiline=True, code=True,
                        help="Python defining azureml_main(dataframe1, dataframe2).")
 
     @classmethod
@@ -66,6 +66,11 @@ class ExecutePythonScript(Node):
         except SyntaxError as error:
             raise ParameterError(label, "code", f"line {error.lineno}: {error.text!r}",
                                  f"it must be valid Python ({error.msg})") from None
+        except (RecursionError, MemoryError, ValueError) as error:
+            raise ParameterError(label, "code", values["code"],
+                                 f"it cannot be compiled ({type(error).__name__}: an "
+                                 "expression nested too deeply or too large)",
+                                 fix="Split the expression into smaller statements.") from None
 
     def run(self, ctx: RunContext, dataframe1: Table | None = None,
             dataframe2: Table | None = None) -> dict[str, Any]:
