@@ -272,16 +272,18 @@ class LayerArrays:
 
     def row_mask(self) -> np.ndarray:
         """(row_tiles, block_rows): True where a tile row holds a weight (not padding)."""
-        piece, position, _ = _padded_index(self.row_sizes)
-        mask = np.zeros((self.row_tiles, self.block_rows), dtype=bool)
-        mask[piece, position] = True
-        return mask
+        return _piece_mask(self.row_sizes)
 
     def column_mask(self) -> np.ndarray:
-        piece, position, _ = _padded_index(self.column_sizes)
-        mask = np.zeros((self.column_tiles, self.block_columns), dtype=bool)
-        mask[piece, position] = True
-        return mask
+        """(column_tiles, block_columns): True where a tile column holds a weight."""
+        return _piece_mask(self.column_sizes)
+
+
+def _piece_mask(sizes: list[int]) -> np.ndarray:
+    piece, position, width = _padded_index(sizes)
+    mask = np.zeros((len(sizes), width), dtype=bool)
+    mask[piece, position] = True
+    return mask
 
 
 def map_layer(weights: np.ndarray, bias: np.ndarray, activation: str, tile_size: int,

@@ -29,12 +29,10 @@ duty cycle leaves of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from nodes.context import RunContext
 from nodes.errors import NodeInputError
 from nodes.hardware.base import DeviceRun, HardwareBackend, HardwareNode, Progress, Scorer
 from nodes.hardware.report import Assumption
@@ -43,7 +41,6 @@ from nodes.hardware.spinnaker import SpiNNakerSettings, convert, simulate
 from nodes.models.network import DenseNetwork, apply_activation
 from nodes.params import ChoiceParam, FloatParam, IntParam
 from nodes.ports import TABLE, Input
-from nodes.values import Table
 
 KIB = 1024
 # -- memory and clocks ---------------------------------------------------------------
@@ -215,6 +212,14 @@ def memory_need(network: DenseNetwork, inference: str) -> dict[str, int]:
     return {"flash_bytes": flash, "sram_bytes": int(sram)}
 
 
+def average_power(background_w: float, energy_j: float, latency_s: float,
+                  inferences_per_hour: float) -> float:
+    """Mean power when the chip computes ``inferences_per_hour`` times (each ``energy_j``
+    over ``latency_s``) and spends the rest of the time at ``background_w``."""
+    rate = min(inferences_per_hour / 3600.0, 1.0 / latency_s)
+    return background_w * (1.0 - rate * latency_s) + energy_j * rate
+
+
 class TensaiBackend(HardwareBackend):
     """The TENSAI backend: int8 or spiking numerics, memory limits, cycles, power modes."""
 
@@ -305,9 +310,8 @@ class TensaiBackend(HardwareBackend):
         compute_power = ENERGY_PER_CYCLE_J * s.clock_hz
         sleep_power = SLEEP_CURRENT_A * s.battery_v
         background = LISTEN_POWER_W if s.between_inferences == "listen" else sleep_power
-        rate = s.inferences_per_hour / 3600.0
-        duty = min(1.0, rate * latency)
-        average = background * (1.0 - duty) + energy * min(rate, 1.0 / latency)
+        duty = min(1.0, s.inferences_per_hour / 3600.0 * latency)
+        average = average_power(background, energy, latency, s.inferences_per_hour)
         battery_j = s.battery_mah * 1e-3 * 3600.0 * s.battery_v
         need = memory_need(network, s.inference)
         metrics = {
@@ -333,11 +337,9 @@ class TensaiBackend(HardwareBackend):
         rates = [1, 6, 60, 600, 3600, 36_000]
         battery_table = pd.DataFrame([{
             "inferences_per_hour": r,
-            "average_power_w": background * (1 - min(1.0, r / 3600 * latency))
-            + energy * min(r / 3600, 1 / latency),
-            "battery_life_days": battery_j / (background * (1 - min(1.0, r / 3600 * latency))
-                                              + energy * min(r / 3600, 1 / latency)) / 86_400}
-            for r in rates])
+            "average_power_w": average_power(background, energy, latency, r),
+            "battery_life_days": battery_j / average_power(background, energy, latency, r)
+            / 86_400} for r in rates])
         return DeviceRun(
             outputs=outputs, metrics=metrics, resources=resources,
             assumptions=self.assumptions(),
@@ -481,8 +483,4 @@ class RunOnTensai(HardwareNode):
             between_inferences=self.between_inferences,
             inferences_per_hour=self.inferences_per_hour, battery_mah=self.battery_mah,
             battery_v=self.battery_v, batch_size=self.batch_size))
-
-    def run(self, ctx: RunContext, model: Any, data: Table,
-            calibration: Table | None = None) -> dict[str, Any]:
-        return super().run(ctx, model, data, calibration)
 
