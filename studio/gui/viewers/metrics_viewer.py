@@ -113,7 +113,7 @@ class MetricsViewer(QWidget):
                 unique.append(name if names.count(name) == 1 else f"{name} ({index + 1})")
             self.names = unique
             self._fill_table()
-            self._rename_series()
+            self._rebuild_charts()
             for part, heat in zip(self.parts, self.heat_maps, strict=True):
                 if heat is not None:
                     heat.getPlotItem().setTitle(f"Confusion matrix: {self.names[part.index]}")
@@ -252,15 +252,15 @@ class MetricsViewer(QWidget):
             return f"{name} (AUC {auc:.3f})"
         return name
 
-    def _rename_series(self) -> None:
-        for chart in self.charts:
-            kind = getattr(chart, "curve_name", "")
-            if chart.legend is None:
-                continue
-            for (_sample, label), part in zip(list(chart.legend.items),
-                                             [p for p in self.parts if kind in p.curves],
-                                             strict=False):
-                label.setText(self._label(part, kind))
+    def _rebuild_charts(self) -> None:
+        current = self.chart_tabs.currentIndex()
+        while self.chart_tabs.count():
+            widget = self.chart_tabs.widget(0)
+            self.chart_tabs.removeTab(0)
+            widget.deleteLater()
+        self.charts, self.markers = [], {}
+        self._build_charts()
+        self.chart_tabs.setCurrentIndex(max(current, 0))
 
     def _chart_for(self, name: str) -> Chart | None:
         owners = [p for p in self.parts if name in p.curves]
