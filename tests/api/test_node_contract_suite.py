@@ -348,3 +348,19 @@ def test_one_record_and_a_batch_get_the_same_answer_per_row(node_type):
     pd.testing.assert_frame_equal(whole.reset_index(drop=True),
                                   one_by_one.reset_index(drop=True), check_dtype=False,
                                   rtol=1e-9)
+
+
+def test_the_example_node_of_the_node_api_docs_registers_and_runs():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "node-api.md").read_text()
+    namespace: dict[str, Any] = {}
+    exec(re.search(r"```python\n(.*?)```", text, re.S).group(1), namespace)
+    node_type = namespace["ClipAndJitter"]
+    NodeRegistry([node_type])  # its declarations hold together
+    table = Table(pd.DataFrame({"x": [-1.0, 0.5, 2.0]}))
+    clipped = run_node(node_type, {"column": "x"}, data=table)["data"].frame["x"]
+    assert clipped.tolist() == [0.0, 0.5, 1.0]
+    params = node_type.validate_params({"column": "x", "noise": 0.1})
+    assert node_type.scoring_role_for(params) is ScoringRole.TRAINING_ONLY

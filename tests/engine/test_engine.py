@@ -254,3 +254,69 @@ def test_memory_cache_drops_least_recently_used():
     for key in ("a", "b", "c"):
         cache.put(key, CacheEntry({}, {}))
     assert "a" not in cache and "b" in cache and "c" in cache
+
+
+def test_a_multiple_input_gets_its_values_in_wire_order_and_old_files_merge_into_it():
+    import json
+
+    import pandas as pd
+
+    from nodes import TABLE, Input, IntParam, Node, NodeRegistry, Output, Table
+    from nodes.contract import ScoringRole
+    from studio.workflow import loads
+
+    class Number(Node):
+        """A one-cell table."""
+
+        type_id = "number"
+        scoring_role = ScoringRole.TRAINING_ONLY
+
+        class Outputs:
+            data = Output(TABLE)
+
+        value = IntParam(0)
+
+        def run(self, ctx):
+            return {"data": Table(pd.DataFrame({"v": [self.value]}))}
+
+    class Gather(Node):
+        """Stacks its tables."""
+
+        type_id = "gather"
+        version = 2
+        scoring_role = ScoringRole.TRAINING_ONLY
+        merged_inputs = {"tables": ("first", "second")}
+
+        class Inputs:
+            tables = Input(TABLE, multiple=True, optional=True)
+
+        class Outputs:
+            data = Output(TABLE)
+
+        def run(self, ctx, tables):
+            frames = [t.frame for t in tables] or [pd.DataFrame({"v": []})]
+            return {"data": Table(pd.concat(frames, ignore_index=True))}
+
+    registry = NodeRegistry([Number, Gather])
+    workflow = Workflow(registry)
+    for value in (3, 1, 2):
+        workflow.add_node("number", {"value": value}, node_id=f"n{value}")
+    workflow.add_node("gather", node_id="g")
+    workflow.add_node("gather", node_id="empty")
+    for value in (2, 3, 1):
+        workflow.connect(f"n{value}", "data", "g", "tables")
+    with Engine(jobs=3) as engine:
+        engine.run(workflow)
+        assert engine.outputs(workflow, "g")["data"].frame["v"].tolist() == [2, 3, 1]
+        assert engine.outputs(workflow, "empty")["data"].frame.empty
+    old = {"format": "axon-studio-workflow", "schema_version": 1,
+           "nodes": [{"id": "a", "type_id": "number", "params": {"value": 5}},
+                     {"id": "b", "type_id": "number", "params": {"value": 6}},
+                     {"id": "g", "type_id": "gather", "version": 1, "params": {}}],
+           "edges": [{"source": {"node": "b", "port": "data"},
+                      "target": {"node": "g", "port": "second"}},
+                     {"source": {"node": "a", "port": "data"},
+                      "target": {"node": "g", "port": "first"}}]}
+    loaded = loads(json.dumps(old), registry)
+    assert [(e.source, e.target_port) for e in loaded.edges] == [("a", "tables"),
+                                                                ("b", "tables")]

@@ -158,3 +158,94 @@ def test_an_unfinished_node_can_be_placed_saved_and_loaded_but_not_run(tmp_path)
     loaded = load_workflow(save_workflow(workflow, tmp_path / "w.axon.json"))
     (problem,) = check_workflow(loaded)
     assert problem.node == "csv" and "'path'" in str(problem) and "empty" in str(problem)
+
+
+def test_every_refusal_is_a_typed_error_carrying_the_node_and_port(workflow):
+    from studio.workflow.errors import (
+        CycleError,
+        DuplicateWireError,
+        InputTakenError,
+        PortTypeError,
+        UnknownNodeError,
+        UnknownPortError,
+    )
+
+    workflow.add_node("make_table", node_id="a")
+    workflow.add_node("make_table", node_id="b")
+    workflow.add_node("add_constant", node_id="add")
+    workflow.add_node("needs_learner", node_id="learn")
+    workflow.connect("a", "data", "add", "data")
+    cases = [
+        (("b", "data", "add", "data"), InputTakenError, "add", "data"),
+        (("a", "data", "add", "data"), DuplicateWireError, "add", "data"),
+        (("add", "data", "add", "data"), CycleError, "add", "data"),
+        (("a", "data", "learn", "learner"), PortTypeError, "learn", "learner"),
+        (("a", "nope", "add", "data"), UnknownPortError, "a", "nope"),
+        (("ghost", "data", "add", "data"), UnknownNodeError, "ghost", None),
+    ]
+    for (source, source_port, target, target_port), kind, node, port in cases:
+        refusal = workflow.connection_refusal(source, source_port, target, target_port)
+        assert isinstance(refusal, kind) and (refusal.node, refusal.port) == (node, port)
+        with pytest.raises(kind) as info:
+            workflow.connect(source, source_port, target, target_port)
+        assert info.value.reason == refusal.reason and refusal.reason in str(info.value)
+    existing = workflow.connection_refusal("b", "data", "add", "data").existing
+    assert existing.source == "a"
+    assert workflow.connection_refusal("a", "data", "learn", "learner").source_type == "Table"
+
+
+def test_delete_then_restore_gives_the_same_document_byte_for_byte(workflow):
+    from studio.workflow import dumps
+
+    for node_id in ("src", "mid", "add", "end"):
+        workflow.add_node("make_table" if node_id == "src" else "add_constant",
+                          node_id=node_id, position=(len(node_id), 2))
+    workflow.connect("src", "data", "mid", "data")
+    workflow.connect("mid", "data", "add", "data")
+    workflow.connect("add", "data", "end", "data")
+    workflow.add_annotation("first", annotation_id="n1")
+    workflow.add_annotation("second", annotation_id="n2")
+    before = dumps(workflow)
+    removal = workflow.remove_items(["mid"], annotation_ids=["n1"])
+    assert "mid" not in workflow.nodes and len(workflow.edges) == 1
+    workflow.restore(removal)
+    assert dumps(workflow) == before
+    removal = workflow.remove_items(edges=[workflow.edges[1]])
+    workflow.restore(removal)
+    assert dumps(workflow) == before
+
+
+def test_a_multiple_input_takes_several_wires_in_order():
+    from nodes import TABLE, Input, Node, NodeRegistry, Output
+    from nodes.contract import ScoringRole
+
+    class Source(Node):
+        """A source."""
+
+        type_id = "source"
+        scoring_role = ScoringRole.TRAINING_ONLY
+
+        class Outputs:
+            data = Output(TABLE)
+
+    class Gather(Node):
+        """Gathers tables."""
+
+        type_id = "gather"
+        scoring_role = ScoringRole.TRAINING_ONLY
+
+        class Inputs:
+            tables = Input(TABLE, multiple=True)
+
+        class Outputs:
+            data = Output(TABLE)
+
+    model = Workflow(NodeRegistry([Source, Gather]))
+    for node_id in ("s1", "s2", "s3"):
+        model.add_node("source", node_id=node_id)
+    model.add_node("gather", node_id="g")
+    for node_id in ("s2", "s1", "s3"):
+        model.connect(node_id, "data", "g", "tables")
+    assert [e.source for e in model.input_edges("g", "tables")] == ["s2", "s1", "s3"]
+    with pytest.raises(WorkflowEditError, match="already connected"):
+        model.connect("s1", "data", "g", "tables")
