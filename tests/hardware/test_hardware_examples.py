@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
 from studio.engine import Engine
-from studio.workflow import dumps, load_workflow
+from studio.workflow import dumps, load_workflow, loads
 
 sys.path.insert(0, str(Path(__file__).parent))
 from hardware_example_workflows import EXAMPLE_BUILDERS, EXAMPLES  # noqa: E402
@@ -67,3 +68,27 @@ def test_hardware_aware_training_keeps_the_digits_network_accurate_on_pcm(engine
     plain = engine.outputs(workflow, "plain_evaluate")["metrics"].scalars["accuracy"]
     aware = engine.outputs(workflow, "aware_evaluate")["metrics"].scalars["accuracy"]
     assert aware > plain + 0.05, (plain, aware)
+
+
+def test_a_version_1_file_loads_its_compare_wires_and_keeps_version_1s_pcm():
+    """A file saved before this change: Compare Hardware with 'first'..'third' wires and
+    Run on PCM without the aihwkit-default parameters."""
+    data = json.loads(dumps(EXAMPLE_BUILDERS["hardware_digits_compare.axon.json"]()))
+    old_ports = iter(("first", "second", "third", "fourth"))
+    for edge in data["edges"]:
+        if edge["target"]["node"] == "compare":
+            edge["target"]["port"] = next(old_ports)
+    for node in data["nodes"]:
+        if node["type_id"] == "compare_hardware":
+            node["version"] = 1
+        if node["type_id"] == "run_on_pcm":
+            node["version"] = 1
+            for name in ("weight_scaling_omega", "compensation_readout", "bound_management"):
+                node["params"].pop(name, None)
+    workflow = loads(json.dumps(data))
+    wires = [(e.source, e.target_port) for e in workflow.edges if e.target == "compare"]
+    assert wires == [("spinnaker", "reports"), ("gc2", "reports"), ("pcm", "reports"),
+                     ("tensai", "reports")]
+    params = workflow.nodes["pcm"].params
+    assert (params["weight_scaling_omega"], params["compensation_readout"],
+            params["bound_management"]) == (1.0, "all_ones", False)
