@@ -9,6 +9,7 @@ marked in place with the message and never reaches the model.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -182,7 +183,9 @@ class ParamEditor:
             self.note.hide()
             return
         listed = ", ".join(self.columns[:8]) + (", \u2026" if len(self.columns) > 8 else "")
-        self.note.setText(f"Not a column of the input: {', '.join(map(repr, unknown))}. "
+        close = difflib.get_close_matches(unknown[0], self.columns, n=2)
+        guess = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        self.note.setText(f"Not a column of the input: {', '.join(map(repr, unknown))}{guess}. "
                           f"It has: {listed}.")
         self.note.show()
 

@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         bottom.setWidget(self.log)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
         self.resizeDocks([bottom], [150], Qt.Orientation.Vertical)
-        self.resizeDocks([left, right], [220, 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([left, right], [220, 290], Qt.Orientation.Horizontal)
         self.docks = {"palette": left, "inspector": right, "run_log": bottom}
         # The side docks run the full height; the run log sits under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
             saved = getattr(self, "_workspace_state", None)
             if saved is None or not self.workspace.restoreState(saved):
                 width = max(self.workspace.width(), 600)
-                self.workspace.setSizes([int(width * 0.45), int(width * 0.55)])
+                self.workspace.setSizes([int(width * 0.38), int(width * 0.62)])
         else:
             self._workspace_state = self.workspace.saveState()
 
@@ -861,7 +861,7 @@ class MainWindow(QMainWindow):
             self.viewer_area.mark(page)
             return
         self.viewer_area.take_page(page)
-        floating = ViewerWindow(page)
+        floating = ViewerWindow(page, self)  # a window of its own, owned by this one
         floating.move(self.geometry().center() - floating.rect().center())
         floating.show()
 

@@ -211,15 +211,19 @@ class StartPage(QScrollArea):
         self._columns = 0
         self._layout_tiles()
         self._pending = list(self.tiles)
-        QTimer.singleShot(0, self._draw_next_thumbnail)
+        # A timer owned by the page stops with it (a window closed meanwhile).
+        self._thumbnail_timer = QTimer(self)
+        self._thumbnail_timer.setInterval(0)
+        self._thumbnail_timer.timeout.connect(self._draw_next_thumbnail)
+        self._thumbnail_timer.start()
 
     def _draw_next_thumbnail(self) -> None:
         """One thumbnail per event-loop turn: the page stays responsive meanwhile."""
         if not self._pending:
+            self._thumbnail_timer.stop()
             return
         tile = self._pending.pop(0)
         tile.picture.setPixmap(workflow_thumbnail(tile.info.path, self.registry))
-        QTimer.singleShot(0, self._draw_next_thumbnail)
 
     def _layout_tiles(self) -> None:
         columns = max(1, (self.viewport().width() - 64) // (THUMBNAIL.width() + 36))

@@ -111,7 +111,7 @@ class ViewerWindow(QWidget):
         self.resize(900, 640)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.page.parent() is self:
+        if self.page is not None and self.page.parent() is self:
             self.page.closed.emit(self.page)
         super().closeEvent(event)
 

@@ -116,7 +116,7 @@ def _example_with_metrics_open(qtbot) -> MainWindow:
 def test_the_viewer_tabs_keep_their_share_of_the_window(qtbot):
     first = _example_with_metrics_open(qtbot)
     sizes = first.workspace.sizes()
-    first.workspace.setSizes([sizes[0] + 40, sizes[1] - 40])
+    first.workspace.setSizes([sizes[0] - 40, sizes[1] + 40])
     QApplication.processEvents()
     chosen = first.workspace.sizes()
     assert chosen != sizes

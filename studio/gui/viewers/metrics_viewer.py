@@ -74,6 +74,7 @@ class MetricsViewer(QWidget):
                               + (f" &mdash; {info}" if info else ""))
         self.caption.setWordWrap(True)
         self.scalars = QTableWidget()
+        self.scalars.setMinimumWidth(220)
         self.scalars.verticalHeader().hide()
         self.scalars.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.threshold_box = self._build_threshold_box()
@@ -81,26 +82,25 @@ class MetricsViewer(QWidget):
         self._build_matrices()
         self.chart_tabs = QTabWidget()
         self._build_charts()
-        top = QWidget()
-        top_layout = QHBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        left = QVBoxLayout()
-        left.addWidget(self.scalars, 1)
-        top_layout.addLayout(left, 2)
-        right = QVBoxLayout()
-        right.addWidget(self.threshold_box)
-        right.addWidget(self.matrices_box, 1)
-        top_layout.addLayout(right, 3)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(top)
+        # Left: the numbers (table, then the confusion matrices the slider moves);
+        # right: the charts. The slider sits above both.
+        numbers = QSplitter(Qt.Orientation.Vertical)
+        numbers.addWidget(self.scalars)
+        numbers.addWidget(self.matrices_box)
+        numbers.setStretchFactor(0, 1)
+        numbers.setStretchFactor(1, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(numbers)
         splitter.addWidget(self.chart_tabs)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
         if not self.charts:
             self.chart_tabs.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
+        layout.addWidget(self.threshold_box)
         layout.addWidget(splitter, 1)
         self._fill_table()
 
@@ -225,7 +225,7 @@ class MetricsViewer(QWidget):
                                 matrix.row_title, matrix.column_title)
                 chart.setToolTip(f"rows: {matrix.row_title.lower()}, "
                                  f"columns: {matrix.column_title.lower()}")
-                grid.addWidget(chart, 0, column)
+                grid.addWidget(chart, column // 2, column % 2)
                 column += 1
                 if name == "confusion_matrix":
                     heat = chart

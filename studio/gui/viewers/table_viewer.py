@@ -172,6 +172,7 @@ class TableViewer(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setDefaultSectionSize(120)
+        header.setResizeContentsPrecision(200)  # width from the first rows, not a million
         header.setTextElideMode(Qt.TextElideMode.ElideRight)
         header.setHighlightSections(False)
         header.setSectionsClickable(True)
@@ -220,6 +221,10 @@ class TableViewer(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
+        for column in range(min(columns, 60)):
+            width = self.view.sizeHintForColumn(column)
+            heading = header.sectionSizeFromContents(column).width()
+            header.resizeSection(column, max(70, min(max(width, heading) + 12, 240)))
         self.statistics_job = BackgroundJob(self)
         self.statistics_job.finished.connect(self._statistics_arrived)
         self.statistics_job.failed.connect(lambda text: self.status.setText(
@@ -254,12 +259,12 @@ class TableViewer(QWidget):
         for row, (key, value) in enumerate(summary.rows):
             self.stats.setItem(row, 0, QTableWidgetItem(key))
             self.stats.setItem(row, 1, QTableWidgetItem(value))
-        title = f"Histogram of {summary.column}"
+        title = summary.column
         if summary.histogram_kind == "numeric":
             self.histogram.set_numeric(summary.histogram_x, summary.histogram_counts, title)
         elif summary.histogram_kind == "categories":
             self.histogram.set_categories(summary.histogram_x, summary.histogram_counts,
-                                          f"Most frequent values of {summary.column}")
+                                          f"{summary.column} (most frequent)")
         else:
             self.histogram.clear_data(title)
         self._settle_status()
