@@ -92,6 +92,8 @@ class Node:
             for name, value in vars(klass).items():
                 if isinstance(value, Param):
                     params[name] = value
+                elif value is None and name in params:
+                    del params[name]  # a subclass drops an inherited parameter
         cls.parameters = params
         if cls.type_id and not cls.title:
             cls.title = cls.type_id.replace("_", " ").title()

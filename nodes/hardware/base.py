@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.data.checks import require_columns, require_no_missing, require_numeric, require_rows
 from nodes.errors import NodeInputError
 from nodes.hardware.registry import BackendDescriptor, register_backend
@@ -27,7 +28,7 @@ from nodes.hardware.report import Assumption, HardwareReport
 from nodes.models.network import DenseNetwork, dense_network, output_probabilities, predictions
 from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
 from nodes.node import Node
-from nodes.params import IntParam
+from nodes.params import IntParam, SeedParam
 from nodes.ports import HARDWARE_REPORT, MODEL, TABLE, Input, Output
 from nodes.values import Model, Table
 
@@ -154,6 +155,9 @@ class HardwareNode(Node):
     """
 
     category = "Hardware"
+    # A simulated device run is an experiment, not a service step.
+    scoring_role = ScoringRole.NOT_IN_SERVICE
+    randomness = Randomness()
 
     class Inputs:
         model = Input(MODEL, help="A trained network (Neural Network or Keras Dense layers).")
@@ -169,8 +173,8 @@ class HardwareNode(Node):
 
     batch_size = IntParam(32, minimum=1, maximum=1_000_000,
                           help="Rows per device batch, for the latency-per-batch figure.")
-    seed = IntParam(0, minimum=0, help="Random seed of the device run (noise, spikes); the same "
-                                       "seed reproduces the same run.")
+    seed = SeedParam(help="Random seed of the device run (noise, spikes); the same seed "
+                          "reproduces the same run.")
 
     def make_backend(self) -> HardwareBackend:
         raise NotImplementedError

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from nodes.context import RunContext
+from nodes.contract import ScoringRole
 from nodes.errors import NodeInputError
 from nodes.hardware.registry import resource_text
 from nodes.hardware.report import HardwareReport
@@ -48,6 +49,7 @@ class CompareHardware(Node):
     version = 2
     title = "Compare Hardware"
     category = "Hardware"
+    scoring_role = ScoringRole.TRAINING_ONLY
     #: Version 1 had four report inputs; their wires load into 'reports' in this order.
     merged_inputs = {"reports": ("first", "second", "third", "fourth")}
 

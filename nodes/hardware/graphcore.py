@@ -561,8 +561,12 @@ class RunOnGraphcore(HardwareNode):
     """
 
     type_id = "run_on_graphcore"
-    version = 2
+    version = 3
     title = "Run on Graphcore GC2"
+    # The simulated IPU is deterministic: no seed, and a new workflow seed does
+    # not re-run it.
+    randomness = None
+    seed = None
 
     precision = ChoiceParam("mixed", ["mixed", "fp32"],
                             help="mixed: fp16 weights/activations, fp32 sums; fp32: all fp32.")
@@ -582,7 +586,10 @@ class RunOnGraphcore(HardwareNode):
 
     @classmethod
     def migrate_params(cls, params: dict, from_version: int) -> dict:
-        # Version 2 added 'micro_batch' (its default keeps version-1 files valid).
+        # Version 2 added 'micro_batch' (its default keeps version-1 files valid);
+        # version 3 dropped 'seed', which the deterministic simulation never used.
+        if from_version < 3:
+            params.pop("seed", None)
         return params
 
     def make_backend(self) -> GraphcoreBackend:

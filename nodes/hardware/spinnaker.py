@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nodes.context import RunContext
 from nodes.errors import NodeInputError
 from nodes.hardware.base import DeviceRun, HardwareBackend, HardwareNode, Progress, Scorer
 from nodes.hardware.report import Assumption
@@ -34,7 +33,6 @@ from nodes.hardware.sources import CONSTANTS, cite, constant
 from nodes.models.network import DenseLayer, DenseNetwork, apply_activation
 from nodes.params import ChoiceParam, FloatParam, IntParam, ListParam
 from nodes.ports import TABLE, Input
-from nodes.values import Table
 
 # -- the machine ---------------------------------------------------------------------
 TIMESTEP_S = constant("spinnaker.timestep_s", 1e-3, "s", "spynnaker", "published",
@@ -790,6 +788,3 @@ class RunOnSpiNNaker(HardwareNode):
             weight_bits=self.weight_bits, neurons_per_core=self.neurons_per_core,
             sweep_timesteps=list(self.sweep_timesteps), batch_size=self.batch_size))
 
-    def run(self, ctx: RunContext, model: Any, data: Table,
-            calibration: Table | None = None) -> dict[str, Any]:
-        return super().run(ctx, model, data, calibration)

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from nodes.context import RunContext
+from nodes.contract import Randomness, ScoringRole
 from nodes.models.network import DenseLayer, DenseNetwork, apply_activation
 from nodes.node import Node
-from nodes.params import ChoiceParam, FloatParam, IntParam, ListParam
+from nodes.params import ChoiceParam, FloatParam, IntParam, ListParam, SeedParam
 from nodes.ports import LEARNER, Output
 from nodes.values import Learner, register_artifact_class
 
@@ -247,6 +248,8 @@ class HardwareAwareNeuralNetwork(Node):
     version = 1
     title = "Hardware-Aware Neural Network"
     category = "Models"
+    scoring_role = ScoringRole.TRAINING_ONLY
+    randomness = Randomness()
     aliases = ("Noise-Aware Neural Network", "Hardware-Aware Training")
 
     class Outputs:
@@ -267,7 +270,7 @@ class HardwareAwareNeuralNetwork(Node):
     clip_sigma = FloatParam(AIHWKIT_CLIP_SIGMA, minimum=0.0, maximum=100.0,
                             help="Clip weights to this many standard deviations of their "
                                  "layer after each step (0: no clipping).")
-    seed = IntParam(0, minimum=0, help="Random seed (initial weights, shuffling, noise).")
+    seed = SeedParam(help="Random seed (initial weights, shuffling, noise).")
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         estimator = NoiseAwareMLPClassifier(

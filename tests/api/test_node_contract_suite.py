@@ -104,6 +104,13 @@ def _with_holes(table: Table) -> Table:
     return table.with_frame(frame)
 
 
+def _on_device() -> dict[str, Any]:
+    """A small trained network and the digit rows to run it on."""
+    digits = _sample("digits", 200)
+    model = _trained("neural_network", digits, hidden_layers=[16], max_iterations=50, seed=0)
+    return {"model": model, "data": digits.with_frame(digits.frame.head(24))}
+
+
 def _recommender() -> Any:
     learner = run_node(REGISTRY.get("matrix_factorization_recommender"),
                        {"factors": 3, "iterations": 3, "seed": 0})["learner"]
@@ -142,6 +149,13 @@ RECIPES: dict[str, Recipe] = {
                                                           {"trees": 3})["learner"],
                                       "data": _cancer()}),
     "acme_jitter": Recipe(inputs=lambda: {"data": Table(pd.DataFrame({"x": range(20)}))}),
+    # device simulations, on the settings where they draw random numbers
+    "run_on_spinnaker": Recipe({"timesteps": 20, "input_encoding": "poisson",
+                                "sweep_timesteps": [5]}, inputs=lambda: _on_device()),
+    "run_on_pcm": Recipe({"drift_sweep": False}, inputs=lambda: _on_device()),
+    "run_on_tensai": Recipe({"inference": "spiking", "timesteps": 8},
+                            inputs=lambda: _on_device()),
+    "hardware_aware_neural_network": Recipe({"hidden_layers": [8], "max_iterations": 5}),
     # learners: the seed reaches the untrained model (its random_state)
     **{name: Recipe() for name in (
         "averaged_perceptron", "boosted_decision_tree", "boosted_decision_tree_regression",

@@ -23,7 +23,10 @@ ROW, COLUMN = 120, 220
 
 def _node(workflow: Workflow, node_id: str, type_id: str, column: float, row: float,
           params: dict[str, Any] | None = None, title: str = "") -> None:
-    workflow.add_node(type_id, params or {}, node_id=node_id, title=title,
+    params = dict(params or {})
+    if "seed" in workflow.registry.get(type_id).parameters:
+        params.setdefault("seed", 0)  # the documented figures: a fixed seed, not inherited
+    workflow.add_node(type_id, params, node_id=node_id, title=title,
                       position=(column * COLUMN, row * ROW))
 
 
