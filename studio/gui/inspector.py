@@ -129,6 +129,8 @@ class ParamEditor:
             return edit
         line = QLineEdit(self._line_text(value))
         line.editingFinished.connect(lambda: self._commit_text(line))
+        if kind == "seed":
+            line.setPlaceholderText("inherit (from the workflow's seed)")
         self.input = line
         if kind == "string" and self.param.name in ("path", "file"):
             row = QWidget()

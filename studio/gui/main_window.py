@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QPointF, Qt, QTimer
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRectF, QSizeF, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -304,8 +304,7 @@ class MainWindow(QMainWindow):
         self._refresh_recent_menu()
 
     def _connect(self) -> None:
-        self.palette_panel.node_requested.connect(
-            lambda type_id: self.add_node(type_id, self.view.center_scene_pos()))
+        self.palette_panel.node_requested.connect(self.add_node_after_selection)
         self.view.node_dropped.connect(self.add_node)
         self.view.quick_add_requested.connect(self.open_quick_add_at)
         self.quick_add.chosen.connect(self._quick_add_chosen)
@@ -427,6 +426,49 @@ class MainWindow(QMainWindow):
         self.show_status(f"Added {self.document.node_label(command.node.id)}")
         return command.node.id
 
+    def add_node_after_selection(self, type_id: str) -> str | None:
+        """Add a node from the palette (double-click, Enter) or quick add: with one
+        node selected, below it and wired from it (as KNIME's node repository does);
+        else at the centre of the view. Undo takes the wire away first, then the node."""
+        selected = self.scene.selected_node_ids()
+        if len(selected) != 1:
+            return self.add_node(type_id, self.view.center_scene_pos())
+        anchor = self.scene.nodes[selected[0]]
+        position = self._free_spot(anchor.pos() + QPointF(0, NODE_HEIGHT + 60))
+        new_id = self.add_node(type_id, position + QPointF(NODE_WIDTH / 2, NODE_HEIGHT / 2))
+        if new_id is not None:
+            self._wire_from(selected[0], new_id)
+            self.view.ensureVisible(self.scene.nodes[new_id], 40, 40)
+        return new_id
+
+    def _free_spot(self, top_left: QPointF) -> QPointF:
+        """The first place right of ``top_left`` where a card overlaps no other card."""
+        spot = QPointF(top_left)
+        for _ in range(20):
+            rect = QRectF(spot, QSizeF(NODE_WIDTH, NODE_HEIGHT)).adjusted(-10, -10, 10, 10)
+            if not any(rect.intersects(item.sceneBoundingRect())
+                       for item in self.scene.nodes.values()):
+                return spot
+            spot += QPointF(NODE_WIDTH + 30, 0)
+        return spot
+
+    def _wire_from(self, source: str, target: str) -> bool:
+        """Wire the first input of ``target`` that an output of ``source`` can feed."""
+        workflow = self.document.workflow
+        for input_name in workflow.node_type(target).inputs:
+            for output_name in workflow.node_type(source).outputs:
+                if workflow.connection_problem(source, output_name, target,
+                                               input_name) is None:
+                    self.document.undo_stack.push(ConnectCommand(
+                        workflow, source, output_name, target, input_name))
+                    out = workflow.node_type(source).outputs[output_name].label
+                    into = workflow.node_type(target).inputs[input_name].label
+                    self.show_status(f"Added {workflow.label(target)}, wired from "
+                                     f"{workflow.label(source)} \u00b7 {out} to its {into} "
+                                     "(Ctrl+Z takes the wire away)")
+                    return True
+        return False
+
     def select_nodes(self, node_ids: list[str]) -> None:
         self.scene.clearSelection()
         for node_id in node_ids:
@@ -482,11 +524,14 @@ class MainWindow(QMainWindow):
     def _quick_add_chosen(self, type_id: str) -> None:
         pending = getattr(self, "_pending_wire", None)
         stack = self.document.undo_stack
+        selected = self.scene.selected_node_ids()
         stack.beginMacro("Add and connect" if pending else "Add node")
         try:
             new_id = self.add_node(type_id, self._quick_add_pos)
             if pending and new_id:
                 self._connect_pending(pending, new_id)
+            elif new_id and len(selected) == 1:  # a node was selected: carry on from it
+                self._wire_from(selected[0], new_id)
         finally:
             stack.endMacro()
             self._pending_wire = None
