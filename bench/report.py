@@ -28,6 +28,8 @@ class Figure:
     baseline_s: float
     target_ratio: float
     note: str = ""
+    #: What measured_s and baseline_s are in: "s" (seconds) or e.g. "MB".
+    unit: str = "s"
 
     @property
     def ratio(self) -> float:
@@ -46,10 +48,15 @@ class Figure:
 
 
 def parse_args(description: str, argv: Sequence[str] | None = None, *,
-               short_repeats: int = 2) -> argparse.Namespace:
+               short_repeats: int = 2,
+               extra: Sequence[tuple[tuple[str, ...], dict[str, Any]]] = ()
+               ) -> argparse.Namespace:
     """The benchmarks' common options; ``short_repeats`` is the --short default
-    (more for benchmarks whose runs are short, so their medians settle)."""
+    (more for benchmarks whose runs are short, so their medians settle);
+    ``extra`` adds a benchmark's own options as (names, add_argument keywords)."""
     parser = argparse.ArgumentParser(description=description)
+    for names, options in extra:
+        parser.add_argument(*names, **options)
     parser.add_argument("--short", action="store_true",
                         help="fewer rows and repetitions, for a quick check")
     parser.add_argument("--repeats", type=int, metavar="N",
@@ -82,13 +89,17 @@ def seconds(value: float) -> str:
     return f"{value:.3f} s" if value >= 0.1 else f"{value * 1000:.1f} ms"
 
 
+def _amount(figure: Figure, value: float) -> str:
+    return seconds(value) if figure.unit == "s" else f"{value:,.0f} {figure.unit}"
+
+
 def verdict(figure: Figure) -> str:
     return "pass" if figure.passed else "MISSED"
 
 
 def print_figures(figures: Sequence[Figure], out: TextIO = sys.stdout) -> None:
     """The summary table: figure, measured, baseline, ratio, target, pass/MISSED."""
-    rows = [[f.name, seconds(f.measured_s), seconds(f.baseline_s), f"{f.ratio:.3f}",
+    rows = [[f.name, _amount(f, f.measured_s), _amount(f, f.baseline_s), f"{f.ratio:.3f}",
              f"<= {f.target_ratio:g}", verdict(f)] for f in figures]
     print_table(["figure", "measured", "baseline", "ratio", "target", "result"], rows, out)
     for figure in figures:

@@ -1,12 +1,14 @@
-"""One-time, thread-safe import of the scientific stack the nodes use.
+"""Thread-safe first imports of the modules a node type declares it needs.
 
 Node modules import scikit-learn and scipy inside ``run`` so that building
-the catalog (and starting the app) stays fast. But two threads importing
-scikit-learn for the first time at the same moment can fail: its package
-modules import each other, and Python breaks the cross-thread cycle by
-handing one thread a half-initialised module ("cannot import name 'clone'
-from partially initialized module 'sklearn.base'"). So the first node to
-run in a process imports the stack under a lock, and the others wait for it.
+the catalog (and starting the app) stays fast, and each process imports only
+what its workflow's nodes use. But two threads importing scikit-learn for
+the first time at the same moment can fail: its package modules import each
+other, and Python breaks the cross-thread cycle by handing one thread a
+half-initialised module ("cannot import name 'clone' from partially
+initialized module 'sklearn.base'"). So before a node first runs, the
+modules of its type's ``imports`` declaration are imported under one lock,
+and other nodes wait for them (tests/engine/test_parallel_first_imports.py).
 """
 
 from __future__ import annotations
@@ -14,33 +16,42 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+from collections.abc import Iterable
 
 log = logging.getLogger(__name__)
 
-SCIENTIFIC_MODULES = (
-    "sklearn.base", "sklearn.utils", "sklearn.preprocessing", "sklearn.model_selection",
-    "sklearn.linear_model", "sklearn.metrics", "sklearn.ensemble", "sklearn.neural_network",
-    "scipy.stats", "skops.io",
-)
-
 _lock = threading.Lock()
-_done = threading.Event()
+_done: set[str] = set()
 
 
-def preload_scientific_stack() -> None:
-    """Import the modules above once per process; cheap after the first call."""
-    if _done.is_set():
+def preload(modules: Iterable[str]) -> None:
+    """Import ``modules`` once per process, one thread at a time; cheap afterwards."""
+    missing = [m for m in modules if m not in _done]
+    if not missing:
         return
     with _lock:
-        if _done.is_set():
-            return
-        for name in SCIENTIFIC_MODULES:
+        for name in missing:
+            if name in _done:
+                continue
             try:
                 importlib.import_module(name)
             except ImportError as error:  # an optional piece missing: its node will say so
                 log.info("not preloaded: %s (%s)", name, error)
-        _done.set()
+            _done.add(name)
 
 
-def preloaded() -> bool:
-    return _done.is_set()
+def catalog_imports() -> list[str]:
+    """Every module the installed node types declare (what the app warms up)."""
+    from nodes.registry import default_registry
+
+    return sorted({m for t in default_registry().all() for m in t.imports})
+
+
+def preload_scientific_stack() -> None:
+    """Import what every installed node type declares (the desktop app does this on a
+    background thread after its window appears, so a first run does not stall it)."""
+    preload(catalog_imports())
+
+
+def preloaded(modules: Iterable[str] | None = None) -> bool:
+    return all(m in _done for m in (catalog_imports() if modules is None else modules))

@@ -69,6 +69,9 @@ class Node:
     #: Learners: types inside their fitted model that the safe model format may load
     #: ("package.module.Class"), beyond the ones skops trusts by default.
     trusted_types: ClassVar[tuple[str, ...]] = ()
+    #: Modules ``run`` imports that are slow to import or unsafe to import from two
+    #: threads at once (scikit-learn): imported under a lock before it first runs.
+    imports: ClassVar[tuple[str, ...]] = ()
     #: Web Service Input / Output mark the boundary of a published pipeline.
     service_boundary: ClassVar[ServiceBoundary | None] = None
     #: A per-request step the service's compiled plan can do itself.

@@ -132,6 +132,7 @@ class CrossValidateModel(Node):
     """
 
     type_id = "cross_validate_model"
+    imports = ("joblib", "sklearn.base", "sklearn.metrics", "sklearn.model_selection")
     title = "Cross-Validate Model"
     category = "Evaluate"
     aliases = ("Cross Validate Model",)

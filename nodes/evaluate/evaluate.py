@@ -78,6 +78,7 @@ class EvaluateModel(Node):
     """
 
     type_id = "evaluate_model"
+    imports = ("scipy.integrate", "sklearn.metrics")
     version = 1
     title = "Evaluate Model"
     category = "Evaluate"

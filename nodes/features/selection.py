@@ -42,6 +42,7 @@ class FilterBasedFeatureSelection(Node):
     """
 
     type_id = "filter_based_feature_selection"
+    imports = ("sklearn.feature_selection",)
     title = "Filter Based Feature Selection"
     category = "Feature Selection"
     aliases = ("Fisher Linear Discriminant Analysis",)
@@ -135,6 +136,7 @@ class PermutationFeatureImportance(Node):
     """
 
     type_id = "permutation_feature_importance"
+    imports = ("sklearn.inspection", "sklearn.metrics")
     title = "Permutation Feature Importance"
     category = "Feature Selection"
     scoring_role = ScoringRole.TRAINING_ONLY

@@ -118,6 +118,7 @@ class NeuralNetwork(NeuralNetworkParameters, _Classifier):
     """
 
     type_id = "neural_network"
+    imports = ("sklearn.neural_network",)
     title = "Neural Network"
     aliases = ("Two-Class Neural Network", "Multiclass Neural Network")
 
@@ -139,6 +140,7 @@ class DecisionForest(DecisionForestParameters, _Classifier):
     """
 
     type_id = "decision_forest"
+    imports = ("sklearn.ensemble",)
     title = "Decision Forest"
     aliases = ("Two-Class Decision Forest", "Multiclass Decision Forest")
 
@@ -159,6 +161,7 @@ class BoostedDecisionTree(BoostedTreeParameters, _Classifier):
     """
 
     type_id = "boosted_decision_tree"
+    imports = ("sklearn.ensemble",)
     title = "Boosted Decision Tree"
     aliases = ("Two-Class Boosted Decision Tree", "Multiclass Boosted Decision Tree")
 
@@ -182,6 +185,7 @@ class SupportVectorMachine(_Classifier):
     """
 
     type_id = "support_vector_machine"
+    imports = ("sklearn.calibration", "sklearn.svm")
     title = "Support Vector Machine"
     aliases = ("Two-Class Support Vector Machine",)
     trusted_types = ("sklearn.calibration._CalibratedClassifier",
@@ -214,6 +218,7 @@ class KNearestNeighbours(_Classifier):
     """
 
     type_id = "k_nearest_neighbours"
+    imports = ("sklearn.neighbors",)
     title = "k-Nearest Neighbours"
     aliases = ("K-Nearest Neighbors",)
 
@@ -240,6 +245,7 @@ class NaiveBayes(_Classifier):
     """
 
     type_id = "naive_bayes"
+    imports = ("sklearn.naive_bayes",)
     title = "Naive Bayes"
 
     distribution = ChoiceParam("gaussian", ["gaussian", "multinomial", "bernoulli"],
@@ -272,6 +278,7 @@ class AveragedPerceptron(_Classifier):
     """
 
     type_id = "averaged_perceptron"
+    imports = ("sklearn.linear_model",)
     title = "Averaged Perceptron"
     aliases = ("Two-Class Averaged Perceptron",)
     randomness = Randomness()
@@ -301,6 +308,7 @@ class OneVsAllMulticlass(_Classifier):
     """
 
     type_id = "one_vs_all_multiclass"
+    imports = ("sklearn.multiclass",)
     title = "One-vs-All Multiclass"
 
     class Inputs:

@@ -25,6 +25,7 @@ class LinearRegression(Node):
     """
 
     type_id = "linear_regression"
+    imports = ("sklearn.linear_model",)
     version = 1
     title = "Linear Regression"
     category = "Models"
@@ -65,6 +66,7 @@ class LogisticRegression(Node):
     """
 
     type_id = "logistic_regression"
+    imports = ("sklearn.linear_model",)
     version = 1
     title = "Logistic Regression"
     category = "Models"

@@ -47,6 +47,7 @@ class NeuralNetworkRegression(NeuralNetworkParameters, _Regressor):
     """
 
     type_id = "neural_network_regression"
+    imports = ("sklearn.neural_network",)
     title = "Neural Network Regression"
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
@@ -66,6 +67,7 @@ class BayesianLinearRegression(_Regressor):
     """
 
     type_id = "bayesian_linear_regression"
+    imports = ("sklearn.linear_model",)
     title = "Bayesian Linear Regression"
 
     max_iterations = IntParam(300, minimum=1, help="Most update rounds.")
@@ -89,6 +91,7 @@ class DecisionForestRegression(DecisionForestParameters, _Regressor):
     """
 
     type_id = "decision_forest_regression"
+    imports = ("sklearn.ensemble",)
     title = "Decision Forest Regression"
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
@@ -108,6 +111,7 @@ class BoostedDecisionTreeRegression(BoostedTreeParameters, _Regressor):
     """
 
     type_id = "boosted_decision_tree_regression"
+    imports = ("sklearn.ensemble",)
     title = "Boosted Decision Tree Regression"
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
@@ -127,6 +131,7 @@ class PoissonRegression(_Regressor):
     """
 
     type_id = "poisson_regression"
+    imports = ("sklearn.linear_model",)
     title = "Poisson Regression"
 
     l2_weight = FloatParam(1.0, minimum=0.0, help="L2 penalty on the weights (alpha).")

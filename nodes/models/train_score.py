@@ -46,6 +46,7 @@ class TrainModel(Node):
     """
 
     type_id = "train_model"
+    imports = ("sklearn.base",)
     version = 1
     title = "Train Model"
     category = "Train/Score"

@@ -130,6 +130,7 @@ class TuneModelHyperparameters(Node):
     """
 
     type_id = "tune_model_hyperparameters"
+    imports = ("scipy.stats", "sklearn.base", "sklearn.metrics", "sklearn.model_selection")
     title = "Tune Model Hyperparameters"
     category = "Train/Score"
     scoring_role = ScoringRole.TRAINING_ONLY

@@ -41,6 +41,7 @@ class KMeans(Node):
     """
 
     type_id = "k_means"
+    imports = ("sklearn.base", "sklearn.cluster")
     title = "K-Means Clustering"
     category = "Models"
     scoring_role = ScoringRole.TRAINING_ONLY
@@ -79,6 +80,7 @@ class OneClassSVM(Node):
     """
 
     type_id = "one_class_svm"
+    imports = ("sklearn.base", "sklearn.svm")
     title = "One-Class Support Vector Machine"
     category = "Models"
     scoring_role = ScoringRole.TRAINING_ONLY
@@ -111,6 +113,7 @@ class IsolationForest(Node):
     """
 
     type_id = "isolation_forest"
+    imports = ("sklearn.base", "sklearn.ensemble")
     title = "Isolation Forest"
     category = "Models"
     scoring_role = ScoringRole.TRAINING_ONLY
@@ -202,6 +205,7 @@ class TrainClusteringModel(Node):
     """
 
     type_id = "train_clustering_model"
+    imports = ("sklearn.base",)
     title = "Train Clustering Model"
     category = "Train/Score"
     scoring_role = ScoringRole.TRAINING_ONLY
@@ -232,6 +236,7 @@ class AssignDataToClusters(Node):
     """
 
     type_id = "assign_data_to_clusters"
+    imports = ("sklearn.base",)
     title = "Assign Data to Clusters"
     category = "Train/Score"
     scoring_role = ScoringRole.ROW_WISE
@@ -272,6 +277,7 @@ class TrainAnomalyDetectionModel(Node):
     """
 
     type_id = "train_anomaly_detection_model"
+    imports = ("sklearn.base",)
     title = "Train Anomaly Detection Model"
     category = "Train/Score"
     scoring_role = ScoringRole.TRAINING_ONLY

@@ -63,6 +63,7 @@ class PreprocessText(Node):
     """
 
     type_id = "preprocess_text"
+    imports = ("sklearn.feature_extraction.text",)
     version = 1
     title = "Preprocess Text"
     category = "Text"

@@ -97,6 +97,7 @@ class VectorizeText(Node):
     """
 
     type_id = "vectorize_text"
+    imports = ("sklearn.feature_extraction.text",)
     version = 1
     title = "Vectorize Text"
     category = "Text"

@@ -47,6 +47,7 @@ class NormalizeData(Node):
     """
 
     type_id = "normalize_data"
+    imports = ("sklearn.preprocessing",)
     version = 1
     title = "Normalize Data"
     category = "Transform"
@@ -110,6 +111,7 @@ class ApplyTransformation(Node):
     """
 
     type_id = "apply_transformation"
+    imports = ("sklearn.preprocessing",)
     version = 1
     title = "Apply Transformation"
     category = "Transform"

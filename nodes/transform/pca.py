@@ -61,6 +61,7 @@ class PrincipalComponentAnalysis(Node):
     """
 
     type_id = "principal_component_analysis"
+    imports = ("sklearn.decomposition",)
     title = "Principal Component Analysis"
     category = "Transform"
     aliases = ("PCA",)

@@ -157,6 +157,7 @@ class PartitionAndSample(Node):
     """
 
     type_id = "partition_and_sample"
+    imports = ("sklearn.model_selection",)
     title = "Partition and Sample"
     category = "Transform"
     scoring_role = ScoringRole.TRAINING_ONLY

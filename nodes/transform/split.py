@@ -33,6 +33,7 @@ class SplitData(Node):
     """
 
     type_id = "split_data"
+    imports = ("sklearn.model_selection",)
     version = 1
     title = "Split Data"
     category = "Transform"

@@ -37,6 +37,7 @@ class ApplySQLTransformation(Node):
     """
 
     type_id = "apply_sql_transformation"
+    imports = ("duckdb",)
     title = "Apply SQL Transformation"
     category = "Transform"
     scoring_role = ScoringRole.NOT_IN_SERVICE

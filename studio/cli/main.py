@@ -58,8 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR",
                      help="where to write outputs and the run record "
                           "(default: runs/<workflow>-<time> in the current folder)")
-    run.add_argument("--format", choices=("csv", "parquet"), default="csv",
-                     help="file format for output tables (default: csv)")
+    run.add_argument("--save", dest="save", action="append", default=[],
+                     metavar="NODE.PORT", help="also write this output table (NODE is an id "
+                                               "or a title); repeatable")
+    run.add_argument("--save-all", action="store_true",
+                     help="write every output table (by default only metrics, models and "
+                          "the run record are written)")
+    run.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                     help="file format for the tables written (default: parquet)")
     run.add_argument("--json", action="store_true",
                      help="print the run record as JSON on stdout instead of the live display")
     run.add_argument("--trust", action="store_true",

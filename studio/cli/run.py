@@ -1,4 +1,16 @@
-"""`studio run`: run a workflow headless, show progress, write outputs and the record."""
+"""`studio run`: run a workflow headless, show progress, write outputs and the record.
+
+What is written: the run record, every metrics output and every trained
+model or fitted transform (in safe formats); tables only where asked
+(``--save NODE.PORT``, ``--save-all``), as Parquet unless ``--format csv``.
+Only what is written is brought into this process (a Dask run leaves the
+rest on its workers, a disk cache on disk).
+
+Ctrl-C once asks the run to stop: nodes stop at their next check, or are
+interrupted inside their computation; the record says "cancelled" and the
+exit code is 130. A second Ctrl-C stops at once: the record is written as
+it is and the process exits.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +43,7 @@ def run_command(args: argparse.Namespace) -> int:
         if args.trust:
             workflow.trust()  # the file's code as it is now; --set cannot change code
         apply_overrides(workflow, args.overrides)
+        saved = saved_ports(workflow, args.save)
         out_dir = Path(args.out) if args.out else None
         check_folder("--out", out_dir)
         cache_dir = Path(args.cache_dir) if args.cache_dir else None
@@ -59,13 +72,19 @@ def run_command(args: argparse.Namespace) -> int:
         display = (LiveDisplay(workflow, out) if out.isatty() else LineDisplay(workflow, out))
         engine.events.subscribe(display.on_event)
 
+    def wanted(node_id: str, port: str, info: dict[str, Any]) -> bool:
+        return (args.save_all or (node_id, port) in saved
+                or info.get("kind") in _ALWAYS_WRITTEN)
+
+    interrupts = Interrupts(engine, cancel, err, lambda record: out_dir or default_out_dir(
+        Path(args.file), record))
     previous_handler = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    signal.signal(signal.SIGINT, interrupts.handle)
     try:
         record = engine.run(workflow, use_cache=not args.no_cache, cancel_event=cancel,
                             workflow_path=workflow_path, files=files)
         # Before closing the engine: a Dask executor leaves outputs on its workers.
-        outputs = fetch_all(engine, record)
+        outputs = fetch_wanted(engine, record, wanted)
     except WorkflowInvalidError as error:
         print(f"error: {error}", file=err)
         return EXIT_INVALID
@@ -103,6 +122,64 @@ def run_command(args: argparse.Namespace) -> int:
     return EXIT_OK if record.status == "succeeded" and not record.not_written else EXIT_FAILED
 
 
+#: Output kinds always written: small, and what a run is for.
+_ALWAYS_WRITTEN = {"metrics", "model", "transform", "HardwareReport"}
+
+
+class Interrupts:
+    """Ctrl-C: the first asks the run to stop (and says so), the second stops at
+    once, writing the record as it stands."""
+
+    def __init__(self, engine: Engine, cancel: threading.Event, err: TextIO,
+                 out_dir: Any) -> None:
+        self.engine = engine
+        self.cancel = cancel
+        self.err = err
+        self.out_dir = out_dir
+        self.count = 0
+
+    def handle(self, *_: Any) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.cancel.set()
+            self.err.write("\ncancelling: the running nodes stop at their next step "
+                           "(Ctrl-C again to stop at once)\n")
+            self.err.flush()
+            return
+        record = self.engine.current_record
+        if record is not None:
+            record.status = "cancelled"
+            record.error = "stopped at once by a second Ctrl-C"
+            for node in record.nodes.values():
+                if node.state in (NodeState.RUNNING.value, NodeState.QUEUED.value):
+                    node.state = NodeState.CANCELLED.value
+            try:
+                folder = self.out_dir(record)
+                record.write(folder / "run_record.json")
+                self.err.write(f"stopped; the run record is in {folder}\n")
+            except OSError as error:
+                self.err.write(f"stopped; the run record could not be written: {error}\n")
+        self.err.flush()
+        os._exit(EXIT_CANCELLED)  # threads inside a long computation cannot be joined
+
+
+def saved_ports(workflow: Workflow, requested: list[str]) -> set[tuple[str, str]]:
+    """``--save NODE.PORT`` as (node id, output port); names are checked now."""
+    ports = set()
+    for text in requested:
+        node_name, dot, port = text.rpartition(".")
+        if not dot or not node_name or not port:
+            raise StudioError(f"--save {text!r} is not of the form NODE.PORT.",
+                              fix="For example: --save score.scored")
+        node = workflow.find_node(node_name)
+        outputs = workflow.node_type(node.id).outputs
+        if port not in outputs:
+            raise StudioError(f"--save {text!r}: '{workflow.label(node.id)}' has no output "
+                              f"{port!r}.", fix="Its outputs: " + ", ".join(outputs))
+        ports.add((node.id, port))
+    return ports
+
+
 def check_folder(option: str, folder: Path | None) -> None:
     """Refuse an output or cache folder that cannot be one, before anything runs."""
     if folder is None:
@@ -116,17 +193,22 @@ def check_folder(option: str, folder: Path | None) -> None:
                           fix=f"Give {option} a folder you can write to.")
 
 
-def fetch_all(engine: Engine, record: RunRecord) -> dict[str, Any]:
-    """Every node's outputs in this process; a node whose outputs are lost (a Dask
-    worker gone) is recorded as not written instead of stopping the rest."""
-    outputs = {}
+def fetch_wanted(engine: Engine, record: RunRecord, wanted: Any) -> dict[str, dict[str, Any]]:
+    """The outputs to write, by node and port, brought into this process; an output
+    that is lost (a Dask worker gone) is recorded as not written."""
+    outputs: dict[str, dict[str, Any]] = {}
     for node_id, node in record.nodes.items():
+        ports = [p for p, info in node.outputs.items() if wanted(node_id, p, info)]
+        if not ports or not node.cache_key:
+            continue
         try:
-            outputs[node_id] = engine.fetch(node.cache_key) if node.cache_key else None
+            entry = engine.fetch(node.cache_key, ports)
         except StudioError as error:
-            outputs[node_id] = None
             record.not_written.append({"file": f"outputs of '{node.title}'",
                                        "error": str(error)})
+            continue
+        if entry is not None:
+            outputs[node_id] = {p: entry.outputs[p] for p in ports if p in entry.outputs}
     return outputs
 
 
@@ -195,9 +277,9 @@ def default_out_dir(workflow_file: Path, record: RunRecord) -> Path:
     return Path("runs") / f"{stem}-{stamp}-{record.run_id[:6]}"
 
 
-def write_outputs(workflow: Workflow, record: RunRecord, entries: dict[str, Any],
+def write_outputs(workflow: Workflow, record: RunRecord, entries: dict[str, dict[str, Any]],
                   out_dir: Path, table_format: str) -> int:
-    """Tables as CSV/Parquet, metrics as JSON, models in their safe formats."""
+    """Tables as Parquet/CSV, metrics as JSON, models in their safe formats."""
     folder = out_dir / "outputs"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -205,10 +287,8 @@ def write_outputs(workflow: Workflow, record: RunRecord, entries: dict[str, Any]
         record.not_written.append({"file": str(folder), "error": str(error)})
         return 0
     count = 0
-    for node_id, entry in entries.items():
-        if entry is None:
-            continue
-        for port, value in entry.outputs.items():
+    for node_id, values in entries.items():
+        for port, value in values.items():
             stem = f"{node_id}.{port}"
             try:
                 if _write_output(value, folder, stem, table_format):
@@ -251,10 +331,8 @@ def _write_output(value: Any, folder: Path, stem: str, table_format: str) -> boo
 def collect_metrics(workflow: Workflow, record: RunRecord, entries: dict[str, Any]
                     ) -> dict[str, dict[str, Any]]:
     metrics = {}
-    for node_id, entry in entries.items():
-        if entry is None:
-            continue
-        for port, value in entry.outputs.items():
+    for node_id, values in entries.items():
+        for port, value in values.items():
             if isinstance(value, Metrics):
                 metrics[f"{node_id}.{port}"] = json_safe(value.scalars)
     return metrics
@@ -287,7 +365,7 @@ def print_summary(workflow: Workflow, record: RunRecord, entries: dict[str, Any]
         print(f"\nMetrics of '{record.nodes[node_id].title}' ({name}):", file=out)
         print_table(["metric", "value"],
                     [[k, _format_number(v)] for k, v in scalars.items()], out)
-        metrics = entries[node_id].outputs[name.split(".", 1)[1]]
+        metrics = entries[node_id][name.split(".", 1)[1]]
         for matrix_name, matrix in metrics.matrices.items():
             print(f"\n  {matrix_name.replace('_', ' ')} "
                   f"(rows: {matrix.row_title.lower()}, columns: {matrix.column_title.lower()})",

@@ -60,6 +60,10 @@ from studio.workflow.model import Workflow
 
 log = logging.getLogger(__name__)
 
+#: Seconds a cancelled run waits for running nodes to stop at their own
+#: cancellation checks before the executor interrupts them.
+INTERRUPT_GRACE_S = 0.3
+
 #: Output kinds whose digest goes into the lineage as "models produced".
 _ARTIFACT_KINDS = (Model.kind, Transform.kind)
 
@@ -84,6 +88,9 @@ class Engine:
         self._jobs = jobs
         self.events = EventBus()
         self.last: dict[str, LastResult] = {}
+        #: The record of the run in progress (or the last run): what a caller that
+        #: must stop at once (a second Ctrl-C) writes.
+        self.current_record: RunRecord | None = None
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
 
@@ -162,13 +169,17 @@ class Engine:
         entry = self.fetch(self.keys(workflow, [node_id])[node_id])
         return entry.outputs if entry is not None else None
 
-    def fetch(self, key: str) -> CacheEntry | None:
-        """The cache entry of ``key`` with every output brought into this process
-        (an executor may have left them where they were computed)."""
+    def fetch(self, key: str, ports: Iterable[str] | None = None) -> CacheEntry | None:
+        """The cache entry of ``key`` with its outputs (or only ``ports``) brought
+        into this process (an executor may have left them where they were computed)."""
         entry = self.cache.get(key)
-        if entry is None or not any(isinstance(v, RemoteValue) for v in entry.outputs.values()):
+        if entry is None:
+            return None
+        wanted = entry.outputs if ports is None else {
+            p: entry.outputs[p] for p in ports if p in entry.outputs}
+        if ports is None and not any(isinstance(v, RemoteValue) for v in wanted.values()):
             return entry
-        return replace(entry, outputs=fetch_outputs(entry.outputs))
+        return replace(entry, outputs=fetch_outputs(wanted))
 
     # -- running --------------------------------------------------------
     def run(self, workflow: Workflow, *, targets: Iterable[str] | None = None,
@@ -238,6 +249,7 @@ class _Run:
             executor=engine.executor.describe(), seed=workflow.info.seed, started=utc_now(),
             nodes={n: self._node_record(n) for n in self.order},
             files={"write_roots": [str(r) for r in files.writable_roots()]})
+        engine.current_record = self.record
 
     def _node_record(self, node_id: str) -> NodeRecord:
         node = self.workflow.nodes[node_id]
@@ -307,8 +319,15 @@ class _Run:
         return self._close()
 
     def _loop(self, running: dict[Future[TaskOutcome], str], started: dict[str, float]) -> None:
+        cancelled_at: float | None = None
         try:
             while True:
+                if self.cancel_event.is_set() and running:
+                    # Nodes that check for cancellation stop at once; the others are
+                    # stopped inside their computation after a short grace.
+                    cancelled_at = cancelled_at or time.monotonic()
+                    if time.monotonic() - cancelled_at > INTERRUPT_GRACE_S:
+                        self.engine.executor.interrupt(list(running))
                 if not self.cancel_event.is_set():
                     free = self.engine.executor.jobs - len(running)
                     for node_id in self._ready(running.values())[:max(free, 0)]:

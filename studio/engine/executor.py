@@ -9,6 +9,7 @@ distributed executor implements the same three methods.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 import time
@@ -19,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodes.context import DatasetRead, RunContext
+from nodes.errors import RunCancelled
 from nodes.file_access import FileAccess
-from nodes.imports import preload_scientific_stack
+from nodes.imports import preload
 from nodes.node import Node
 from nodes.values import Table, value_digest
 from studio.workflow.errors import Problem
@@ -93,7 +95,7 @@ def execute_task(task: NodeTask, inputs: Mapping[str, Any], cancel_event: thread
                          on_progress=progress, cancel_event=cancel_event,
                          trusted=task.trusted, files=task.files)
     node = task.node_type(task.params, label=task.label)
-    preload_scientific_stack()  # first-time imports from parallel threads can collide
+    preload(task.node_type.imports)  # first imports from parallel threads can collide
     context.check_cancelled()
     start = time.perf_counter()
     with context.capturing_warnings():
@@ -138,6 +140,10 @@ class Executor(ABC):
                on_progress: ProgressSink | None = None) -> Future[TaskOutcome]:
         """Start the task; the future holds its outcome or its exception."""
 
+    def interrupt(self, futures: Sequence[Future[TaskOutcome]]) -> None:  # noqa: B027
+        """Stop these running tasks now, inside whatever they compute (a run was
+        cancelled and the nodes did not stop at their own checks). Optional."""
+
     def check_tasks(self, tasks: Sequence[NodeTask]) -> list[Problem]:
         """Problems that would stop these tasks from running here, found before the
         run starts (e.g. a node type another process cannot load). None by default."""
@@ -156,18 +162,68 @@ class Executor(ABC):
         self.close()
 
 
+class FitInterrupted(RunCancelled):
+    """Raised inside a node's thread to stop a computation that does not check for
+    cancellation itself (a long scikit-learn fit)."""
+
+    def __init__(self, node_id: str = "") -> None:
+        super().__init__(node_id)
+
+
 class InProcessExecutor(Executor):
-    """Tasks on a pool of ``jobs`` threads in this process."""
+    """Tasks on a pool of ``jobs`` threads in this process.
+
+    ``interrupt`` stops a running task inside its computation: it raises
+    FitInterrupted in the task's thread at its next Python instruction
+    (``PyThreadState_SetAsyncExc``). scikit-learn's fits return to Python
+    between iterations, trees and folds, so a fit stops within one of those
+    steps; a single long call into C finishes that call first.
+    """
 
     name = "in-process"
 
     def __init__(self, jobs: int | None = None) -> None:
         super().__init__(jobs)
         self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="axon-node")
+        self._lock = threading.Lock()
+        self._threads: dict[Future[TaskOutcome], int] = {}
 
     def submit(self, task: NodeTask, inputs: Mapping[str, Any], cancel_event: threading.Event,
                on_progress: ProgressSink | None = None) -> Future[TaskOutcome]:
-        return self._pool.submit(execute_task, task, dict(inputs), cancel_event, on_progress)
+        holder: list[Future[TaskOutcome]] = []
+        started = threading.Event()
+
+        def run() -> TaskOutcome:
+            started.wait()
+            future = holder[0]
+            with self._lock:
+                self._threads[future] = threading.get_ident()
+            try:
+                return execute_task(task, inputs, cancel_event, on_progress)
+            finally:
+                with self._lock:
+                    self._threads.pop(future, None)
+                    _set_async_exception(threading.get_ident(), None)  # clear a late one
+
+        future = self._pool.submit(run)
+        holder.append(future)
+        started.set()
+        return future
+
+    def interrupt(self, futures: Sequence[Future[TaskOutcome]]) -> None:
+        with self._lock:
+            for future in futures:
+                thread = self._threads.get(future)
+                if thread is not None:
+                    _set_async_exception(thread, FitInterrupted)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _set_async_exception(thread_id: int, exception: type[BaseException] | None) -> None:
+    """Raise ``exception`` in thread ``thread_id`` at its next instruction (None
+    clears one that is pending)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                               ctypes.py_object(exception) if exception
+                                               else ctypes.c_void_p(0))

@@ -378,3 +378,47 @@ def test_the_example_node_of_the_node_api_docs_registers_and_runs():
     assert clipped.tolist() == [0.0, 0.5, 1.0]
     params = node_type.validate_params({"column": "x", "noise": 0.1})
     assert node_type.scoring_role_for(params) is ScoringRole.TRAINING_ONLY
+
+
+_HEAVY = ("sklearn", "scipy", "skops", "duckdb", "joblib")
+
+
+def _heavy_imports(tree: Any) -> set[str]:
+    import ast
+    import importlib
+
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
+                and node.module.split(".")[0] in _HEAVY:
+            for alias in node.names:
+                try:
+                    importlib.import_module(f"{node.module}.{alias.name}")
+                    found.add(f"{node.module}.{alias.name}")
+                except ImportError:
+                    found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] in _HEAVY}
+    return found
+
+
+@pytest.mark.parametrize("node_type", [t for t in default_registry().all()
+                                       if t.__module__.startswith("nodes.")], **_ids)
+def test_the_modules_a_node_imports_while_running_are_declared(node_type):
+    """Undeclared first imports from parallel node threads can collide (see
+    nodes/imports.py): every heavy import in the node's methods, its bases' and
+    its module's functions is in its ``imports``."""
+    import ast
+    import inspect
+    import textwrap
+
+    found: set[str] = set()
+    for klass in node_type.__mro__:
+        if not klass.__module__.startswith("nodes.") or klass.__module__ == "nodes.node":
+            continue
+        found |= _heavy_imports(ast.parse(textwrap.dedent(inspect.getsource(klass))))
+        module = ast.parse(inspect.getsource(sys.modules[klass.__module__]))
+        for item in module.body:
+            if isinstance(item, ast.FunctionDef):
+                found |= _heavy_imports(item)
+    assert found <= set(node_type.imports), f"declare {sorted(found - set(node_type.imports))}"

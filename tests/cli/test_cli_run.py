@@ -229,3 +229,33 @@ def test_missing_csv_file_fails_the_import_and_skips_what_follows(tmp_path):
     assert states.pop("dataset") == "failed"
     assert states.pop("learner") == "done"  # independent of the import
     assert set(states.values()) == {"skipped"}
+
+
+def test_tables_are_written_only_where_asked_and_as_parquet(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "housing_regression.axon.json"
+
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "studio.cli.main", "run", str(example),
+                               *extra], capture_output=True, text=True, timeout=300)
+
+    default = run("--out", str(tmp_path / "default"))
+    assert default.returncode == 0, default.stderr
+    written = sorted(p.name for p in (tmp_path / "default" / "outputs").iterdir())
+    assert "evaluate.metrics.json" in written and "train.model" in written
+    assert not [name for name in written if name.endswith((".parquet", ".csv"))]
+    asked = run("--out", str(tmp_path / "asked"), "--save", "score.scored", "--save",
+                "Split Data.test")
+    assert asked.returncode == 0, asked.stderr
+    scored = pd.read_parquet(tmp_path / "asked" / "outputs" / "score.scored.parquet")
+    assert "Scored Labels" in scored.columns
+    assert (tmp_path / "asked" / "outputs" / "split.test.parquet").is_file()
+    everything = run("--out", str(tmp_path / "all"), "--save-all", "--format", "csv")
+    assert everything.returncode == 0, everything.stderr
+    assert len(list((tmp_path / "all" / "outputs").glob("*.csv"))) >= 6
+    wrong = run("--out", str(tmp_path / "wrong"), "--save", "score.nope")
+    assert wrong.returncode == 2 and "has no output 'nope'" in wrong.stderr

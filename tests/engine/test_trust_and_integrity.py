@@ -521,7 +521,8 @@ def test_a_full_disk_keeps_the_run_record_and_says_what_was_not_written(tmp_path
     workflow = Workflow()
     workflow.add_node("sample_dataset", {"dataset": "digits"}, node_id="digits")
     path = save_workflow(workflow, tmp_path / "big.axon.json")
-    process = studio("run", path, "--out", tmp_path / "out", preexec_fn=limit, timeout=120)
+    process = studio("run", path, "--out", tmp_path / "out", "--save-all", "--format", "csv",
+                     preexec_fn=limit, timeout=120)
     assert process.returncode == 1, process.stdout + process.stderr
     assert "was not written" in process.stderr and "Traceback" not in process.stderr
     record = json.loads((tmp_path / "out" / "run_record.json").read_text())
