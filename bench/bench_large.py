@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from report import Figure, parse_args, print_figures, write_results
 
 BENCH = Path(__file__).resolve().parent
