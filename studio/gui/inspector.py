@@ -130,7 +130,7 @@ class ParamEditor:
         line = QLineEdit(self._line_text(value))
         line.editingFinished.connect(lambda: self._commit_text(line))
         if kind == "seed":
-            line.setPlaceholderText("inherit (from the workflow's seed)")
+            line.setPlaceholderText("inherit")
         self.input = line
         if kind == "string" and self.param.name in ("path", "file"):
             row = QWidget()
@@ -320,7 +320,7 @@ class Inspector(QWidget):
             return
         self.placeholder.hide()
         self.content = self._build(node_id)
-        self.layout_.addWidget(self.content)
+        self.layout_.addWidget(self.content, 1)
 
     def _build(self, node_id: str) -> QWidget:
         assert self.document is not None
@@ -370,7 +370,7 @@ class Inspector(QWidget):
         help_view.setPlainText(reflow(node_type.help_text()))
         help_view.setMinimumHeight(160)
         layout.addWidget(QLabel("<b>Help</b>"))
-        layout.addWidget(help_view)
+        layout.addWidget(help_view, 1)  # the spare height goes to the help text
         self._show_completeness()
         return box
 

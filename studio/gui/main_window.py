@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self._last_record: RunRecord | None = None
         self._trust_asked = False
         self.viewer_pages: list[ViewerPage] = []
-        self.resize(1400, 860)
+        self._fit_to_screen()
 
         self.scene = WorkflowScene(self.document)
         self.view = WorkflowView(self.scene)
@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.workspace = QSplitter(Qt.Orientation.Horizontal)
         self.workspace.setObjectName("workspace")
         self.workspace.setChildrenCollapsible(False)
+        self.view.setMinimumWidth(260)
         self.workspace.addWidget(self.view)
         self.workspace.addWidget(self.viewer_area)
         self.workspace.setStretchFactor(0, 1)
@@ -142,14 +143,26 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(200, warmup.start)
 
     # -- construction ---------------------------------------------------------------
+    def _fit_to_screen(self) -> None:
+        """A first window fills most of the screen (later ones restore the last size)."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(1400, 860)
+            return
+        available = screen.availableGeometry()
+        self.resize(min(1600, int(available.width() * 0.94)),
+                    min(1000, int(available.height() * 0.92)))
+
     def _build_docks(self) -> None:
         left = QDockWidget("Nodes", self)
         left.setObjectName("palette")
         left.setWidget(self.palette_panel)
+        left.setMinimumWidth(170)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, left)
         right = QDockWidget("Inspector", self)
         right.setObjectName("inspector")
         right.setWidget(self.inspector)
+        right.setMinimumWidth(220)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, right)
         self.log = QListWidget()
         self.log.setToolTip("Run log: click an entry to select its node")
@@ -158,7 +171,7 @@ class MainWindow(QMainWindow):
         bottom.setObjectName("run_log")
         bottom.setWidget(self.log)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
-        self.resizeDocks([bottom], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([bottom], [110], Qt.Orientation.Vertical)
         self.resizeDocks([left, right], [220, 290], Qt.Orientation.Horizontal)
         self.docks = {"palette": left, "inspector": right, "run_log": bottom}
         # The side docks run the full height; the run log sits under the canvas only.
@@ -356,6 +369,7 @@ class MainWindow(QMainWindow):
             if saved is None or not self.workspace.restoreState(saved):
                 width = max(self.workspace.width(), 600)
                 self.workspace.setSizes([int(width * 0.38), int(width * 0.62)])
+            QTimer.singleShot(0, self.view.fit_all)  # the canvas got narrower: show it all
         else:
             self._workspace_state = self.workspace.saveState()
 
@@ -434,22 +448,28 @@ class MainWindow(QMainWindow):
         if len(selected) != 1:
             return self.add_node(type_id, self.view.center_scene_pos())
         anchor = self.scene.nodes[selected[0]]
-        position = self._free_spot(anchor.pos() + QPointF(0, NODE_HEIGHT + 60))
+        if self.document.workflow.registry.get(type_id).inputs:  # it follows: below
+            position = self._free_spot(anchor.pos() + QPointF(0, NODE_HEIGHT + 60),
+                                       QPointF(NODE_WIDTH + 30, 0))
+        else:  # a source (a learner, a dataset): beside, on the left
+            position = self._free_spot(anchor.pos() - QPointF(NODE_WIDTH + 40, 0),
+                                       QPointF(-(NODE_WIDTH + 30), 0))
         new_id = self.add_node(type_id, position + QPointF(NODE_WIDTH / 2, NODE_HEIGHT / 2))
         if new_id is not None:
             self._wire_from(selected[0], new_id)
             self.view.ensureVisible(self.scene.nodes[new_id], 40, 40)
         return new_id
 
-    def _free_spot(self, top_left: QPointF) -> QPointF:
-        """The first place right of ``top_left`` where a card overlaps no other card."""
+    def _free_spot(self, top_left: QPointF, step: QPointF) -> QPointF:
+        """The first place from ``top_left`` on, by ``step``, where a card overlaps no
+        other card."""
         spot = QPointF(top_left)
         for _ in range(20):
             rect = QRectF(spot, QSizeF(NODE_WIDTH, NODE_HEIGHT)).adjusted(-10, -10, 10, 10)
             if not any(rect.intersects(item.sceneBoundingRect())
                        for item in self.scene.nodes.values()):
                 return spot
-            spot += QPointF(NODE_WIDTH + 30, 0)
+            spot += step
         return spot
 
     def _wire_from(self, source: str, target: str) -> bool:
@@ -984,6 +1004,9 @@ class MainWindow(QMainWindow):
             self.close()
         else:
             window.show()
+        window.raise_()
+        window.activateWindow()  # the keyboard (F5, Tab) goes to the window just opened
+        window.view.setFocus()
         return window
 
     def open_path(self, path: Path) -> MainWindow | None:

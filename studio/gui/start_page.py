@@ -48,8 +48,15 @@ def read_example(path: Path) -> ExampleInfo:
     except (OSError, ValueError):
         document = {}
     name = document.get("name") or path.name.removesuffix(SUFFIX).replace("_", " ").capitalize()
-    description = str(document.get("description", "")).split(". ")[0].rstrip(".") + "."
-    return ExampleInfo(path, name, description if len(description) > 1 else "")
+    return ExampleInfo(path, name, str(document.get("description", "")))
+
+
+def one_line(text: str, limit: int = 110) -> str:
+    """The first sentence, cut at a word before ``limit`` characters."""
+    sentence = text.split(". ")[0].rstrip(".")
+    if len(sentence) <= limit:
+        return sentence + "." if sentence else ""
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
 
 
 def workflow_thumbnail(path: Path, registry: NodeRegistry, size: QSize = THUMBNAIL) -> QPixmap:
@@ -138,8 +145,9 @@ class _Tile(QFrame):
         self.picture.setStyleSheet("background: #f4f6f8; border-radius: 3px;")
         name = QLabel(f"<b>{info.name}</b>")
         name.setWordWrap(True)
-        description = QLabel(info.description)
+        description = QLabel(one_line(info.description))
         description.setWordWrap(True)
+        description.setToolTip(info.description)
         layout = QVBoxLayout(self)
         layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(name)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -81,7 +82,13 @@ class ViewerPage(QWidget):
         self._layout.setSpacing(2)
         self._layout.addLayout(header)
         self._layout.addWidget(self.banner)
-        self._layout.addWidget(viewer, 1)
+        # A viewer larger than the room it gets scrolls inside its page, instead of
+        # pushing the canvas and the docks aside.
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(viewer)
+        self._layout.addWidget(self.scroll, 1)
 
     def set_stale(self, stale: bool, reason: str = "", current_available: bool = False) -> None:
         self.stale = stale
@@ -90,8 +97,10 @@ class ViewerPage(QWidget):
         self.refresh_button.setVisible(current_available)
 
     def replace_viewer(self, viewer: QWidget, key: str | None) -> None:
-        self._layout.replaceWidget(self.viewer, viewer)
-        self.viewer.deleteLater()
+        old = self.scroll.takeWidget()
+        self.scroll.setWidget(viewer)
+        if old is not None:
+            old.deleteLater()
         self.viewer, self.key = viewer, key
         self.set_stale(False)
 

@@ -89,9 +89,9 @@ def test_one_model_keeps_its_curves_named_by_the_chart(make_window, qtbot):
     viewer = window.open_viewer("evaluate", "metrics")
     headers = [viewer.scalars.horizontalHeaderItem(c).text()
                for c in range(viewer.scalars.columnCount())]
-    assert headers == ["metric", "value"]
-    assert len(_chart(viewer, "ROC curve").legend_texts()) == 1  # with its AUC
-    assert "AUC" in _chart(viewer, "ROC curve").legend_texts()[0]
+    assert headers == ["metric", "Logistic Regression"]  # the model, by name
+    (legend,) = _chart(viewer, "ROC curve").legend_texts()
+    assert legend.startswith("Logistic Regression (AUC 0.98")
 
 
 def test_regression_residuals_of_two_models_overlay_with_a_legend(make_window, qtbot):

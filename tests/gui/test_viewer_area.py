@@ -11,6 +11,7 @@ from studio.gui.viewer_area import ViewerWindow
 def test_several_outputs_open_side_by_side_and_one_moves_to_its_own_window(make_window,
                                                                            qtbot):
     window = example_window(make_window, "breast_cancer_classification")
+    window.resize(1500, 900)
     run_and_wait(window, qtbot)
     assert window.viewer_area.isHidden()  # the canvas has the room until an output opens
     window.open_viewer("evaluate", "metrics")

@@ -342,13 +342,13 @@ class NodeItem(QGraphicsObject):
         """Zoomed out: the title alone, sized to read like UI text on screen."""
         font = ui_font()
         font.setBold(True)
-        pixels = QFontMetricsF(font).height() / max(detail, 1e-3)
-        font.setPixelSize(int(min(pixels, NODE_HEIGHT * 0.4)))
+        pixels = 0.85 * QFontMetricsF(font).height() / max(detail, 1e-3)
+        font.setPixelSize(int(min(pixels, NODE_HEIGHT * 0.38)))
         painter.setFont(font)
         painter.setPen(QPen(text))
-        box = QRectF(14, 4, NODE_WIDTH - 48, NODE_HEIGHT - 8)
-        painter.drawText(box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
-                         | Qt.TextFlag.TextWordWrap, _two_lines(self.title, font, box.width()))
+        box = QRectF(12, 4, NODE_WIDTH - 44, NODE_HEIGHT - 8)
+        painter.drawText(box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         _two_lines(self.title, font, box.width()))
 
     def _paint_block(self, painter: QPainter) -> None:
         rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
@@ -385,8 +385,8 @@ class NodeItem(QGraphicsObject):
         return QFontMetricsF(font).horizontalAdvance(port.label) > room
 
     def _paint_badge(self, painter: QPainter, large: bool = False) -> None:
-        scale = 1.7 if large else 1.0
-        center = QPointF(NODE_WIDTH - 15 * (1.4 if large else 1), NODE_HEIGHT / 2)
+        scale = 1.4 if large else 1.0
+        center = QPointF(NODE_WIDTH - 15 * (1.25 if large else 1), NODE_HEIGHT / 2)
         color = QColor(FOREIGN_COLOR) if self.foreign else state_color(self.state)
         if self.state == NodeState.RUNNING:
             r = 8 * scale

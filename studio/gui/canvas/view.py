@@ -183,7 +183,7 @@ class MiniMap(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setRenderHints(QPainter.RenderHint.Antialiasing)
-        self.setFixedSize(200, 140)
+        self.setFixedSize(170, 112)
         self.setStyleSheet("border: 1px solid palette(mid); background: palette(base);")
         self.setToolTip("Overview: click to move the view there")
         # Redrawing the whole graph on every scroll step would double the cost
@@ -205,7 +205,9 @@ class MiniMap(QGraphicsView):
     def _refresh_now(self) -> None:
         items = self.scene().itemsBoundingRect()
         visible = self.main.mapToScene(self.main.viewport().rect()).boundingRect()
-        needed = not items.isEmpty() and not visible.contains(items)
+        # Only where it leaves the canvas room: a narrow canvas goes without.
+        roomy = self.main.viewport().width() >= 3 * self.width()
+        needed = roomy and not items.isEmpty() and not visible.contains(items)
         self.setVisible(needed)
         if needed:
             self.place()

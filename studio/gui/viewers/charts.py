@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QFont, QGuiApplication
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SERIES_COLORS = ("#2e86de", "#ee5253", "#10ac84", "#ff9f43", "#8e44ad", "#576574",
@@ -56,8 +56,9 @@ class Chart(pg.PlotWidget):
         super().__init__(parent, background=_base_color())
         text = _text_color()
         self.title = title
+        self._shown_title = ""
         item = self.getPlotItem()
-        item.setTitle(title, color=text.name(), size=f"{_point_size() + 1:g}pt", bold=True)
+        self._apply_title()
         for side, label in (("bottom", x_label), ("left", y_label)):
             axis = item.getAxis(side)
             axis.setPen(pg.mkPen(text))
@@ -67,18 +68,47 @@ class Chart(pg.PlotWidget):
                 item.setLabel(side, label, color=text.name())
         item.showGrid(x=True, y=True, alpha=0.15)
         self.legend: pg.LegendItem | None = None
-        self.setMinimumSize(300, 220)
+        self.setMinimumSize(240, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(460, 320)
 
+    def set_title(self, title: str) -> None:
+        self.title = title
+        self._apply_title()
+
+    def _apply_title(self, width: int | None = None) -> None:
+        """The title, elided to the width it has (pyqtgraph would widen the plot to fit
+        a long one, past the edge of the widget)."""
+        width = self.width() if width is None else width
+        font = _ui_font()
+        font.setPointSizeF(_point_size() + 1)
+        font.setBold(True)
+        # The title sits above the plot area only, right of the left axis.
+        axis = self.getPlotItem().getAxis("left")
+        room = max(40, width - int(axis.width()) - 64)
+        shown = QFontMetrics(font).elidedText(self.title, Qt.TextElideMode.ElideRight, room)
+        if shown != self._shown_title:
+            self._shown_title = shown
+            self.getPlotItem().setTitle(shown, color=_text_color().name(),
+                                        size=f"{_point_size() + 1:g}pt", bold=True)
+            self.setToolTip(self.title if shown != self.title else "")
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        # Before the plot takes its new size: a title too long for it would hold it wide.
+        if event is not None and "_shown_title" in self.__dict__:  # (pyqtgraph resizes
+            self._apply_title(event.size().width())  # type: ignore[attr-defined]  # early)
+        super().resizeEvent(event)  # type: ignore[arg-type]
+
     def add_legend(self, corner: str = "top right") -> pg.LegendItem:
         """A legend in a corner of the plot (ROC-like curves fill the top left)."""
         offsets = {"top right": (-10, 10), "bottom right": (-10, -10), "top left": (10, 10)}
+        see_through = _base_color()
+        see_through.setAlpha(210)  # the curves show through where the legend covers them
         self.legend = self.getPlotItem().addLegend(offset=offsets[corner],
                                                    labelTextColor=_text_color(),
-                                                   brush=pg.mkBrush(_base_color()),
+                                                   brush=pg.mkBrush(see_through),
                                                    pen=pg.mkPen(_text_color().lighter(150)))
         return self.legend
 
@@ -160,7 +190,7 @@ class Histogram(Chart):
             self.removeItem(self._bars)
             self._bars = None
         self.counts = []
-        self.getPlotItem().setTitle(title, color=_text_color().name())
+        self.set_title(title)
         self.getPlotItem().getAxis("bottom").setTicks(None)
 
     def set_numeric(self, edges: Sequence[float], counts: Sequence[int], title: str) -> None:
@@ -202,6 +232,7 @@ class HeatMap(Chart):
         item.invertY(True)
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
+        item.getViewBox().disableAutoRange()  # the cells, always all of them
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setLookupTable(_blue_lookup_table())
         self.addItem(self.image)
@@ -212,7 +243,7 @@ class HeatMap(Chart):
                                         for r, label in enumerate(self.row_labels)]])
         self.values = np.zeros((0, 0))
         self.set_values(values)
-        self.setMinimumSize(260, 220)
+        self.setMinimumSize(170, 150)
 
     def set_values(self, values: Sequence[Sequence[float]]) -> None:
         """Show new cell values (the threshold slider moves them live)."""
@@ -237,9 +268,16 @@ class HeatMap(Chart):
                                    anchor=(0.5, 0.5))
                 text.setFont(font)
                 text.setPos(c + 0.5, r + 0.5)
-                self.addItem(text)
+                self.addItem(text, ignoreBounds=True)
                 self.cell_texts.append(text)
         self.getPlotItem().setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        values = self.__dict__.get("values")  # pyqtgraph resizes before __init__ ends
+        if values is not None and values.ndim == 2 and values.size:
+            rows, columns = values.shape
+            self.getPlotItem().setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
 
     def cell_text(self, row: int, column: int) -> str:
         return self.cell_texts[row * self.values.shape[1] + column].textItem.toPlainText()

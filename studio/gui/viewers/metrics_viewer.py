@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -74,11 +74,12 @@ class MetricsViewer(QWidget):
                               + (f" &mdash; {info}" if info else ""))
         self.caption.setWordWrap(True)
         self.scalars = QTableWidget()
-        self.scalars.setMinimumWidth(220)
+        self.scalars.setMinimumWidth(200)
+        self.scalars.setMinimumHeight(120)
         self.scalars.verticalHeader().hide()
         self.scalars.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.threshold_box = self._build_threshold_box()
-        self.matrices_box = QWidget()
+        self.matrices_box = QWidget(self)
         self._build_matrices()
         self.chart_tabs = QTabWidget()
         self._build_charts()
@@ -90,6 +91,7 @@ class MetricsViewer(QWidget):
         numbers.setStretchFactor(0, 1)
         numbers.setStretchFactor(1, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter
         splitter.addWidget(numbers)
         splitter.addWidget(self.chart_tabs)
         splitter.setStretchFactor(0, 2)
@@ -98,16 +100,33 @@ class MetricsViewer(QWidget):
         if not self.charts:
             self.chart_tabs.hide()
         layout = QVBoxLayout(self)
+        # Its minimum is minimumSizeHint, not what the side-by-side layout would need:
+        # narrower than that it stacks (resizeEvent).
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
         layout.addWidget(self.threshold_box)
         layout.addWidget(splitter, 1)
         self._fill_table()
 
+    # -- layout ------------------------------------------------------------------------
+    #: Narrower than this, the charts go below the numbers instead of beside them.
+    SIDE_BY_SIDE_WIDTH = 760
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(340, 320)  # it stacks its parts when it has to (resizeEvent)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        wide = self.width() >= self.SIDE_BY_SIDE_WIDTH
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+        super().resizeEvent(event)
+
     # -- context from the window ---------------------------------------------------
     def set_input_names(self, names: list[str]) -> None:
         """Call each model by the node that makes it (the legend, the table's columns)."""
-        if len(self.parts) > 1 and len(names) >= len(self.parts):
+        if len(names) >= len(self.parts):
             unique = []
             for index, name in enumerate(names[:len(self.parts)]):
                 unique.append(name if names.count(name) == 1 else f"{name} ({index + 1})")
@@ -115,8 +134,8 @@ class MetricsViewer(QWidget):
             self._fill_table()
             self._rebuild_charts()
             for part, heat in zip(self.parts, self.heat_maps, strict=True):
-                if heat is not None:
-                    heat.getPlotItem().setTitle(f"Confusion matrix: {self.names[part.index]}")
+                if heat is not None and len(self.parts) > 1:
+                    heat.set_title(self.names[part.index])
 
     def set_node_threshold(self, threshold: float) -> None:
         """Where Evaluate Model's own threshold is (the slider starts there)."""
@@ -175,7 +194,7 @@ class MetricsViewer(QWidget):
                 for curves in self.thresholds]
 
     def _build_threshold_box(self) -> QWidget:
-        box = QWidget()
+        box = QWidget(self)  # a parent from the start: a shown orphan would be a window
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setValue(round(self.node_threshold * SLIDER_STEPS))
@@ -213,13 +232,17 @@ class MetricsViewer(QWidget):
     def _build_matrices(self) -> None:
         grid = QGridLayout(self.matrices_box)
         grid.setContentsMargins(0, 0, 0, 0)
-        column = 0
+        if len(self.parts) > 1 and any("confusion_matrix" in p.matrices for p in self.parts):
+            grid.addWidget(QLabel("<b>Confusion matrices</b> (rows: actual, columns: "
+                                  "predicted), one per model"), 0, 0, 1, 2)
+        column = 2
         for part in self.parts:
             heat = None
             for name, matrix in part.matrices.items():
                 title = name.replace("_", " ").capitalize()
-                if len(self.parts) > 1:
-                    title += f": {self.names[part.index]}"
+                if len(self.parts) > 1:  # the caption above says what the matrices are
+                    title = self.names[part.index] if name == "confusion_matrix" else \
+                        f"{title}: {self.names[part.index]}"
                 chart = HeatMap(title, [str(v) for v in matrix.row_labels],
                                 [str(v) for v in matrix.column_labels], matrix.values,
                                 matrix.row_title, matrix.column_title)
@@ -230,7 +253,7 @@ class MetricsViewer(QWidget):
                 if name == "confusion_matrix":
                     heat = chart
             self.heat_maps.append(heat)
-        if column == 0:
+        if column == 2:
             self.matrices_box.hide()
 
     # -- charts ----------------------------------------------------------------------
@@ -246,7 +269,7 @@ class MetricsViewer(QWidget):
         self._move_markers()
 
     def _label(self, part: ModelPart, curve: str) -> str:
-        name = self.names[part.index] if len(self.parts) > 1 else curve.replace("_", " ")
+        name = self.names[part.index] if self.names != ["value"] else curve.replace("_", " ")
         auc = part.scalars.get("auc")
         if curve == "roc" and auc is not None:
             return f"{name} (AUC {auc:.3f})"
