@@ -7,6 +7,9 @@
     studio nodes               list the node catalog
     studio doctor              what is installed and usable, with fixes
     studio prepare|export|serve  publish a trained workflow as a web service
+    studio runs list|show|compare  the run history
+    studio export-script FILE  the workflow as a plain Python script (or --notebook)
+    studio export-model FILE   a trained model as one scikit-learn Pipeline (skops)
 
 Exit codes: 0 success, 1 a node failed (or the environment has a problem,
 for doctor), 2 invalid file or arguments, 130 cancelled with Ctrl-C.
@@ -20,7 +23,8 @@ from collections.abc import Sequence
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
-COMMANDS = ("gui", "run", "validate", "nodes", "doctor", "prepare", "export", "serve")
+COMMANDS = ("gui", "run", "validate", "nodes", "doctor", "prepare", "export", "serve", "runs",
+            "export-script", "export-model")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a workflow headless",
                          description="Run a workflow file without the GUI.")
-    run.add_argument("file", help="the workflow file (*.axon.json)")
+    run.add_argument("file", nargs="?",
+                     help="the workflow file (*.axon.json); not with --from-run")
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="NODE.PARAM=VALUE",
                      help="override a parameter for this run (NODE is an id or a title); "
@@ -79,6 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--connect-timeout", type=float, default=20.0, metavar="S",
                      help="seconds to wait for a Dask scheduler to answer (default: 20)")
 
+    from studio.cli.runs import add_parsers as add_runs_parsers
+    from studio.cli.runs import add_runs_dir_option
+
+    add_runs_dir_option(run)
+    run.add_argument("--from-run", metavar="RUN",
+                     help="repeat a stored run: its workflow exactly as it ran (parameters, "
+                          "overrides, seed); RUN is a run id, its start, or 'latest'")
+    run.add_argument("--mlflow", metavar="URI",
+                     help="also log the run to MLflow (a folder or file:///path for a local "
+                          "file store, or http://host:port); needs axon-studio[mlflow]")
+
     validate = sub.add_parser("validate", help="check a workflow without running it")
     validate.add_argument("file")
 
@@ -92,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     from studio.cli.serve import add_parsers  # argparse only: FastAPI loads when serving
 
     add_parsers(sub)
+    add_runs_parsers(sub)
+    from studio.cli.export_script import add_parsers as add_export_parsers
+
+    add_export_parsers(sub)
     return parser
 
 
@@ -121,7 +141,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["gui", *argv]  # `studio FILE` opens the file in the app
     if not argv:
         argv = ["gui"]
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run" and (args.file is None) == (args.from_run is None):
+        parser.error("studio run needs a workflow FILE or --from-run RUN (one of them)")
+    if args.command == "runs":
+        from studio.cli.runs import runs_command
+
+        return runs_command(args)
+    if args.command in ("export-script", "export-model"):
+        from studio.cli import export_script
+
+        return export_script.COMMANDS[args.command](args)
     if args.command == "run":
         from studio.cli.run import run_command
 
