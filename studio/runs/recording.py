@@ -7,8 +7,8 @@
 applied); its document is kept so the run can be repeated exactly
 (:func:`workflow_from_run`). Metrics are read from the run's outputs,
 either given (``outputs``: node id -> cache entry or {port: value}) or
-fetched from ``engine`` (call before ``engine.close()``: a Dask executor
-keeps outputs on its workers).
+otherwise fetched from ``engine`` (before ``engine.close()`` for a Dask executor,
+which keeps outputs on its workers).
 """
 
 from __future__ import annotations
@@ -65,39 +65,32 @@ def record_run(record: RunRecord, workflow: Workflow, *, overrides: Sequence[str
 
 
 class _OutputValues:
-    """A run's output values, from a mapping or fetched from the engine on demand."""
+    """A run's output values: those given, else fetched from the engine on demand
+    (one port at a time, so nothing is brought in that is not needed)."""
 
     def __init__(self, record: RunRecord, outputs: Mapping[str, Any] | None,
                  engine: Any) -> None:
         self.record = record
-        self.outputs = outputs
+        self.outputs = outputs or {}
         self.engine = engine
-        self._fetched: dict[str, dict[str, Any] | None] = {}
-
-    def node_outputs(self, node_id: str) -> dict[str, Any] | None:
-        if node_id in self._fetched:
-            return self._fetched[node_id]
-        found: Any = None
-        if self.outputs is not None:
-            found = self.outputs.get(node_id)
-        elif self.engine is not None:
-            key = self.record.nodes[node_id].cache_key
-            try:
-                found = self.engine.fetch(key) if key else None
-            except Exception:  # a lost Dask worker: that node's values are not kept
-                found = None
-        if found is not None and hasattr(found, "outputs"):
-            found = found.outputs
-        self._fetched[node_id] = dict(found) if found is not None else None
-        return self._fetched[node_id]
 
     def value(self, node_id: str, port: str) -> Any:
         """One output value, or None when the run has none (failed, lost)."""
         node = self.record.nodes.get(node_id)
         if node is None or node.state not in ("done", "cached"):
             return None
-        found = self.node_outputs(node_id)
-        return None if found is None else found.get(port)
+        given = self.outputs.get(node_id)
+        if given is not None:
+            given = getattr(given, "outputs", given)
+            if port in given:
+                return given[port]
+        if self.engine is None or not node.cache_key:
+            return None
+        try:
+            entry = self.engine.fetch(node.cache_key, [port])
+        except Exception:  # a lost Dask worker, a closed executor: that value is not kept
+            return None
+        return None if entry is None else entry.outputs.get(port)
 
     def metrics(self) -> dict[str, dict[str, float | None]]:
         """Every Metrics output's scalars: {"node.port": {name: value}} (NaN as None)."""

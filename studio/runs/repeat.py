@@ -18,6 +18,10 @@ from pathlib import Path
 from studio.runs.store import RunStore, RunStoreError, StoredRun
 from studio.workflow import Workflow, WorkflowFileError, loads
 
+#: The node type a DataFrame bound in the Python API stands in (studio.api); its
+#: data lives only in the process that ran it, so such a run cannot be repeated here.
+BOUND_DATAFRAME_TYPE = "python_dataframe"
+
 
 @dataclass
 class RepeatedRun:
@@ -46,6 +50,10 @@ def rebuild_workflow(run: StoredRun) -> Workflow:
         raise RunStoreError(f"the stored workflow of run {run.run_id} does not match its "
                             "digest (the store was edited or damaged).",
                             fix="Run the workflow file again instead.")
+    if f'"type_id": "{BOUND_DATAFRAME_TYPE}"' in run.document:
+        raise RunStoreError(f"run {run.run_id} read pandas DataFrames handed to studio.run "
+                            "in Python; they are not stored, so it cannot be repeated from "
+                            "the store.", fix="Run it again from Python with the same data=.")
     try:
         workflow = loads(run.document, source=f"run {run.run_id}")
     except WorkflowFileError as error:
