@@ -197,7 +197,8 @@ def _log_nested(client: Any, experiment_id: str, parent: str, stored: StoredRun,
                           or f"{c}_std" in frame.columns]
         param_columns = [c for c in frame.columns if c not in metric_columns]
     children = []
-    for index, row in rows.iterrows():
+    # Records, not iterrows: a row Series would make the integer settings floats.
+    for index, row in zip(rows.index, rows.to_dict("records"), strict=True):
         label = (f"fold {row['fold']}" if kind == "fold"
                  else ", ".join(f"{c}={_as_text(row[c])}" for c in param_columns))
         child = client.create_run(
