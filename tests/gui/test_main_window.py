@@ -411,3 +411,38 @@ def test_results_computed_in_another_environment_are_marked_as_such(make_window,
     assert item.state == NodeState.CACHED
     assert item.foreign and "lab-gpu-7" in item.foreign and "another environment" in item.foreign
     assert "lab-gpu-7" in item.toolTip()
+
+
+def test_a_palette_double_click_adds_below_the_selected_node_wired_from_it(make_window,
+                                                                           qtbot):
+    window = make_window()
+    palette = window.palette_panel
+    palette.search.setText("Sample Dataset")
+    qtbot.keyClick(palette.search, Qt.Key.Key_Return)
+    (dataset,) = window.document.workflow.nodes
+    palette.search.setText("Split Data")
+    qtbot.keyClick(palette.search, Qt.Key.Key_Return)
+    workflow = window.document.workflow
+    split = next(n for n in workflow.nodes if n != dataset)
+    assert [str(e) for e in workflow.edges] == [f"{dataset}.data -> {split}.data"]
+    below = window.scene.nodes[split].pos() - window.scene.nodes[dataset].pos()
+    assert below.y() > 0 and abs(below.x()) < 1
+    palette.search.setText("Two-Class Logistic Regression")  # a source: beside, no wire
+    qtbot.keyClick(palette.search, Qt.Key.Key_Return)
+    learner = next(n for n in workflow.nodes if n not in (dataset, split))
+    assert len(workflow.edges) == 1
+    assert window.scene.nodes[learner].pos().x() < window.scene.nodes[split].pos().x()
+    window.select_nodes([split])
+    window.document.undo_stack.undo()  # the learner
+    window.document.undo_stack.undo()  # the wire to Split Data, not the node
+    assert split in workflow.nodes and workflow.edges == []
+
+
+def test_the_model_viewer_charts_the_strongest_weights(make_window, qtbot):
+    window = make_window(Document.open(EXAMPLES / "breast_cancer_classification.axon.json",
+                                       engine=Engine(cache=MemoryCache())))
+    window.run_all()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+    model = window.open_viewer("train", "model")
+    assert model.chart is not None and len(model.chart.names) == 20
+    assert model.chart.names[0] == model.weights.item(0, 0).text()  # the largest first

@@ -289,3 +289,23 @@ def _blue_lookup_table() -> np.ndarray:
     start = np.array([low.red(), low.green(), low.blue()], dtype=float)
     end = np.array([high.red(), high.green(), high.blue()], dtype=float)
     return (start + (end - start) * steps).astype(np.uint8)
+
+
+class WeightsChart(Chart):
+    """Horizontal bars: each feature's weight (or importance), largest first, signed."""
+
+    def __init__(self, title: str, pairs: Sequence[tuple[str, float]], limit: int = 20,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(title, "weight", "", parent)
+        shown = list(pairs[:limit])[::-1]  # largest at the top
+        self.names = [name for name, _ in shown][::-1]
+        values = np.asarray([value for _, value in shown], dtype=float)
+        positions = np.arange(len(shown), dtype=float)
+        brushes = [pg.mkBrush(series_color(0) if v >= 0 else series_color(1)) for v in values]
+        self.addItem(pg.BarGraphItem(x0=np.minimum(values, 0), x1=np.maximum(values, 0),
+                                     y=positions, height=0.7, brushes=brushes,
+                                     pen=pg.mkPen(None)))
+        self.getPlotItem().getAxis("left").setTicks(
+            [[(float(i), _short(name, 22)) for i, (name, _) in enumerate(shown)]])
+        self.getPlotItem().showGrid(x=True, y=False, alpha=0.15)
+        self.setMinimumSize(260, 220)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nodes.values import Model
 
@@ -46,7 +54,6 @@ class ModelViewer(QWidget):
         for row, (name, value) in enumerate(sorted(params.items())):
             table.setItem(row, 0, QTableWidgetItem(name))
             table.setItem(row, 1, QTableWidgetItem(repr(value)))
-        layout.addWidget(table)
         weights = feature_weights(model)
         self.weights = QTableWidget(len(model.feature_columns), 3)
         self.weights.setHorizontalHeaderLabels(
@@ -60,6 +67,24 @@ class ModelViewer(QWidget):
             self.weights.setItem(row, 1, QTableWidgetItem(model.feature_dtypes.get(name, "")))
             if name in values:
                 self.weights.setItem(row, 2, QTableWidgetItem(f"{values[name]:.6g}"))
-        layout.addWidget(QLabel("Features" + (" by weight (largest magnitude first)"
-                                              if weights else "")))
-        layout.addWidget(self.weights)
+        tables = QWidget()
+        tables_layout = QVBoxLayout(tables)
+        tables_layout.setContentsMargins(0, 0, 0, 0)
+        tables_layout.addWidget(table)
+        tables_layout.addWidget(QLabel("Features" + (" by weight (largest magnitude first)"
+                                                     if weights else "")))
+        tables_layout.addWidget(self.weights)
+        self.chart = None
+        if weights:
+            from studio.gui.viewers.charts import WeightsChart
+
+            kind = ("Importance" if getattr(model.estimator, "feature_importances_", None)
+                    is not None else "Weight")
+            self.chart = WeightsChart(f"{kind} of the {min(20, len(weights))} strongest "
+                                      "features", weights)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(tables)
+        if self.chart is not None:
+            splitter.addWidget(self.chart)
+            splitter.setStretchFactor(1, 1)
+        layout.addWidget(splitter, 1)
