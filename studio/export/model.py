@@ -158,10 +158,10 @@ def build_pipeline(model: Model, transforms: list[tuple[str, Transform]], traini
     from sklearn.pipeline import Pipeline
 
     features = list(model.feature_columns)
+    columns = [_column_step(node_id, transform, features) for node_id, transform in transforms]
     frame = training.frame[features]
     steps = []
-    for index, (node_id, transform) in enumerate(transforms):
-        step = _column_step(node_id, transform, features)
+    for index, ((node_id, transform), step) in enumerate(zip(transforms, columns, strict=True)):
         step.fit(frame)
         for column, fitted in step.named_transformers_.items():
             original = transform.transformer

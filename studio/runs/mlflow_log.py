@@ -104,8 +104,10 @@ def log_run(stored: StoredRun, uri: str,
     except (OSError, ImportError) as error:
         raise MlflowLoggingError(f"the run {stored.run_id} could not be logged to {uri}: "
                                  f"{error}", fix="Check the tracking URI and that it can be "
-                                                 "written; database URIs need "
-                                                 "'pip install mlflow'.") from None
+                                                 "written (database URIs need 'pip install "
+                                                 "mlflow'); the run is kept in the local run "
+                                                 "store, so 'studio runs show' still has "
+                                                 "it.") from None
 
 
 def _log(client: Any, uri: str, stored: StoredRun,

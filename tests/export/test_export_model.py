@@ -19,9 +19,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_the_pipeline_answers_what_the_service_answers(tmp_path, capsys):
-    source = EXAMPLES / "classification_two_models.axon.json"
+    source = EXAMPLES / "breast_cancer_classification.axon.json"
     out = tmp_path / "model.skops"
-    assert main(["export-model", str(source), "--node", "train_logistic",
+    assert main(["export-model", str(source), "--node", "train",
                  "--out", str(out)]) == 0
     said = capsys.readouterr().out
     trusted = skops.io.get_untrusted_types(file=out)
@@ -31,9 +31,9 @@ def test_the_pipeline_answers_what_the_service_answers(tmp_path, capsys):
     workflow = load_workflow(source)
     with Engine() as engine:
         engine.run(workflow)
-        scored = engine.outputs(workflow, "score_logistic")["scored"].frame
+        scored = engine.outputs(workflow, "score")["scored"].frame
         test = engine.outputs(workflow, "split")["test"].frame
-        model = engine.outputs(workflow, "train_logistic")["model"]
+        model = engine.outputs(workflow, "train")["model"]
         scoring = prepare_scoring_workflow(workflow, engine, artifact_dir=tmp_path / "art")
     assert list(pipeline.feature_names_in_) == model.feature_columns
     rows = test.drop(columns=["diagnosis"]).iloc[:, ::-1]  # columns by name, any order
@@ -44,6 +44,20 @@ def test_the_pipeline_answers_what_the_service_answers(tmp_path, capsys):
     answer = ScoringPipeline(scoring).score(test.drop(columns=["diagnosis"])).frame
     assert np.array_equal(answer["Scored Labels"].to_numpy(), labels)
     assert np.array_equal(answer["Scored Probabilities"].to_numpy(), probability)
+
+
+def test_boosted_trees_after_a_rescaling_and_forests_on_raw_columns(tmp_path):
+    workflow = load_workflow(EXAMPLES / "classification_two_models.axon.json")
+    with Engine() as engine:
+        exported = export_model(workflow, "train_boosted", tmp_path / "boosted.skops",
+                                engine=engine)
+        engine.run(workflow)
+        scored = engine.outputs(workflow, "score_boosted")["scored"].frame
+        test = engine.outputs(workflow, "split")["test"].frame
+    pipeline = skops.io.load(exported.path, trusted=exported.trusted_types)
+    assert exported.steps == ["1_normalize", "column_major", "model"]
+    assert np.array_equal(pipeline.predict_proba(test)[:, 1],
+                          scored["Scored Probabilities"].to_numpy())
 
 
 def test_forests_and_unscaled_inputs_keep_their_column_names(tmp_path):

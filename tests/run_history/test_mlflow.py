@@ -74,7 +74,7 @@ def test_cross_validation_folds_become_nested_runs(tmp_path):
     client = MlflowClient(tracking_uri=(tmp_path / "mlruns").as_uri())
     parent = client.get_run(stored.mlflow["run_id"])
     folds = _children(client, parent.info.experiment_id, parent.info.run_id)
-    assert sorted(f.data.params["fold"] for f in folds) == ['"1"', '"2"', '"3"']
+    assert sorted(f.data.params["fold"] for f in folds) == ["1", "2", "3"]
     mean = parent.data.metrics["cv.metrics.accuracy"]
     assert mean == pytest.approx(sum(f.data.metrics["accuracy"] for f in folds) / 3)
 
