@@ -45,14 +45,19 @@ _RESERVED = {"pd", "np", "json", "math", "re", "hashlib", "joblib", "skm", "stat
 
 
 class ExportRefusedError(StudioError):
-    """Some nodes have no plain equivalent: ``refusals`` lists (node id, title, reason)."""
+    """Some nodes have no plain equivalent: ``refusals`` lists (node id, title, reason)
+    for each of them; ``downstream`` the nodes left out only because they need one."""
 
-    def __init__(self, refusals: list[tuple[str, str, str]]) -> None:
+    def __init__(self, refusals: list[tuple[str, str, str]],
+                 downstream: list[str] | None = None) -> None:
         self.refusals = refusals
+        self.downstream = list(downstream or [])
         lines = "; ".join(f"'{title}' ({node_id}): {reason}"
                           for node_id, title, reason in refusals)
+        after = (f" (and {len(self.downstream)} node(s) that need their outputs: "
+                 f"{', '.join(self.downstream)})" if self.downstream else "")
         super().__init__(f"{len(refusals)} node(s) cannot be written as plain pandas and "
-                         f"scikit-learn code: {lines}.",
+                         f"scikit-learn code: {lines}{after}.",
                          fix="Export a workflow without them, or run it with 'studio run' "
                              "(or the Python API, docs/python-api.md).")
 
@@ -266,8 +271,8 @@ class ScriptBuilder:
         from sample_datasets import DATA_DIR
 
         self.need("from pathlib import Path")
-        self.constant("# The sample datasets shipped with Axon Studio (copy them elsewhere and "
-                      "change this line to run the\n# script on a machine without it).\n"
+        self.constant("# The sample datasets shipped with Axon Studio; to run this script "
+                      "elsewhere, copy them\n# and change this line.\n"
                       f"SAMPLE_DATA = Path({str(Path(DATA_DIR).resolve())!r})")
         return "SAMPLE_DATA"
 
@@ -280,23 +285,29 @@ class ScriptBuilder:
         order = list(nx.lexicographical_topological_sort(
             graph, key=list(workflow.nodes).index))
         self.need("import json")
-        blocks, refusals = [], []
+        blocks, refusals, downstream = [], [], []
+        refused: set[str] = set()
         for node_id in order:
             node = workflow.nodes[node_id]
             node_type = workflow.node_type(node_id)
             params = params_in_use(node_type, node.params, workflow.info.seed, node_id)
             function = EMITTERS.get(node.type_id)
+            if any(e.source in refused for e in workflow.incoming(node_id)):
+                refused.add(node_id)  # a consequence, not a cause: named apart
+                downstream.append(workflow.label(node_id))
+                continue
             try:
                 if function is None:
                     raise NotPlainError(_no_emitter_reason(node_type))
                 lines = function(self, node_id, params)
             except NotPlainError as error:
                 refusals.append((node_id, workflow.label(node_id), str(error)))
+                refused.add(node_id)
                 continue
             blocks.append(Block(node_id, workflow.label(node_id), node_type.title,
                                 node.comment, lines))
         if refusals:
-            raise ExportRefusedError(refusals)
+            raise ExportRefusedError(refusals, downstream)
         footer = ["print(json.dumps(metrics, indent=2))"]
         helpers = [HELPERS[name][1] for name in HELPERS if name in self.helpers]
         return ExportedScript(workflow.info.name, workflow.info.description,
@@ -331,6 +342,17 @@ def _identifier(text: str) -> str:
 
 
 def _sorted_imports(imports: dict[str, None]) -> list[str]:
-    plain = sorted(line for line in imports if line.startswith("import "))
-    froms = sorted(line for line in imports if line.startswith("from "))
-    return plain + froms
+    """Standard library first, then the rest, each as isort orders them."""
+    import sys
+
+    def top(line: str) -> str:
+        return line.split()[1].split(".")[0]
+
+    standard = [line for line in imports if top(line) in sys.stdlib_module_names]
+    third = [line for line in imports if line not in standard]
+
+    def ordered(lines: list[str]) -> list[str]:
+        return (sorted(line for line in lines if line.startswith("import "))
+                + sorted(line for line in lines if line.startswith("from ")))
+
+    return ordered(standard) + ([""] if standard and third else []) + ordered(third)
