@@ -108,9 +108,13 @@ def main() -> int:
     viewer.slider.setValue(350)  # the threshold moved: matrices and metrics follow
     _wait(app, lambda: True)
     _save(compare, "viewer-metrics.png", shots)
+    compare.docks["palette"].show()  # the next windows restore the layout saved on close
+    compare.docks["inspector"].show()
     _close(compare)
 
     small = _window(app, "classification_two_models", (1280, 800))
+    for dock in small.docks.values():  # the layout as it comes: every dock shown
+        dock.show()
     small.open_viewer("evaluate", "metrics")
     _wait(app, lambda: True)
     _save(small, "main-window-1280.png", shots)

@@ -51,6 +51,9 @@ class Series:
 class Chart(pg.PlotWidget):
     """A titled plot with labelled axes and a grid, in the palette's colours."""
 
+    #: Title size in points above the UI font.
+    TITLE_STEP = 1
+
     def __init__(self, title: str, x_label: str = "", y_label: str = "",
                  parent: QWidget | None = None) -> None:
         super().__init__(parent, background=_base_color())
@@ -83,16 +86,17 @@ class Chart(pg.PlotWidget):
         a long one, past the edge of the widget)."""
         width = self.width() if width is None else width
         font = _ui_font()
-        font.setPointSizeF(_point_size() + 1)
+        font.setPointSizeF(_point_size() + self.TITLE_STEP)
         font.setBold(True)
         # The title sits above the plot area only, right of the left axis.
         axis = self.getPlotItem().getAxis("left")
-        room = max(40, width - int(axis.width()) - 64)
+        room = max(40, width - int(axis.width()) - 58)
         shown = QFontMetrics(font).elidedText(self.title, Qt.TextElideMode.ElideRight, room)
         if shown != self._shown_title:
             self._shown_title = shown
             self.getPlotItem().setTitle(shown, color=_text_color().name(),
-                                        size=f"{_point_size() + 1:g}pt", bold=True)
+                                        size=f"{_point_size() + self.TITLE_STEP:g}pt",
+                                        bold=True)
             self.setToolTip(self.title if shown != self.title else "")
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802
@@ -221,6 +225,8 @@ def _short(text: str, limit: int = 14) -> str:
 
 class HeatMap(Chart):
     """A labelled matrix with cells shaded by value (e.g. a confusion matrix)."""
+
+    TITLE_STEP = 0
 
     def __init__(self, title: str, row_labels: list[str], column_labels: list[str],
                  values: Sequence[Sequence[float]], row_title: str = "",

@@ -42,10 +42,12 @@ class ModelViewer(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         classes = f"; classes {', '.join(map(str, model.classes))}" if model.classes else ""
-        layout.addWidget(QLabel(
+        heading = QLabel(
             f"<b>{model.name}</b> ({model.task}, {type(model.estimator).__name__}) trained to "
             f"predict <b>{model.label_column}</b> from {len(model.feature_columns)} "
-            f"features{classes}"))
+            f"features{classes}")
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
         params = model.estimator.get_params(deep=False)
         table = QTableWidget(len(params), 2)
         table.setHorizontalHeaderLabels(["parameter", "value"])
@@ -80,8 +82,8 @@ class ModelViewer(QWidget):
 
             kind = ("Importance" if getattr(model.estimator, "feature_importances_", None)
                     is not None else "Weight")
-            self.chart = WeightsChart(f"{kind} of the {min(20, len(weights))} strongest "
-                                      "features", weights)
+            self.chart = WeightsChart(f"{kind}s, {min(20, len(weights))} strongest",
+                                      weights)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(tables)
         if self.chart is not None:

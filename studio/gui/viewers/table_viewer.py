@@ -184,6 +184,7 @@ class TableViewer(QWidget):
         rows, columns = table.shape
         self.caption = QLabel(f"{rows:,} rows \u00d7 {columns} columns. Click a column "
                               "heading for its statistics.")
+        self.caption.setWordWrap(True)
         self.status = QLabel()
         self.status.setStyleSheet("color: palette(dark);")
         self.sort_up = QPushButton("Sort \u2191")
