@@ -30,6 +30,12 @@ from nodes import (
 # Qt widgets under test render offscreen: CI and these machines have no screen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+
+@pytest.fixture(autouse=True)
+def _own_run_store(tmp_path_factory, monkeypatch):
+    """Runs made by tests (studio run records every run) never reach the user's store."""
+    monkeypatch.setenv("AXON_STUDIO_RUNS_DIR", str(tmp_path_factory.getbasetemp() / "run-store"))
+
 #: node id -> number of times its run() was entered (reset per test).
 RUN_COUNTS: dict[str, int] = {}
 _COUNT_LOCK = threading.Lock()

@@ -21,7 +21,7 @@ from nodes.errors import NodeInputError
 from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
 from nodes.models.unsupervised import ASSIGNMENTS, DISTANCE
 from nodes.node import Node
-from nodes.params import ColumnParam, FloatParam
+from nodes.params import ColumnParam, FloatParam, IntParam
 from nodes.ports import METRICS, TABLE, Input, Output
 from nodes.values import Matrix, Metrics, Table
 
@@ -78,7 +78,7 @@ class EvaluateModel(Node):
     """
 
     type_id = "evaluate_model"
-    imports = ("scipy.integrate", "sklearn.metrics")
+    imports = ("scipy.integrate", "scipy.spatial", "sklearn.metrics")
     version = 1
     title = "Evaluate Model"
     category = "Evaluate"
@@ -98,6 +98,9 @@ class EvaluateModel(Node):
                                 "probability is >= this.")
     label_column = ColumnParam("", input_port="scored",
                                help="Column with the true values; empty: the label column.")
+    curve_points = IntParam(500, minimum=0, maximum=1_000_000, advanced=True,
+                            help="Most points kept per curve (the ROC's convex hull and "
+                                 "thresholds at quantiles; figures use every row); 0: all.")
 
     def run(self, ctx: RunContext, scored: Table,
             scored_to_compare: Table | None = None) -> dict[str, Any]:
@@ -162,7 +165,8 @@ class EvaluateModel(Node):
                            if probability_columns else None)
             if probability is None and self.threshold != 0.5:
                 ctx.log("No 'Scored Probabilities' column: 'threshold' is not used.")
-            return _binary(actual, predicted, probability, classes, self.threshold, ctx)
+            return _binary(actual, predicted, probability, classes, self.threshold, ctx,
+                           self.curve_points)
         return _multiclass(actual, predicted, frame, probability_columns, classes, ctx)
 
 
@@ -176,8 +180,49 @@ def _is_classification(label: pd.Series, predicted: pd.Series,
     return bool(probability_columns) or not numeric or (whole(label) and whole(predicted))
 
 
+def _spread(count: int, limit: int, keep: np.ndarray | None = None) -> np.ndarray:
+    """Indices of at most ``limit`` points of a curve of ``count`` (0: all): the
+    first and the last, ``keep``, and the rest evenly spaced along the curve, so
+    thresholds fall at quantiles of the scores."""
+    if not limit or count <= limit:
+        return np.arange(count)
+    chosen = np.unique(np.concatenate((
+        [0, count - 1], keep if keep is not None else np.empty(0, dtype=np.int64))))
+    room = limit - len(chosen)
+    if room > 0:
+        chosen = np.union1d(chosen, np.linspace(0, count - 1, room).round().astype(np.int64))
+    return chosen
+
+
+def _roc_points(fpr: np.ndarray, tpr: np.ndarray, limit: int) -> np.ndarray:
+    """The ROC points kept: every vertex of its upper convex hull (the best
+    operating points; its area bounds the curve's) and points at quantiles."""
+    if not limit or len(fpr) <= limit:
+        return np.arange(len(fpr))
+    from scipy.spatial import ConvexHull
+
+    # The hull's vertices (qhull, in C) are few; the upper chain is picked among them.
+    candidates = np.unique(np.concatenate((
+        [0, len(fpr) - 1], ConvexHull(np.column_stack((fpr, tpr))).vertices)))
+    hull: list[int] = []
+    for index in candidates:  # monotone chain over points sorted by fpr, then tpr
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            cross = ((fpr[b] - fpr[a]) * (tpr[index] - tpr[a])
+                     - (tpr[b] - tpr[a]) * (fpr[index] - fpr[a]))
+            if cross < 0:
+                break
+            hull.pop()
+        hull.append(index)
+    hull_points = np.asarray(hull, dtype=np.int64)
+    if len(hull_points) > limit // 2:  # a hull of many vertices: keep it spread too
+        hull_points = hull_points[_spread(len(hull_points), limit // 2)]
+    return _spread(len(fpr), limit, hull_points)
+
+
 def _binary(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarray | None,
-            classes: list[Any], threshold: float, ctx: RunContext) -> Metrics:
+            classes: list[Any], threshold: float, ctx: RunContext,
+            curve_points: int = 0) -> Metrics:
     """Two-class metrics from counts and one sort of the probabilities.
 
     The formulas are scikit-learn's, term for term (tests compare every
@@ -210,11 +255,14 @@ def _binary(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarray |
             fpr, tpr, thresholds, precision, recall, cut = _binary_curves(truth, probability)
             from scipy.integrate import trapezoid
 
-            scalars["auc"] = float(trapezoid(tpr, fpr))
+            scalars["auc"] = float(trapezoid(tpr, fpr))  # on every point, before any thinning
+            roc = _roc_points(fpr, tpr, curve_points)
+            fpr, tpr, thresholds = fpr[roc], tpr[roc], thresholds[roc]
             curves["roc"] = pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thresholds})
+            kept = _spread(len(recall), curve_points)
             curves["precision_recall"] = pd.DataFrame({
-                "recall": recall, "precision": precision,
-                "threshold": np.append(cut, np.nan)})
+                "recall": recall[kept], "precision": precision[kept],
+                "threshold": np.append(cut, np.nan)[kept]})
             curves["lift"] = _lift(truth, fpr, tpr, thresholds)
         else:
             ctx.log("The true labels hold one class only: no auc or roc curve.")

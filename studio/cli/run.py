@@ -31,15 +31,25 @@ from nodes.values import Metrics, Table, json_safe, save_value
 from studio.cli.display import LineDisplay, LiveDisplay, format_duration, print_table
 from studio.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from studio.engine import DiskCache, Engine, Executor, MemoryCache, RunRecord
+from studio.engine.executor import fetch_outputs
 from studio.engine.states import NodeState
 from studio.workflow import Workflow, WorkflowInvalidError, load_workflow
 from studio.workflow.fileformat import atomic_write_text, fsync_folder
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from studio.runs import RunStore, record_run, workflow_from_run
+
     out, err = sys.stdout, sys.stderr
+    repeated = None
     try:
-        workflow = load_workflow(args.file)
+        RunStore(args.runs_dir)  # a bad --runs-dir is refused before anything runs
+        if args.from_run:
+            repeated = workflow_from_run(args.from_run, runs_dir=args.runs_dir)
+            workflow = repeated.workflow
+        else:
+            workflow = load_workflow(args.file)
+        workflow_file = (repeated.workflow_path if repeated else Path(args.file))
         if args.trust:
             workflow.trust()  # the file's code as it is now; --set cannot change code
         apply_overrides(workflow, args.overrides)
@@ -54,13 +64,17 @@ def run_command(args: argparse.Namespace) -> int:
     if args.seed is not None:
         workflow.info.seed = args.seed
 
-    cache = DiskCache(cache_dir) if cache_dir or args.disk_cache else MemoryCache()
+    # Nothing stays in memory after a run that ends with the process: the disk
+    # cache keeps results between runs, and the outputs to write are kept apart.
+    cache = (DiskCache(cache_dir, memory_bytes=0) if cache_dir or args.disk_cache
+             else MemoryCache(max_bytes=0))
     try:
         executor = make_executor(args)
     except StudioError as error:
         print(f"error: {error}", file=err)
         return EXIT_INVALID
-    workflow_path = Path(args.file).resolve()
+    workflow_path = workflow_file.resolve() if workflow_file else None
+    stem_file = workflow_file or Path(f"{repeated.run.workflow_name or 'run'}.axon.json")
     files = FileAccess.for_run(
         workflow_path, out_dir=out_dir,
         allowed=[*workflow.info.extra.get("allowed_paths", []),
@@ -77,14 +91,14 @@ def run_command(args: argparse.Namespace) -> int:
                 or info.get("kind") in _ALWAYS_WRITTEN)
 
     interrupts = Interrupts(engine, cancel, err, lambda record: out_dir or default_out_dir(
-        Path(args.file), record))
+        stem_file, record))
     previous_handler = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, interrupts.handle)
     try:
         record = engine.run(workflow, use_cache=not args.no_cache, cancel_event=cancel,
-                            workflow_path=workflow_path, files=files)
+                            workflow_path=workflow_path, files=files, keep=wanted)
         # Before closing the engine: a Dask executor leaves outputs on its workers.
-        outputs = fetch_wanted(engine, record, wanted)
+        outputs = fetch_kept(engine, record)
     except WorkflowInvalidError as error:
         print(f"error: {error}", file=err)
         return EXIT_INVALID
@@ -96,13 +110,20 @@ def run_command(args: argparse.Namespace) -> int:
     if args.seed is not None:
         note_unused_seed(workflow, record, err)
 
-    out_dir = out_dir or default_out_dir(Path(args.file), record)
+    out_dir = out_dir or default_out_dir(stem_file, record)
     written = write_outputs(workflow, record, outputs, out_dir, args.format)
     try:
         record.write(out_dir / "run_record.json")
     except OSError as error:
         print(f"error: the run record could not be written to {out_dir}: {error}", file=err)
         return EXIT_FAILED
+    try:
+        record_run(record, workflow, overrides=args.overrides, workflow_path=workflow_path,
+                   outputs=outputs, engine=engine, runs_dir=args.runs_dir,
+                   mlflow_uri=args.mlflow, source="cli",
+                   from_run=repeated.run.run_id if repeated else None)
+    except StudioError as error:  # the run store or MLflow: the outputs are written
+        print(f"error: {error}", file=err)
     if record.not_written:
         for entry in record.not_written:
             print(f"error: {entry['file']} was not written: {entry['error']}", file=err)
@@ -193,23 +214,16 @@ def check_folder(option: str, folder: Path | None) -> None:
                           fix=f"Give {option} a folder you can write to.")
 
 
-def fetch_wanted(engine: Engine, record: RunRecord, wanted: Any) -> dict[str, dict[str, Any]]:
-    """The outputs to write, by node and port, brought into this process; an output
-    that is lost (a Dask worker gone) is recorded as not written."""
+def fetch_kept(engine: Engine, record: RunRecord) -> dict[str, dict[str, Any]]:
+    """The outputs the run kept to be written, by node and port, brought into this
+    process; an output that is lost (a Dask worker gone) is recorded as not written."""
     outputs: dict[str, dict[str, Any]] = {}
-    for node_id, node in record.nodes.items():
-        ports = [p for p, info in node.outputs.items() if wanted(node_id, p, info)]
-        if not ports or not node.cache_key:
-            continue
+    for (node_id, port), value in engine.kept.items():
         try:
-            entry = engine.fetch(node.cache_key, ports)
+            outputs.setdefault(node_id, {})[port] = fetch_outputs({port: value})[port]
         except StudioError as error:
-            record.not_written.append({"file": f"outputs of '{node.title}'",
-                                       "error": str(error)})
-            continue
-        if entry is not None:
-            outputs[node_id] = {p: entry.outputs[p] for p in ports if p in entry.outputs}
-    return outputs
+            record.not_written.append({"file": f"{node_id}.{port}", "error": str(error)})
+    return {n: outputs[n] for n in record.nodes if n in outputs}
 
 
 def note_unused_seed(workflow: Workflow, record: RunRecord, err: TextIO) -> None:

@@ -99,10 +99,17 @@ class Cache:
     def get(self, key: str) -> CacheEntry | None:
         return self.get_checked(key)[0]
 
-    def get_checked(self, key: str) -> tuple[CacheEntry | None, str | None]:
+    def get_checked(self, key: str, ports: list[str] | None = None
+                    ) -> tuple[CacheEntry | None, str | None]:
         """The entry of ``key`` (None: a miss) and, when a stored entry was found
-        damaged and dropped, why."""
+        damaged and dropped, why. ``ports``: only these outputs are needed (a
+        cache that reads from disk loads and checks only them)."""
         raise NotImplementedError
+
+    def describe(self, key: str) -> tuple[CacheEntry | None, str | None]:
+        """The entry of ``key`` for the record (kinds, sizes, digests, lineage),
+        without necessarily its output values; as ``get_checked`` otherwise."""
+        return self.get_checked(key)
 
     def put(self, key: str, entry: CacheEntry) -> None:
         raise NotImplementedError
@@ -122,14 +129,25 @@ class Cache:
 
 
 class MemoryCache(Cache):
-    """Results kept in this process, least recently used dropped past ``max_entries``."""
+    """Results kept in this process: the least recently used are dropped past
+    ``max_entries`` entries or ``max_bytes`` bytes of output values (None: no
+    byte limit; 0: nothing is kept beyond the run that computed it). An entry
+    larger than the whole budget is not kept."""
 
-    def __init__(self, max_entries: int = 512) -> None:
+    def __init__(self, max_entries: int = 512, max_bytes: int | None = None) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
+        self._sizes: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def get_checked(self, key: str) -> tuple[CacheEntry | None, str | None]:
+    @property
+    def size_bytes(self) -> int:
+        with self._lock:
+            return sum(self._sizes.values())
+
+    def get_checked(self, key: str, ports: list[str] | None = None
+                    ) -> tuple[CacheEntry | None, str | None]:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
@@ -141,11 +159,20 @@ class MemoryCache(Cache):
             return key in self._entries
 
     def put(self, key: str, entry: CacheEntry) -> None:
+        size = entry_size(entry) if self.max_bytes is not None else 0
         with self._lock:
+            if self.max_bytes is not None and size > self.max_bytes:
+                self._entries.pop(key, None)
+                self._sizes.pop(key, None)
+                return
             self._entries[key] = entry
+            self._sizes[key] = size
             self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            total = sum(self._sizes.values())
+            while len(self._entries) > self.max_entries or (
+                    self.max_bytes is not None and total > self.max_bytes):
+                old, _ = self._entries.popitem(last=False)
+                total -= self._sizes.pop(old, 0)
 
     def clear(self) -> None:
         with self._lock:
@@ -158,6 +185,33 @@ class MemoryCache(Cache):
     def discard(self, key: str) -> None:
         with self._lock:
             self._entries.pop(key, None)
+            self._sizes.pop(key, None)
+
+
+def entry_size(entry: CacheEntry) -> int:
+    """Bytes the entry's output values hold (tables by their columns' buffers,
+    fitted objects by their numpy arrays; an estimate, cheap to take)."""
+    return sum(value_size(v) for v in entry.outputs.values())
+
+
+def value_size(value: Any) -> int:
+    frame = getattr(value, "frame", None)
+    if frame is not None:
+        return int(frame.memory_usage(index=True, deep=False).sum())
+    inner = getattr(value, "estimator", None)
+    if inner is None:
+        inner = getattr(value, "transformer", None)
+    if inner is not None and hasattr(inner, "__dict__"):
+        return 1024 + sum(int(getattr(v, "nbytes", 0) or 0) for v in vars(inner).values())
+    return 1024
+
+
+def memory_budget(share: float = 0.25) -> int | None:
+    """``share`` of this machine's memory in bytes (None when it cannot be told)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * share)
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def default_disk_cache_dir() -> Path:
@@ -182,9 +236,10 @@ class DiskCache(Cache):
     memory layer in front avoids re-reading what this process has seen.
     """
 
-    def __init__(self, root: Path | None = None, memory_entries: int = 128) -> None:
+    def __init__(self, root: Path | None = None, memory_entries: int = 128,
+                 memory_bytes: int | None = None) -> None:
         self.root = Path(root) if root else default_disk_cache_dir()
-        self.memory = MemoryCache(memory_entries)
+        self.memory = MemoryCache(memory_entries, memory_bytes)
 
     def _folder(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -192,7 +247,11 @@ class DiskCache(Cache):
     def __contains__(self, key: str) -> bool:
         return key in self.memory or (self._folder(key) / "entry.json").is_file()
 
-    def get_checked(self, key: str) -> tuple[CacheEntry | None, str | None]:
+    def describe(self, key: str) -> tuple[CacheEntry | None, str | None]:
+        return self.get_checked(key, ports=[])
+
+    def get_checked(self, key: str, ports: list[str] | None = None
+                    ) -> tuple[CacheEntry | None, str | None]:
         entry = self.memory.get(key)
         if entry is not None:
             return entry, None
@@ -200,14 +259,15 @@ class DiskCache(Cache):
         if not (folder / "entry.json").exists():
             return None, None
         try:
-            entry = _read_entry(folder)
+            entry = _read_entry(folder, ports)
         except _DamagedEntry as damage:
             problem = str(damage)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
                 UnsafeArtifactError, StudioError) as error:
             problem = f"it cannot be read ({type(error).__name__}: {error})"
         else:
-            self.memory.put(key, entry)
+            if ports is None:
+                self.memory.put(key, entry)
             return entry, None
         log.warning("dropping the damaged cache entry %s: %s", folder, problem)
         shutil.rmtree(folder, ignore_errors=True)  # so the next put can rewrite it
@@ -263,7 +323,9 @@ class _DamagedEntry(Exception):
     """A disk entry that does not match what was written."""
 
 
-def _read_entry(folder: Path) -> CacheEntry:
+def _read_entry(folder: Path, ports: list[str] | None = None) -> CacheEntry:
+    """The entry in ``folder``, checked; with ``ports``, only those outputs are
+    loaded (and their files checked), the rest of the entry is its description."""
     document = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
     if not isinstance(document, dict) or not isinstance(document.get("meta"), dict):
         raise _DamagedEntry("entry.json is not an entry description")
@@ -273,19 +335,22 @@ def _read_entry(folder: Path) -> CacheEntry:
     if document.get("sha256") != _meta_digest(meta):
         raise _DamagedEntry("entry.json does not match its own digest")
     listed = meta["files"]
+    wanted = list(meta["kinds"]) if ports is None else [p for p in ports if p in meta["kinds"]]
     for relative, expected in listed.items():
+        if ports is not None and not any(relative.startswith(f"outputs/{p}/") for p in wanted):
+            continue
         path = folder / relative
         if not path.is_file() or path.is_symlink():
             raise _DamagedEntry(f"'{relative}' is missing or is not a plain file")
         if file_digest(path) != expected:
             raise _DamagedEntry(f"'{relative}' does not match its SHA-256")
-    present = {p.relative_to(folder).as_posix() for p in (folder / "outputs").rglob("*")
-               if not p.is_dir()} if (folder / "outputs").exists() else set()
+    present = {p.relative_to(folder).as_posix() for port in wanted
+               for p in (folder / "outputs" / port).rglob("*") if not p.is_dir()}
     if present - set(listed):
         extra = sorted(present - set(listed))
         raise _DamagedEntry(f"it holds files that were not written: {extra}")
-    outputs = {port: load_value(kind, folder / "outputs" / port)
-               for port, kind in meta["kinds"].items()}
+    outputs = {port: load_value(meta["kinds"][port], folder / "outputs" / port)
+               for port in wanted}
     info = {}
     for port, value in outputs.items():
         recorded = meta["digests"].get(port)
@@ -300,7 +365,8 @@ def _read_entry(folder: Path) -> CacheEntry:
     return CacheEntry(outputs=outputs, output_digests=meta["digests"],
                       datasets=[DatasetRead(**d) for d in meta.get("datasets", [])],
                       origin=Origin(**meta["origin"]) if meta.get("origin") else None,
-                      output_info={p: {**meta["info"].get(p, {}), **info[p]} for p in info},
+                      output_info={p: {**meta["info"].get(p, {}), **info.get(p, {})}
+                                   for p in meta["kinds"]},
                       warnings=list(meta.get("warnings", [])))
 
 

@@ -28,7 +28,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -41,7 +41,14 @@ from nodes.contract import SideEffect, params_in_use, seed_in_use
 from nodes.errors import RunCancelled, StudioError
 from nodes.file_access import FileAccess
 from nodes.values import Model, Transform, json_safe
-from studio.engine.cache import Cache, CacheEntry, MemoryCache, Origin, compute_keys
+from studio.engine.cache import (
+    Cache,
+    CacheEntry,
+    MemoryCache,
+    Origin,
+    compute_keys,
+    memory_budget,
+)
 from studio.engine.executor import (
     Executor,
     InProcessExecutor,
@@ -83,7 +90,8 @@ class Engine:
 
     def __init__(self, *, cache: Cache | None = None, executor: Executor | None = None,
                  jobs: int | None = None) -> None:
-        self.cache = cache if cache is not None else MemoryCache()
+        # A quarter of the machine's memory for results kept between runs.
+        self.cache = cache if cache is not None else MemoryCache(max_bytes=memory_budget())
         self._executor = executor
         self._jobs = jobs
         self.events = EventBus()
@@ -91,6 +99,8 @@ class Engine:
         #: The record of the run in progress (or the last run): what a caller that
         #: must stop at once (a second Ctrl-C) writes.
         self.current_record: RunRecord | None = None
+        #: The outputs the last run was asked to keep (``keep``), by (node, port).
+        self.kept: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
 
@@ -185,14 +195,19 @@ class Engine:
     def run(self, workflow: Workflow, *, targets: Iterable[str] | None = None,
             use_cache: bool = True, cancel_event: threading.Event | None = None,
             trusted: bool = False, workflow_path: str | Path | None = None,
-            files: FileAccess | None = None) -> RunRecord:
+            files: FileAccess | None = None,
+            keep: KeepOutput | None = None) -> RunRecord:
         """Run the workflow (or ``targets`` and their ancestors); return the record.
 
         ``trusted=True`` is the user's explicit trust step for every node that
         runs code stored in the workflow (else only nodes whose code was
         trusted with ``Workflow.trust`` run). ``files`` says where nodes may
         write (default: the workflow file's folder, or the working directory,
-        plus the workflow setting ``allowed_paths``).
+        plus the workflow setting ``allowed_paths``). ``keep(node_id, port, info)``
+        chooses outputs to hold in ``engine.kept`` after the run, whether the cache
+        keeps them or not (``studio run`` keeps what it writes); outputs no node
+        still needs are released as the run goes, so the run holds only what its
+        remaining nodes need.
 
         Raises WorkflowInvalidError, listing every problem, before running
         anything when the workflow cannot run as it is.
@@ -201,9 +216,13 @@ class Engine:
             files = FileAccess.for_run(workflow_path,
                                        allowed=workflow.info.extra.get("allowed_paths", []))
         with self._run_lock:
+            self.kept = {}
             return _Run(self, workflow.copy(), targets, use_cache,
                         cancel_event or threading.Event(), trusted, workflow_path,
-                        files).execute()
+                        files, keep).execute()
+
+
+KeepOutput = Callable[[str, str, dict[str, Any]], bool]
 
 
 class _Run:
@@ -211,10 +230,12 @@ class _Run:
 
     def __init__(self, engine: Engine, workflow: Workflow, targets: Iterable[str] | None,
                  use_cache: bool, cancel_event: threading.Event, trusted: bool,
-                 workflow_path: str | Path | None, files: FileAccess) -> None:
+                 workflow_path: str | Path | None, files: FileAccess,
+                 keep: KeepOutput | None) -> None:
         self.engine = engine
         self.workflow = workflow
         self.files = files
+        self.keep = keep
         if trusted:
             workflow.trust()  # the snapshot only: the caller's workflow is unchanged
         self.use_cache = use_cache
@@ -234,6 +255,9 @@ class _Run:
         self.order = [n for n in nx.topological_sort(self.graph) if n in self.selected]
         self.keys = compute_keys(workflow, self.graph, self.selected)
         self.entries: dict[str, CacheEntry] = {}
+        #: Per node, the selected nodes that still need its outputs.
+        self.waiting: dict[str, set[str]] = {
+            n: set(self.graph.successors(n)) & self.selected for n in self.order}
         self.states: dict[str, NodeState] = {}
         to_run = [n for n in self.order if not (use_cache and self.keys[n] in engine.cache)]
         problems = engine.executor.check_tasks([self._task(n) for n in to_run])
@@ -290,20 +314,7 @@ class _Run:
         for node_id in self.order:
             self._set_state(node_id, NodeState.QUEUED)
         if self.use_cache:
-            for node_id in self.order:
-                if self.record.nodes[node_id].side_effects:
-                    self.record.nodes[node_id].messages.append(
-                        "ran although its result is cached: it has side effects "
-                        f"({self.record.nodes[node_id].side_effects}), which a cached result "
-                        "would not perform")
-                    continue
-                entry, problem = self.engine.cache.get_checked(self.keys[node_id])
-                if problem is not None:
-                    self.record.nodes[node_id].cache_problem = problem
-                    self.record.nodes[node_id].messages.append(
-                        f"its cached result was dropped and computed again: {problem}")
-                if entry is not None:
-                    self._accept_cached(node_id, entry)
+            self._use_cache()
 
         running: dict[Future[TaskOutcome], str] = {}
         started: dict[str, float] = {}
@@ -344,6 +355,81 @@ class _Run:
         finally:
             for future in running:  # only on an unexpected error here
                 future.cancel()
+
+    def _use_cache(self) -> None:
+        """Accept cache hits, loading only the outputs a node that runs needs (or
+        that ``keep`` asks for): the others are described, not read."""
+        hits: dict[str, CacheEntry] = {}
+        for node_id in self.order:
+            node_record = self.record.nodes[node_id]
+            if node_record.side_effects:
+                node_record.messages.append(
+                    "ran although its result is cached: it has side effects "
+                    f"({node_record.side_effects}), which a cached result would not perform")
+                continue
+            entry, problem = self.engine.cache.describe(self.keys[node_id])
+            if entry is not None:
+                hits[node_id] = entry
+            elif problem is not None:
+                self._note_damage(node_id, problem)
+        loaded: dict[str, CacheEntry] = {}
+        while True:
+            running = [n for n in self.order if n not in hits]
+            needed = {p: None for n in running for p in self.graph.predecessors(n) if p in hits}
+            for node_id, entry in hits.items():
+                kept = self._kept_ports(node_id, entry)
+                if kept:
+                    needed.setdefault(node_id, None)
+            damaged = False
+            for node_id in needed:
+                if node_id in loaded:
+                    continue
+                ports = (None if any(p not in hits for p in self.graph.successors(node_id)
+                                     if p in self.selected)
+                         else self._kept_ports(node_id, hits[node_id]))
+                entry, problem = self.engine.cache.get_checked(self.keys[node_id], ports)
+                if entry is None:
+                    del hits[node_id]
+                    self._note_damage(node_id, problem or "it vanished from the cache")
+                    damaged = True
+                else:
+                    loaded[node_id] = entry
+            if not damaged:
+                break
+        for node_id in self.order:
+            if node_id in hits:
+                self._accept_cached(node_id, loaded.get(node_id, hits[node_id]))
+
+    def _note_damage(self, node_id: str, problem: str) -> None:
+        node_record = self.record.nodes[node_id]
+        node_record.cache_problem = problem
+        node_record.messages.append(f"its cached result was dropped and computed again: "
+                                    f"{problem}")
+
+    def _kept_ports(self, node_id: str, entry: CacheEntry) -> list[str]:
+        if self.keep is None:
+            return []
+        return [p for p, info in entry.output_info.items() if self.keep(node_id, p, info)]
+
+    def _release(self, node_id: str) -> None:
+        """Drop outputs of ``node_id`` that no remaining node needs (the cache keeps
+        what its budget allows); ``keep`` ports go to ``engine.kept``."""
+        entry = self.entries.get(node_id)
+        if entry is None or self.waiting[node_id]:
+            return
+        for port in self._kept_ports(node_id, entry):
+            if port in entry.outputs:
+                self.engine.kept[(node_id, port)] = entry.outputs[port]
+        if entry.outputs:
+            self.entries[node_id] = replace(entry, outputs={})
+
+    def _settled(self, node_id: str) -> None:
+        """``node_id`` has its result: its inputs may no longer be needed."""
+        for source in self.graph.predecessors(node_id):
+            if source in self.waiting:
+                self.waiting[source].discard(node_id)
+                self._release(source)
+        self._release(node_id)
 
     def _ready(self, in_flight: Iterable[str]) -> list[str]:
         busy = set(in_flight)
@@ -390,6 +476,7 @@ class _Run:
                                   entry.origin.environment == environment()["fingerprint"]}
         self._remember(node_id, NodeState.CACHED, origin=entry.origin)
         self._set_state(node_id, NodeState.CACHED)
+        self._settled(node_id)
 
     def _finish(self, node_id: str, future: Future[TaskOutcome], elapsed: float) -> None:
         node_record = self.record.nodes[node_id]
@@ -422,6 +509,7 @@ class _Run:
         self.engine.cache.put(self.keys[node_id], entry)
         self._remember(node_id, NodeState.DONE, origin=origin)
         self._set_state(node_id, NodeState.DONE)
+        self._settled(node_id)
 
     def _fail(self, node_id: str, message: str, error_type: str) -> None:
         self.record.nodes[node_id].error_type = error_type
@@ -439,6 +527,9 @@ class _Run:
             self.engine.last[node_id] = LastResult(self.keys[node_id], state, error, origin)
 
     def _close(self) -> RunRecord:
+        for node_id in self.order:  # nodes whose consumers failed still hand over theirs
+            self.waiting[node_id].clear()
+            self._release(node_id)
         cancelled = self.cancel_event.is_set()
         for node_id in self.order:
             if self.states[node_id] == NodeState.QUEUED:

@@ -239,12 +239,30 @@ def test_a_damaged_disk_cache_entry_is_a_miss_not_a_wrong_answer(toy_registry, t
     for parquet in tmp_path.rglob("table.parquet"):
         parquet.write_bytes(b"garbage")
     with Engine(cache=DiskCache(tmp_path)) as engine:
-        record = engine.run(workflow)
-        frame = engine.outputs(workflow, "add2")["data"].frame
+        # Asked for every output: each damaged entry is read, found out, recomputed.
+        record = engine.run(workflow, keep=lambda node, port, info: True)
+        frame = engine.kept[("add2", "data")].frame
     assert set(_states(record).values()) == {"done"}
+    assert all(n.cache_problem for n in record.nodes.values())
     assert list(frame["y"]) == [x + 3.0 for x in range(10)]
     with Engine(cache=DiskCache(tmp_path)) as engine:  # the damaged entries were rewritten
         assert set(_states(engine.run(workflow)).values()) == {"cached"}
+
+
+def test_a_damaged_entry_no_node_needs_is_not_read_until_asked_for(toy_registry, tmp_path):
+    workflow = _chain(toy_registry)
+    with Engine(cache=DiskCache(tmp_path)) as engine:
+        engine.run(workflow)
+    for parquet in tmp_path.rglob("table.parquet"):
+        parquet.write_bytes(b"garbage")
+    with Engine(cache=DiskCache(tmp_path)) as engine:
+        record = engine.run(workflow)  # nothing runs, so no table is read
+        assert set(_states(record).values()) == {"cached"}
+        assert engine.outputs(workflow, "add2") is None  # read now: damaged, dropped
+        again = engine.run(workflow)
+        assert again.nodes["add2"].state == "done"
+        assert list(engine.outputs(workflow, "add2")["data"].frame["y"]) == [
+            x + 3.0 for x in range(10)]
 
 
 def test_memory_cache_drops_least_recently_used():

@@ -250,10 +250,12 @@ def filled_cache(tmp_path_factory):
 
 
 def _rerun(root: Path) -> tuple[object, dict]:
+    """A new process on the cache, asking for every output (as studio run --save-all
+    does), so every entry is read."""
     workflow = _housing()
-    with Engine(jobs=1, cache=DiskCache(root)) as engine:  # a new process: no memory layer
-        record = engine.run(workflow)
-        metrics = engine.outputs(workflow, "evaluate")["metrics"].scalars
+    with Engine(jobs=1, cache=DiskCache(root)) as engine:
+        record = engine.run(workflow, keep=lambda node, port, info: True)
+        metrics = engine.kept[("evaluate", "metrics")].scalars
     return record, metrics
 
 

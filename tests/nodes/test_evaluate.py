@@ -307,7 +307,7 @@ def test_binary_figures_and_curves_equal_sklearn_to_the_bit(seed, rows, decimals
     y = np.where(truth, "yes", "no").astype(object)
     labels = np.where(probability >= 0.5, "yes", "no").astype(object)
     frame = pd.DataFrame({"y": y, "Scored Labels": labels, "Scored Probabilities": probability})
-    metrics = _evaluate(Table(frame, {"y": "label"}), threshold=threshold)
+    metrics = _evaluate(Table(frame, {"y": "label"}), threshold=threshold, curve_points=0)
     predicted = np.where(probability >= threshold, "yes", "no").astype(object)
     expected = {
         "accuracy": skm.accuracy_score(y, predicted),
@@ -337,3 +337,32 @@ def test_binary_with_no_predicted_positives_scores_zero_as_sklearn_does():
     assert metrics.scalars["precision"] == 0.0 == skm.precision_score(
         frame["y"], frame["Scored Labels"], zero_division=0)
     assert metrics.scalars["f1"] == 0.0 and metrics.scalars["accuracy"] == 0.5
+
+
+@pytest.mark.parametrize(("seed", "rows", "decimals"), [(0, 200_000, None), (1, 50_000, 3),
+                                                        (2, 300, None)])
+def test_curves_keep_a_bounded_number_of_points_of_the_full_curve(seed, rows, decimals):
+    """At most curve_points points, each a point of the full curve, the ROC's upper
+    convex hull among them; the figures still come from every row."""
+    from scipy.spatial import ConvexHull
+
+    truth, probability = _binary_case(seed, rows, decimals, 0.4)
+    frame = pd.DataFrame({"y": truth.astype(int), "Scored Labels": (probability >= 0.5
+                                                                     ).astype(int),
+                          "Scored Probabilities": probability})
+    table = Table(frame, {"y": "label"})
+    full = _evaluate(table, curve_points=0)
+    bounded = _evaluate(table, curve_points=200)
+    assert bounded.scalars == full.scalars
+    for name in ("roc", "precision_recall", "lift"):
+        small, large = bounded.curves[name], full.curves[name]
+        assert len(small) <= 200 + 2 and len(small) == min(len(large), len(small))
+        merged = small.merge(large, how="left", indicator=True)
+        assert (merged["_merge"] == "both").all(), f"{name}: points not on the full curve"
+    roc = full.curves["roc"][["fpr", "tpr"]].to_numpy()
+    if len(roc) > 200:
+        vertices = {tuple(roc[i]) for i in ConvexHull(roc).vertices
+                    if roc[i][1] >= roc[i][0]}  # the upper part: above the diagonal
+        kept = {tuple(p) for p in bounded.curves["roc"][["fpr", "tpr"]].to_numpy()}
+        assert len(vertices) > 200 // 2 or vertices <= kept
+    assert bounded.curves["roc"]["fpr"].iloc[0] == 0 and bounded.curves["roc"]["tpr"].iloc[-1] == 1

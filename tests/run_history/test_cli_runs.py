@@ -74,8 +74,6 @@ def test_an_empty_store_says_so(capsys, runs_dir):
     assert "No stored runs" in capsys.readouterr().out
 
 
-@pytest.mark.skip(reason="waits for the lead to call studio.runs.record_run and "
-                         "workflow_from_run in studio/cli/run.py (see docs/runs.md)")
 def test_studio_run_records_and_repeats_runs(capsys):
     assert main(["run", str(HOUSING), "--set", "split.fraction=0.7", "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
