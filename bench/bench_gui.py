@@ -344,7 +344,7 @@ def bench_build_by_mouse() -> list[Figure]:
     return [Figure("user actions to build, run and view breast cancer vs 27 (v1)",
                    float(user.actions), 27.0, 1.0,
                    "palette double-clicks (placed and wired from the selected node), wire "
-                   "drags, inspector clicks, Run All, a port click")]
+                   "drags, inspector clicks, Run All, a port click", unit="actions")]
 
 
 class Heartbeat:
