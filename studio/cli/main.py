@@ -24,7 +24,7 @@ from collections.abc import Sequence
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
 COMMANDS = ("gui", "run", "validate", "nodes", "doctor", "prepare", "export", "serve", "runs",
-            "export-script", "export-model")
+            "export-script", "export-model", "keys")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from studio.cli import serve
 
         return getattr(serve, f"{args.command}_command")(args)
+    if args.command == "keys":
+        from studio.cli.keys import keys_command
+
+        return keys_command(args)
     if args.command == "doctor":
         from studio.cli.info import doctor_command
 

@@ -24,13 +24,18 @@ textarea { width: 100%; height: 9em; } pre { background: #f6f6f6; padding: .6em;
 </style></head><body>
 <h1>__TITLE__</h1>
 <p>API key: <input id="key" size="50" placeholder="the key shown at export">
-&nbsp; Raw document: <a href="openapi.json">openapi.json</a></p>
+&nbsp; Raw document: <a id="raw" href="openapi.json">openapi.json</a></p>
 <div id="ops">Loading /openapi.json ...</div>
 <script>
+// Where the service is mounted (a reverse proxy may serve it under a prefix).
+const root = location.pathname.replace(/docs\\/?$/, "") || "/";
 async function main() {
-  const spec = await (await fetch("openapi.json")).json();
-  const root = document.getElementById("ops");
-  root.textContent = "";
+  document.getElementById("raw").href = root + "openapi.json";
+  const answer = await fetch(root + "openapi.json");
+  if (!answer.ok) throw new Error(answer.status + " " + (await answer.text()));
+  const spec = await answer.json();
+  const list = document.getElementById("ops");
+  list.textContent = "";
   for (const [path, item] of Object.entries(spec.paths)) {
     for (const [method, op] of Object.entries(item)) {
       const box = document.createElement("div");
@@ -42,7 +47,8 @@ async function main() {
       const what = document.createElement("span"); what.textContent = "  " + (op.summary || "");
       head.append(verb, where, what); box.append(head);
       const url = document.createElement("input"); url.size = 80;
-      url.value = path.replace("{workspace}", "ws").replace("{service_id}", "svc")
+      url.value = root + path.slice(1).replace("{workspace}", "ws")
+        .replace("{service_id}", "svc")
         + (path.startsWith("/workspaces") ? "?api-version=2.0" : "");
       box.append(url);
       let body = null;
@@ -63,7 +69,7 @@ async function main() {
         out.textContent = answer.status + " " + answer.statusText + "\\n" + await answer.text();
       };
       box.append(document.createElement("br"), send, out);
-      root.append(box);
+      list.append(box);
     }
   }
 }

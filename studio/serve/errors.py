@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nodes.errors import StudioError
 
 
@@ -35,6 +37,30 @@ class RequestDataError(StudioError):
         if row is not None:
             where.append(f"row {row}")
         if column is not None:
-            where.append(f"column '{column}'")
+            where.append(f"column {quoted(column)}")
         prefix = (", ".join(where) + ": ") if where else ""
         super().__init__(prefix + message, fix=fix)
+
+
+class ServiceError(StudioError):
+    """A request the service answers with an error status (400, 401, 404, 413...).
+
+    ``code`` is the classic services' error code (``BadArgument``,
+    ``Unauthorized``...); ``details`` locate the problem when it has a place.
+    """
+
+    def __init__(self, status: int, code: str, message: str, *,
+                 details: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None, fix: str | None = None) -> None:
+        self.status, self.code = status, code
+        self.details = details or []
+        self.headers = headers
+        super().__init__(message, fix=fix)
+
+
+def quoted(name: str) -> str:
+    """A column name in a message: 'name', or its escaped form when it holds
+    characters that cannot be shown (control characters, lone surrogates)."""
+    if name.isprintable() and len(name) <= 200:
+        return f"'{name}'"
+    return ascii(name[:200]) + ("..." if len(name) > 200 else "")

@@ -7,7 +7,9 @@ Output. For those, building a one-row pandas table and running four nodes
 costs several times the prediction itself. ``CompiledScoring`` does the same
 arithmetic on one float matrix:
 
-- the request values, in schema order, as a (columns x rows) array whose
+- the request values as parsed once for both paths
+  (``studio.serve.schema.RequestTable.block``: JSON numbers and numeric
+  strings alike), in schema order, as a (columns x rows) array whose
   transpose is the (rows x columns) matrix — the memory layout pandas gives
   the nodes, so BLAS sums in the same order and the scores agree to the bit;
 - each transform applied to its columns, as Apply Transformation does;
@@ -17,10 +19,13 @@ arithmetic on one float matrix:
 It is an optimisation only, never a second meaning: ``compile`` builds it
 only when every per-request node is one it understands, then scores check
 rows (the manifest's example and variations of it) both ways and keeps the
-plan only if every answer is identical. At request time it takes only
-records that cannot fail a node's check (every schema column present, a
-finite JSON number, no global parameters); anything else returns None and
-the caller runs the node path, which answers or raises exactly as before.
+plan only if every answer is identical. At request time it takes the
+requests whose parsed table holds exactly its columns (the required
+numeric ones, checked finite by the parser) and no optional column, and
+no global parameters; anything else returns None and the caller runs the
+node path, which answers or raises exactly as before. A value that a
+transform turns infinite is refused as the node path refuses it
+(``schema.raise_if_infinite``).
 """
 
 from __future__ import annotations
@@ -38,7 +43,14 @@ from nodes.contract import CompiledStep
 from nodes.errors import StudioError
 from nodes.models.scoring import predict_scores
 from nodes.values import Model, Transform
-from studio.serve.schema import classic_types, frame_to_rows, records_to_frame
+from studio.serve.schema import (
+    RequestTable,
+    classic_types,
+    frame_to_rows,
+    raise_if_infinite,
+    records_to_frame,
+    table_from_records,
+)
 
 if TYPE_CHECKING:
     from studio.serve.scoring import ScoringPipeline
@@ -47,8 +59,6 @@ log = logging.getLogger("axon.serve")
 
 _FLOAT_DTYPES = {"float64", "float32"}
 _INT_DTYPES = {"int64", "int32"}
-#: Integers beyond this are not exact as float64; such records take the node path.
-_EXACT_INT = 2**53
 _CHECK_ROWS = 32
 
 
@@ -62,14 +72,11 @@ class _Output:
 class CompiledScoring:
     """Scores records with numpy and the fitted objects; see the module docstring."""
 
-    def __init__(self, columns: list[str], integer: list[bool], optional: set[str],
-                 reject_unknown: bool,
-                 transforms: list[tuple[np.ndarray, Transform]], features: np.ndarray,
+    def __init__(self, columns: list[str], integer: list[bool],
+                 transforms: list[tuple[np.ndarray, Transform, str]], features: np.ndarray,
                  model: Model, outputs: list[_Output], types: list[str]) -> None:
         self.columns = columns
         self.integer = integer
-        self.optional = optional
-        self.reject_unknown = reject_unknown
         self.transforms = transforms
         self.features = features
         self.model = model
@@ -109,7 +116,6 @@ class CompiledScoring:
         # Required columns must be numbers; optional ones (e.g. the label) are
         # taken only when absent and must not be read by any node.
         schema = [e for e in pipeline.schema if e["required"]]
-        optional = {e["name"] for e in pipeline.schema if not e["required"]}
         columns = [entry["name"] for entry in schema]
         odd = [e["name"] for e in schema if e["dtype"] not in _FLOAT_DTYPES | _INT_DTYPES]
         if odd or not columns:
@@ -120,7 +126,7 @@ class CompiledScoring:
             raise _NotCompilable("no Score Model between Web Service Input and Output")
         middle, score, output = steps[1:-2], steps[-2], steps[-1]
         previous = (pipeline.input_id, "data")
-        transforms: list[tuple[np.ndarray, Transform]] = []
+        transforms: list[tuple[np.ndarray, Transform, str]] = []
         changed: set[str] = set()
         for step in middle:
             if type(step.node).compiled_step is not CompiledStep.APPLY_TRANSFORM:
@@ -132,7 +138,7 @@ class CompiledScoring:
             if unknown:
                 raise _NotCompilable(f"'{step.node.label}' reads columns {unknown}")
             indices = np.array([position[c] for c in transform.columns], dtype=np.intp)
-            transforms.append((indices, transform))
+            transforms.append((indices, transform, step.node.label))
             changed.update(transform.columns)
             previous = (step.node_id, "data")
         if type(score.node).compiled_step is not CompiledStep.SCORE:
@@ -162,21 +168,25 @@ class CompiledScoring:
             else:
                 raise _NotCompilable(f"the answer column '{name}' is neither a score nor an "
                                      "unchanged input column")
-        return cls(columns, [e["dtype"] in _INT_DTYPES for e in schema], optional,
-                   pipeline.unknown_columns == "reject", transforms, features, model, outputs,
-                   classic_types(answer))
+        return cls(columns, [e["dtype"] in _INT_DTYPES for e in schema], transforms, features,
+                   model, outputs, classic_types(answer))
 
     def _check(self, pipeline: ScoringPipeline) -> str | None:
         """None when the plan answers the check rows exactly as the node path does."""
         rows = _check_records(pipeline.example, self.columns, self.integer)
-        for records in ([pipeline.example], rows):
+        # The same rows as classic clients send them: numbers in strings.
+        as_text = [{k: repr(v) for k, v in record.items()} for record in rows]
+        for records in ([pipeline.example], rows, as_text):
             try:
                 expected = pipeline.score(_frame(pipeline, records)).frame
             except StudioError:
-                if records is rows:
+                if records is not rows:
                     continue  # a variation the nodes refuse: the example alone decides
                 return "cannot score the example row"
-            got = self.rows(records)
+            try:
+                got = self.rows(_table(pipeline, records))
+            except StudioError:
+                return "refused the check rows"
             if got is None:
                 return "refused the check rows"
             # As JSON text: 5 and 5.0 are equal in Python, not on the wire.
@@ -186,49 +196,25 @@ class CompiledScoring:
         return None
 
     # -- scoring --------------------------------------------------------------------
-    def rows(self, records: Any) -> list[list[Any]] | None:
-        """Answer rows (plain JSON values, in ``output_columns`` order) for
-        ``records``, or None when they need the node path."""
-        values = self._values(records)
-        if values is None:
+    def rows(self, table: RequestTable) -> list[list[Any]] | None:
+        """Answer rows (plain JSON values, in ``output_columns`` order) for the
+        parsed request, or None when it needs the node path."""
+        if table.optional_present or table.block_names != self.columns:
             return None
-        matrix_t = np.array(values, dtype=np.float64)  # columns x rows
-        if not np.isfinite(matrix_t).all():
-            return None
-        for indices, transform in self.transforms:
-            matrix_t[indices] = transform.transformer.transform(matrix_t[indices].T).T
+        matrix_t = table.block.copy() if self.transforms else table.block  # columns x rows
+        for indices, transform, label in self.transforms:
+            with np.errstate(all="ignore"):  # an overflow is refused just below, by column
+                matrix_t[indices] = transform.transformer.transform(matrix_t[indices].T).T
+            raise_if_infinite(matrix_t, self.columns, label,
+                              lambda name, row: table.columns[name][row], table.first_row)
         features_t = matrix_t[self.features]
         if not np.isfinite(features_t).all():
-            return None  # Score Model refuses missing values: let it say so
+            return None  # a transform made a value missing: Score Model says what it thinks
         scores = predict_scores(self.model, features_t.T)
         answer = [_plain(scores[o.name]) if o.score
-                  else list(map(int if self.integer[o.index] else float, values[o.index]))
+                  else table.columns[self.columns[o.index]].tolist()
                   for o in self.outputs]
         return [list(row) for row in zip(*answer, strict=True)]
-
-    def _values(self, records: Any) -> list[list[Any]] | None:
-        if type(records) is not list or not records:
-            return None
-        width = len(self.columns)
-        for record in records:
-            if type(record) is not dict:
-                return None
-            if len(record) != width and (self.reject_unknown
-                                         or any(k in self.optional for k in record)):
-                return None  # unknown or optional columns: the nodes check them
-        try:
-            values = [[record[name] for record in records] for name in self.columns]
-        except KeyError:
-            return None
-        for column, integer in zip(values, self.integer, strict=True):
-            for value in column:
-                kind = type(value)
-                if kind is float:
-                    if integer and not value.is_integer():
-                        return None  # the nodes say it is not a whole number
-                elif kind is not int or abs(value) >= _EXACT_INT:
-                    return None  # strings, booleans, null, huge integers: node path
-        return values
 
 
 class _NotCompilable(Exception):
@@ -247,6 +233,10 @@ def _constant(pipeline: ScoringPipeline, step: Any, port: str,
 
 def _frame(pipeline: ScoringPipeline, records: list[dict[str, Any]]) -> Any:
     return records_to_frame(records, pipeline.schema, pipeline.unknown_columns)
+
+
+def _table(pipeline: ScoringPipeline, records: list[dict[str, Any]]) -> RequestTable:
+    return table_from_records(records, pipeline.schema, pipeline.unknown_columns)
 
 
 def _plain(array: np.ndarray) -> list[Any]:

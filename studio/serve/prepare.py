@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import pandas as pd
 
 from nodes.contract import CompiledStep, ScoringRole, ServiceBoundary
 from nodes.node import Node
@@ -419,12 +420,35 @@ def _named_columns(engine: Engine, workflow: Workflow,
 
 
 def _example_record(table: Table | None, schema: list[dict[str, Any]]) -> dict[str, Any]:
+    """A synthetic request row for the docs, the README and the compiled plan's check.
+
+    Never a training row (the bundle and its OpenAPI document are shown to
+    clients): each number is its column's median rounded to three
+    significant digits, each category its most frequent value, and free text
+    a placeholder.
+    """
     if table is None or not len(table.frame):
         return {e["name"]: (0 if e["dtype"] != "object" else "") for e in schema
                 if e["required"]}
-    # Column by column: a row Series would turn the integers of a mixed row into floats.
-    return {e["name"]: json_safe(table.frame[e["name"]].iloc[0]) for e in schema
-            if e["required"] and e["name"] in table.frame.columns}
+    example: dict[str, Any] = {}
+    for entry in schema:
+        name = entry["name"]
+        if not entry["required"] or name not in table.frame.columns:
+            continue
+        column = table.frame[name].dropna()
+        if pd.api.types.is_bool_dtype(column.dtype):
+            example[name] = bool(column.mode().iloc[0]) if len(column) else False
+        elif pd.api.types.is_numeric_dtype(column.dtype):
+            median = float(column.median()) if len(column) else 0.0
+            if pd.api.types.is_integer_dtype(column.dtype):
+                example[name] = int(round(median))
+            else:
+                example[name] = float(f"{median:.3g}")
+        elif len(column) and column.nunique() <= max(20, len(column) // 20):
+            example[name] = json_safe(column.mode().iloc[0])  # a category, not a record
+        else:
+            example[name] = "example text"
+    return example
 
 
 def check_global_parameters(scoring: Workflow) -> None:

@@ -16,10 +16,13 @@ engine's per-run bookkeeping (cache keys, run records, thread hand-offs),
 which would cost more than the prediction itself. Tests check that the
 answers equal Score Model's output in the training workflow, row for row.
 
-``answer(records)`` is what the server calls: for the common pipeline shape
-(transforms, then Score Model) it uses a compiled numpy plan
-(``studio.serve.fastpath``) that was checked against this node path when
-the pipeline was built, and falls back to the nodes for anything else.
+``answer(table)`` is what the server calls, with the request already
+parsed and checked once (``studio.serve.schema.RequestTable``): for the
+common pipeline shape (transforms, then Score Model) it uses a compiled
+numpy plan (``studio.serve.fastpath``) that was checked against this node
+path when the pipeline was built, and the nodes for anything else. Both
+take the same parsed values, so a numeric string is read once, the same
+way, whichever path answers.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext, derive_seed
@@ -41,7 +45,13 @@ from studio.engine import Engine
 from studio.engine.graph import build_graph
 from studio.serve.errors import PrepareError, RequestDataError
 from studio.serve.prepare import boundary_nodes, check_global_parameters, role_of, role_refusal
-from studio.serve.schema import classic_types, frame_to_rows, records_to_frame
+from studio.serve.schema import (
+    RequestTable,
+    classic_types,
+    frame_to_rows,
+    raise_if_infinite,
+    table_from_records,
+)
 from studio.workflow import Workflow
 
 log = logging.getLogger("axon.serve")
@@ -62,6 +72,7 @@ class Answer:
     columns: list[str]
     rows: list[list[Any]]
     types: list[str]  # the classic services' ColumnTypes (Numeric, Boolean, String)
+    path: str = "nodes"  # which path scored it: "compiled" (the numpy plan) or "nodes"
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Answer:
@@ -71,9 +82,13 @@ class Answer:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def string_rows(self) -> list[list[str | None]]:
-        """Rows of strings, as the classic services answered (floats in round-trip form)."""
-        return [[None if v is None else (repr(v) if isinstance(v, float) else str(v))
-                 for v in row] for row in self.rows]
+        return text_rows(self.rows)
+
+
+def text_rows(rows: list[list[Any]]) -> list[list[str | None]]:
+    """Rows of strings, as the classic services answered (floats in round-trip form)."""
+    return [[None if v is None else (repr(v) if type(v) is float else str(v)) for v in row]
+            for row in rows]
 
 
 class ScoringPipeline:
@@ -139,6 +154,10 @@ class ScoringPipeline:
         self.global_parameters: list[str] = list(input_params["global_parameters"])
         service = workflow.info.extra.get("service") or {}
         self.example: dict[str, Any] | None = service.get("example") or None
+        #: Required numeric inputs: finite in every request, and checked not to
+        #: become infinite in a per-request node (a huge value may overflow).
+        self.finite_columns = [e["name"] for e in self.schema if e["required"]
+                               and e["dtype"] in ("float64", "float32", "int64", "int32")]
         self.compiled = None
         #: Which path scores plain records, and why (printed by ``studio serve``).
         self.scoring_note = "the nodes (the workflow has no example row to check a plan on)"
@@ -189,30 +208,41 @@ class ScoringPipeline:
             steps.append(step)
         return steps
 
-    def answer(self, records: Any, global_parameters: Mapping[str, Any] | None = None
-               ) -> Answer:
-        """The answer to request ``records`` (JSON objects); raises
-        RequestDataError or the nodes' errors for rows that cannot be scored."""
+    def answer(self, request: RequestTable | Any,
+               global_parameters: Mapping[str, Any] | None = None) -> Answer:
+        """The answer to a request: a parsed ``RequestTable``, or JSON records.
+
+        Raises RequestDataError or the nodes' errors for rows that cannot be
+        scored."""
+        table = request if isinstance(request, RequestTable) else table_from_records(
+            request, self.schema, self.unknown_columns)
         if self.compiled is not None and not global_parameters:
             try:
-                rows = self.compiled.rows(records)
+                rows = self.compiled.rows(table)
+            except RequestDataError:
+                raise
             except Exception:  # not expected after the check at start: say so, use the nodes
                 log.exception("the compiled scoring plan failed; the nodes answer instead")
                 rows = None
             if rows is not None:
-                return Answer(self.compiled.output_columns, rows, self.compiled.types)
-        frame = records_to_frame(records, self.schema, self.unknown_columns)
-        return Answer.from_frame(self.score(frame, global_parameters).frame)
+                return Answer(self.compiled.output_columns, rows, self.compiled.types,
+                              "compiled")
+        frame = self.score(table.frame(), global_parameters, first_row=table.first_row).frame
+        return Answer.from_frame(frame)
 
     def score(self, frame: pd.DataFrame,
-              global_parameters: Mapping[str, Any] | None = None) -> Table:
+              global_parameters: Mapping[str, Any] | None = None, *,
+              first_row: int = 0) -> Table:
         """Run the per-request nodes on ``frame``; return Web Service Output's table.
 
         Raises StudioError subclasses (NodeInputError...) for rows the
-        nodes refuse, as a run in the app would.
+        nodes refuse, as a run in the app would, and RequestDataError when
+        a finite input value becomes infinite on the way (too large for the
+        model: left alone, the model's own checks would fail with no column).
         """
         values: dict[tuple[str, str], Any] = dict(self.constants)
         values[("", "request")] = Table(frame)
+        watched = [name for name in self.finite_columns if name in frame.columns]
         for step in self._steps_for(global_parameters):
             if step.node_id == self.input_id:
                 inputs = {"data": values[("", "request")]}
@@ -220,7 +250,16 @@ class ScoringPipeline:
                 inputs = {port: values[source] for port, source in step.inputs.items()}
             context = RunContext(node_id=step.node_id, node_title=step.node.label,
                                  seed=step.seed, trusted=True)  # checked when loading
-            outputs = step.node.execute(context, inputs)
+            # numpy's overflow warnings would reach the log for a client's value: the
+            # infinities they announce are refused below instead (errstate is per thread).
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                outputs = step.node.execute(context, inputs)
             for port, value in outputs.items():
                 values[(step.node_id, port)] = value
+                if isinstance(value, Table) and step.node_id != self.output_id and watched:
+                    present = [c for c in watched if c in value.frame.columns]
+                    after = value.frame[present].to_numpy(dtype=np.float64, na_value=np.nan)
+                    raise_if_infinite(after.T, present, step.node.label,
+                                      lambda name, row: frame[name].iloc[row], first_row)
         return values[(self.output_id, "data")]
+

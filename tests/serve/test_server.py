@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
+import http.client
 import io
+import json
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from serve_helpers import CLASSIC
+from serve_helpers import auth as _auth
+from serve_helpers import records as _records
 
 from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
-
-CLASSIC = "/workspaces/ws1/services/svc1"
-
-
-def _auth(handle) -> dict[str, str]:
-    return {"Authorization": f"Bearer {handle.api_key}"}
-
-
-def _records(trained, label: str, rows: int | None = None) -> list[dict]:
-    frame = trained.test_rows().frame.drop(columns=[label])
-    if rows is not None:
-        frame = frame.head(rows)
-    return frame.to_dict(orient="records")
 
 
 def _wait(client: httpx.Client, url: str, headers, key: str, done: tuple[str, ...]) -> dict:
@@ -183,6 +176,94 @@ def test_missing_or_wrong_key_is_401(breast_cancer, breast_cancer_server, header
         assert answer.json()["error"]["code"] == "Unauthorized"
 
 
+def test_a_classic_request_naming_another_input_is_refused_naming_it(breast_cancer,
+                                                                    breast_cancer_server):
+    """The service's input is input1: a request whose only input is input2 is not
+    scored as if it were input1 (it was), nor is one that names both."""
+    record = {k: str(v) for k, v in _records(breast_cancer, "diagnosis", rows=1)[0].items()}
+    table = {"ColumnNames": list(record), "Values": [list(record.values())]}
+    url = breast_cancer_server.url + CLASSIC + "/execute?api-version=2.0"
+    for inputs in ({"input2": table}, {"input1": table, "input2": table}):
+        answer = httpx.post(url, json={"Inputs": inputs, "GlobalParameters": {}},
+                            headers=_auth(breast_cancer_server))
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert "'input2'" in error["message"] and "input1" in error["fix"]
+    named = httpx.post(url, json={"Inputs": {"input1": table}},
+                       headers=_auth(breast_cancer_server))
+    assert named.status_code == 200
+
+
+def test_trailing_slashes_are_answered_not_redirected(breast_cancer, breast_cancer_server):
+    record = _records(breast_cancer, "diagnosis", rows=1)
+    base = breast_cancer_server.url
+    with httpx.Client(follow_redirects=False) as client:
+        slash = client.post(base + CLASSIC + "/execute/?api-version=2.0",
+                            json={"Inputs": {"input1": record}},
+                            headers=_auth(breast_cancer_server))
+        plain = client.post(base + CLASSIC + "/execute?api-version=2.0",
+                            json={"Inputs": {"input1": record}},
+                            headers=_auth(breast_cancer_server))
+        health = client.get(base + "/health/")
+    assert slash.status_code == 200 and slash.json() == plain.json()
+    assert health.status_code == 200
+
+
+def test_head_health_and_ready_answer_without_a_body(breast_cancer_server):
+    for path in ("/health", "/ready"):
+        head = httpx.head(breast_cancer_server.url + path)
+        assert head.status_code == 200 and head.content == b""
+        assert int(head.headers["content-length"]) > 0  # what GET would send
+
+
+@pytest.mark.parametrize(("method", "path", "status", "code"), [
+    ("GET", "/no/such/path", 404, "NotFound"),
+    ("GET", "/v1/score", 405, "MethodNotAllowed"),
+    ("DELETE", "/health", 405, "MethodNotAllowed"),
+    ("POST", CLASSIC + "/execute?details=perhaps", 422, "BadArgument"),
+    ("GET", "/v1/jobs/" + "f" * 300, 422, "BadArgument"),
+    ("GET", "/v1/jobs/../../etc/passwd", 404, "NotFound"),
+    ("GET", "/v1/jobs/0123456789abcdef0123456789abcdef/result?format=xml", 422,
+     "BadArgument"),
+])
+def test_routing_and_parameter_errors_have_the_one_error_shape(breast_cancer_server, method,
+                                                               path, status, code):
+    answer = httpx.request(method, breast_cancer_server.url + path, json={},
+                           headers=_auth(breast_cancer_server))
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert set(error) == {"code", "message", "fix", "request_id", "details"}
+    assert error["code"] == code and error["request_id"] == answer.headers["x-request-id"]
+    if status == 405:
+        assert answer.headers["allow"]
+    if status == 422:
+        assert error["details"][0]["target"] in ("details", "job_id", "format")
+
+
+def test_the_connection_is_kept_after_a_client_error(breast_cancer, breast_cancer_server):
+    """A 4xx answer leaves the connection open: the next request on it is answered."""
+    parts = urlsplit(breast_cancer_server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    headers = {**_auth(breast_cancer_server), "Content-Type": "application/json"}
+    bad = [b'{"records": [{"mean radius": 1e308}]}', b'{"records": [',
+           json.dumps({"records": [{"\ud800": 1}]}).encode(), b"[[[[[[[[[[[[[]]]]]]]]]]]]]",
+           json.dumps({"records": [{k: 10**400 for k in
+                                    _records(breast_cancer, "diagnosis", 1)[0]}]}).encode()]
+    try:
+        for body in bad:
+            connection.request("POST", "/v1/score", body=body, headers=headers)
+            answer = connection.getresponse()
+            content = answer.read()
+            assert 400 <= answer.status < 500, content
+            assert answer.getheader("connection") != "close"
+            assert json.loads(content)["error"]["message"]
+        connection.request("POST", "/v1/score", headers=headers, body=json.dumps(
+            {"records": _records(breast_cancer, "diagnosis", rows=1)}))
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+
+
 def test_the_bundle_key_from_export_is_accepted(breast_cancer, breast_cancer_server):
     records = _records(breast_cancer, "diagnosis", rows=1)
     answer = httpx.post(breast_cancer_server.url + "/v1/score", json={"records": records},
@@ -235,10 +316,10 @@ def test_schema_health_openapi_and_local_docs(breast_cancer_server):
     assert [e["name"] for e in schema["outputs"]] == [SCORED_LABELS, SCORED_PROBABILITIES]
     health = httpx.get(url + "/health").json()
     assert health["status"] == "ok" and health["scoring"] == "compiled"
-    openapi = httpx.get(url + "/openapi.json").json()
+    openapi = httpx.get(url + "/openapi.json", headers=_auth(breast_cancer_server)).json()
     assert {"/v1/score", "/v1/jobs", CLASSIC.replace("ws1", "{workspace}").replace(
         "svc1", "{service_id}") + "/execute"} <= set(openapi["paths"])
-    page = httpx.get(url + "/docs")
+    page = httpx.get(url + "/docs", headers=_auth(breast_cancer_server))
     assert page.status_code == 200 and "openapi.json" in page.text
     assert "http://" not in page.text and "https://" not in page.text  # nothing remote
 
