@@ -8,6 +8,7 @@ every process and on every machine for the same content: no ``hash()``, no
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from pathlib import Path
@@ -20,14 +21,21 @@ _CHUNK = 1 << 20
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's bytes, memoised on the file's identity and times."""
+    """SHA-256 of a file's bytes, memoised on the file's identity and times.
+
+    The memo outlives the process (a small file in the user's cache folder,
+    ``AXON_STUDIO_DIGEST_MEMO`` overrides, empty turns it off), so a large
+    input is hashed once, not once per run. Its key cannot miss an edit: an
+    edit changes the file's ctime, which no program can set back (unlike the
+    mtime), and an atomic replace changes the inode.
+    """
     path = Path(path).resolve()
     stat = path.stat()
-    # ctime and inode too: a rewrite within one mtime tick still changes ctime,
-    # and an atomic replace changes the inode.
     memo_key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
     with _file_memo_lock:
         cached = _file_memo.get(memo_key)
+        if cached is None and stat.st_size >= _PERSIST_FROM:
+            cached = _persistent().get(json.dumps(memo_key))
     if cached is not None:
         return cached
     digest = hashlib.sha256()
@@ -37,11 +45,59 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     result = digest.hexdigest()
     with _file_memo_lock:
         _file_memo[memo_key] = result
+        if stat.st_size >= _PERSIST_FROM:
+            _remember(json.dumps(memo_key), result)
     return result
 
 
 _file_memo: dict[tuple[str, int, int, int, int], str] = {}
 _file_memo_lock = threading.Lock()
+#: Files smaller than this are hashed again rather than remembered across runs.
+_PERSIST_FROM = 8 * _CHUNK
+_MEMO_ENTRIES = 2000
+_persisted: dict[str, str] | None = None
+
+
+def _memo_path() -> Path | None:
+    override = os.environ.get("AXON_STUDIO_DIGEST_MEMO")
+    if override is not None:
+        return Path(override) if override else None
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("axon-studio")) / "file-digests.json"
+
+
+def _persistent() -> dict[str, str]:
+    global _persisted
+    if _persisted is None:
+        _persisted = {}
+        path = _memo_path()
+        if path is not None:
+            try:
+                loaded = json.loads(path.read_text())
+                if isinstance(loaded, dict):
+                    _persisted = {k: v for k, v in loaded.items()
+                                  if isinstance(k, str) and isinstance(v, str) and len(v) == 64}
+            except (OSError, ValueError):
+                pass
+    return _persisted
+
+
+def _remember(key: str, digest: str) -> None:
+    memo = _persistent()
+    memo[key] = digest
+    while len(memo) > _MEMO_ENTRIES:
+        memo.pop(next(iter(memo)))
+    path = _memo_path()
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(memo))
+        os.replace(temporary, path)
+    except OSError:  # a read-only home: the memo lives in this process only
+        pass
 
 
 def frame_digest(frame: pd.DataFrame) -> str:

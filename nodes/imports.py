@@ -13,14 +13,16 @@ and other nodes wait for them (tests/engine/test_parallel_first_imports.py).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 log = logging.getLogger(__name__)
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a first run under it may preload more
 _done: set[str] = set()
 
 
@@ -38,6 +40,33 @@ def preload(modules: Iterable[str]) -> None:
             except ImportError as error:  # an optional piece missing: its node will say so
                 log.info("not preloaded: %s (%s)", name, error)
             _done.add(name)
+
+
+_ran: set[type] = set()
+
+
+@contextlib.contextmanager
+def importing_for(node_type: Any) -> Iterator[None]:
+    """Around a node's run: its declared imports are loaded first, under the lock.
+
+    A node type that declares nothing (a plugin that does not know about
+    ``imports``; the built-in ones are checked to declare theirs) runs its
+    first run in this process under the same lock instead, so its first
+    imports cannot collide with another node's either.
+    """
+    if _declares_imports(node_type) or node_type in _ran:
+        preload(node_type.imports)
+        yield
+        return
+    with _lock:
+        yield
+    _ran.add(node_type)
+
+
+def _declares_imports(node_type: Any) -> bool:
+    return node_type.__module__.startswith("nodes.") or any(
+        "imports" in vars(klass) for klass in node_type.__mro__[:-1]
+        if klass.__module__ != "nodes.node")
 
 
 def catalog_imports() -> list[str]:

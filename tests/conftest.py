@@ -35,6 +35,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def _own_run_store(tmp_path_factory, monkeypatch):
     """Runs made by tests (studio run records every run) never reach the user's store."""
     monkeypatch.setenv("AXON_STUDIO_RUNS_DIR", str(tmp_path_factory.getbasetemp() / "run-store"))
+    monkeypatch.setenv("AXON_STUDIO_DIGEST_MEMO",
+                       str(tmp_path_factory.getbasetemp() / "file-digests.json"))
 
 #: node id -> number of times its run() was entered (reset per test).
 RUN_COUNTS: dict[str, int] = {}

@@ -34,7 +34,7 @@ class MissingValueCleaner(TableTransformer):
         elif s["method"] == "remove_column":
             frame = frame.drop(columns=s["removed"])
         else:
-            frame = frame.copy()
+            frame = frame.copy(deep=False)  # only the filled columns are new
             for column, value in s["values"].items():
                 if value is not None:
                     frame[column] = frame[column].fillna(value)
@@ -81,12 +81,13 @@ class CleanMissingData(Node):
 
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
         frame = data.frame
+        missing = frame.isna().sum()  # one pass: which columns, and how many, for the log
         if self.columns:
             require_columns(self.label, data, self.columns, port="data",
                             why=" named by the 'columns' parameter")
             columns = list(self.columns)
         else:
-            columns = [c for c in frame.columns if frame[c].isna().any()]
+            columns = [c for c in frame.columns if missing[c]]
         state: dict[str, Any] = {"method": self.method, "columns": columns}
         if self.method in ("mean", "median"):
             require_numeric(self.label, data, columns, port="data", what=f"{self.method}-filled",
@@ -110,8 +111,11 @@ class CleanMissingData(Node):
         transform = Transform(MissingValueCleaner(**state), columns,
                               f"{self.title} ({self.method})")
         cleaned = transform.apply(data)
-        ctx.log("%d missing values before, %d after",
-                int(frame.isna().sum().sum()), int(cleaned.frame.isna().sum().sum()))
+        kept = [c for c in cleaned.frame.columns if c in missing.index and c not in columns]
+        after = int(missing[kept].sum()) + int(cleaned.frame[[c for c in columns
+                                                             if c in cleaned.frame]].isna()
+                                                 .sum().sum())
+        ctx.log("%d missing values before, %d after", int(missing.sum()), after)
         return {"data": cleaned, "transform": transform}
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from nodes.context import DatasetRead, RunContext
 from nodes.errors import RunCancelled
 from nodes.file_access import FileAccess
-from nodes.imports import preload
+from nodes.imports import importing_for
 from nodes.node import Node
 from nodes.values import Table, value_digest
 from studio.workflow.errors import Problem
@@ -95,10 +95,10 @@ def execute_task(task: NodeTask, inputs: Mapping[str, Any], cancel_event: thread
                          on_progress=progress, cancel_event=cancel_event,
                          trusted=task.trusted, files=task.files)
     node = task.node_type(task.params, label=task.label)
-    preload(task.node_type.imports)  # first imports from parallel threads can collide
     context.check_cancelled()
     start = time.perf_counter()
-    with context.capturing_warnings():
+    # First imports from parallel threads can collide (nodes/imports.py).
+    with importing_for(task.node_type), context.capturing_warnings():
         outputs = node.execute(context, inputs)
     duration = time.perf_counter() - start
     return TaskOutcome(outputs, context.datasets, context.messages, context.warnings, duration,

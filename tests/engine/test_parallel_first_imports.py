@@ -25,3 +25,42 @@ def test_parallel_first_runs_in_a_fresh_process_import_cleanly():
                                 text=True, timeout=180)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("succeeded {}"), result.stdout
+
+
+def test_a_plugin_that_declares_no_imports_cannot_collide_on_its_first_run(tmp_path):
+    """Its first run holds the import lock; built-in nodes preload what they declare."""
+    script = textwrap.dedent("""
+        import sys
+        from nodes import LEARNER, Learner, Node, NodeRegistry, Output, default_registry
+        from nodes.contract import ScoringRole
+        from studio.engine import Engine, MemoryCache
+        from studio.workflow import load_workflow
+
+        class Forest(Node):
+            "A plugin learner importing scikit-learn itself, undeclared."
+            type_id = "acme_forest"
+            scoring_role = ScoringRole.TRAINING_ONLY
+            class Outputs:
+                learner = Output(LEARNER)
+            def run(self, ctx):
+                from sklearn.ensemble import HistGradientBoostingClassifier
+                return {"learner": Learner(HistGradientBoostingClassifier(max_iter=5),
+                                           "classification", "Forest")}
+
+        registry = NodeRegistry([*default_registry().all(), Forest])
+        workflow = load_workflow("examples/classification_two_models.axon.json", registry)
+        workflow.add_node("acme_forest", node_id="plugin")
+        workflow.add_node("train_model", node_id="train_plugin")
+        workflow.connect("plugin", "learner", "train_plugin", "learner")
+        workflow.connect("split", "train", "train_plugin", "data")
+        assert "sklearn" not in sys.modules
+        with Engine(jobs=4, cache=MemoryCache()) as engine:
+            record = engine.run(workflow)
+        errors = {n: r.error for n, r in record.nodes.items() if r.error}
+        print(record.status, errors)
+    """)
+    for _ in range(3):
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                text=True, timeout=180)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("succeeded {}"), result.stdout

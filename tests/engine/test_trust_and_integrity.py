@@ -556,3 +556,31 @@ def test_file_access_refuses_protected_places_whatever_the_roots():
     for path in (Path(sysconfig.get_paths()["purelib"]) / "x.csv", REPO / "nodes" / "x.csv"):
         with pytest.raises(NodeInputError):
             access.check_write("n", "path", str(path), (".csv",))
+
+
+def test_a_file_digest_is_remembered_across_processes_and_an_edit_is_never_missed(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("AXON_STUDIO_DIGEST_MEMO", str(tmp_path / "memo.json"))
+    data = tmp_path / "big.csv"
+    data.write_bytes(b"a,b\n" + b"1,2\n" * 3_000_000)
+    script = ("import sys, time; from nodes.digest import file_digest; "
+              "t = time.perf_counter(); d = file_digest(sys.argv[1]); "
+              "print(d, time.perf_counter() - t)")
+
+    def digest() -> tuple[str, float]:
+        out = subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True,
+                             text=True, timeout=60, env=os.environ.copy()).stdout.split()
+        return out[0], float(out[1])
+
+    first, _ = digest()
+    assert digest()[0] == first and (tmp_path / "memo.json").is_file()
+    stat = data.stat()
+    # The same name, size and mtime, other bytes: must be hashed again.
+    data.write_bytes(b"a,b\n" + b"1,3\n" * 3_000_000)
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert data.stat().st_size == stat.st_size and data.stat().st_mtime_ns == stat.st_mtime_ns
+    edited, _ = digest()
+    assert edited != first
+    import hashlib
+
+    assert edited == hashlib.sha256(data.read_bytes()).hexdigest()
