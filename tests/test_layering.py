@@ -24,6 +24,7 @@ def _heavy(modules: set[str]) -> set[str]:
 def test_core_imports_load_neither_qt_nor_tensorflow():
     modules = _modules_after(
         "import nodes, studio.workflow, studio.engine\n"
+        "from studio.engine import Engine\n"
         "from nodes import default_registry\n"
         "default_registry()")
     assert "networkx" in modules and "pandas" in modules
@@ -94,3 +95,19 @@ def test_a_stored_keras_learner_loads_where_only_the_catalog_was_built(tmp_path)
         "assert (learner.task, learner.name) == ('regression', 'n')")
     assert "nodes.models._keras_estimator" in modules
     assert _heavy(modules) == set()
+
+
+def test_the_command_line_starts_without_the_data_stack():
+    """`studio --help` and `studio --version` answer before pandas would have loaded."""
+    for argument in ("--help", "--version"):
+        modules = _modules_after(
+            "import contextlib, io\n"
+            "from studio.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n"
+            f"        main([{argument!r}])\n"
+            "    except SystemExit:\n"
+            "        pass")
+        heavy = {m for m in modules if m.split(".")[0] in ("pandas", "numpy", "networkx",
+                                                         "sklearn", "scipy", "pyarrow")}
+        assert heavy == set(), f"{argument} imports {sorted(heavy)[:5]}"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from studio.engine.states import NodeState
 from studio.events import Event
-from studio.workflow import Workflow
+
+if TYPE_CHECKING:
+    from studio.workflow import Workflow
 
 _SYMBOLS = {
     NodeState.NOT_RUN: " ", NodeState.QUEUED: ".", NodeState.RUNNING: ">",
