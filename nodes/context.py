@@ -145,7 +145,9 @@ def _install_warning_router() -> None:
     """
     global _router_installed
     with _router_lock:
-        if _router_installed:
+        # catch_warnings() (pytest wraps every test in one) puts the previous hook
+        # back on exit: install again whenever ours is not the one in place.
+        if _router_installed and getattr(warnings.showwarning, "_axon_router", False):
             return
         original = warnings.showwarning
 
@@ -157,6 +159,7 @@ def _install_warning_router() -> None:
             else:
                 context.warn(f"{category.__name__}: {message}")
 
+        route._axon_router = True  # type: ignore[attr-defined]
         warnings.showwarning = route
         warnings.filterwarnings("always", module=r"sklearn\..*")
         warnings.filterwarnings("always", category=UserWarning, module=r"nodes\..*")

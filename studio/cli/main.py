@@ -18,8 +18,12 @@ for doctor), 2 invalid file or arguments, 130 cancelled with Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -27,8 +31,29 @@ COMMANDS = ("gui", "run", "validate", "nodes", "doctor", "prepare", "export", "s
             "export-script", "export-model", "keys")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, saying which option was meant when one is mistyped."""
+
+    def error(self, message: str) -> NoReturn:
+        if "unrecognized arguments:" in message:
+            parsers = [self]
+            for action in self._actions:  # the subcommands' options too
+                if isinstance(action, argparse._SubParsersAction):
+                    parsers += list(action.choices.values())
+            known = sorted({o for p in parsers for o in p._option_string_actions
+                            if o.startswith("--")})
+            hints = []
+            for word in message.split("unrecognized arguments:", 1)[1].split():
+                close = difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.6)
+                if word.startswith("-") and close:
+                    hints.append(f"'{word}': did you mean '{close[0]}'?")
+            if hints:
+                message += " (" + "; ".join(hints) + ")"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="studio", description="Axon Studio: visual machine-learning workflows.",
         epilog="With no command, or a workflow file, opens the desktop app.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -146,7 +171,35 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command; a closed output pipe (``studio nodes --json | head``) ends it
+    quietly, as other command-line tools do."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Python would report the unflushed output at exit: point stdout at nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a closed pipe
+
+
+def _unknown_command(word: str) -> str | None:
+    """The message for ``studio WORD`` when WORD is neither a command nor a file."""
+    if word in COMMANDS or word.startswith("-") or Path(word).exists() or word.endswith(
+            (".json", ".axon")):
+        return None
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
+    hint = f" Did you mean 'studio {close[0]}'?" if close else ""
+    return (f"studio: '{word}' is not a command, and there is no workflow file of that name."
+            f"{hint} Commands: {', '.join(COMMANDS)}.")
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and (problem := _unknown_command(argv[0])):
+        print(problem, file=sys.stderr)
+        return EXIT_INVALID
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         argv = ["gui", *argv]  # `studio FILE` opens the file in the app
     if not argv:

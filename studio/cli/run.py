@@ -40,6 +40,8 @@ from studio.workflow.fileformat import atomic_write_text, fsync_folder
 def run_command(args: argparse.Namespace) -> int:
     from studio.runs import RunStore, record_run, workflow_from_run
 
+    # TensorFlow's start-up messages would cut through the display: errors only.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     out, err = sys.stdout, sys.stderr
     repeated = None
     try:
@@ -83,7 +85,8 @@ def run_command(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     display = None
     if not args.json:
-        display = (LiveDisplay(workflow, out) if out.isatty() else LineDisplay(workflow, out))
+        # Progress is not a result: it goes to stderr, so stdout can be piped.
+        display = (LiveDisplay(workflow, err) if err.isatty() else LineDisplay(workflow, err))
         engine.events.subscribe(display.on_event)
 
     def wanted(node_id: str, port: str, info: dict[str, Any]) -> bool:

@@ -36,7 +36,7 @@ from nodes.context import DatasetRead
 from nodes.contract import params_in_use
 from nodes.digest import file_digest
 from nodes.errors import StudioError
-from nodes.values import Table, UnsafeArtifactError, load_value, save_value, value_digest
+from nodes.values import UnsafeArtifactError, load_value, save_value, value_digest
 from studio.engine.executor import describe_value
 from studio.workflow.fileformat import fsync_folder
 from studio.workflow.model import Workflow
@@ -319,6 +319,9 @@ class DiskCache(Cache):
         shutil.rmtree(self._folder(key), ignore_errors=True)
 
 
+_REBUILT_KINDS = ("model", "transform", "learner")
+
+
 class _DamagedEntry(Exception):
     """A disk entry that does not match what was written."""
 
@@ -354,7 +357,10 @@ def _read_entry(folder: Path, ports: list[str] | None = None) -> CacheEntry:
     info = {}
     for port, value in outputs.items():
         recorded = meta["digests"].get(port)
-        if (recorded is not None and not isinstance(value, Table)
+        # Fitted objects (skops, artifact formats) are digested again once loaded:
+        # the file digests prove the bytes, this proves the format gives the value
+        # back. Tables and metrics are plain Parquet/JSON, proved by their bytes.
+        if (recorded is not None and meta["kinds"][port] in _REBUILT_KINDS
                 and value_digest(value) != recorded):
             raise _DamagedEntry(f"output '{port}' loads as a different value than was "
                                 "computed (its digest differs)")

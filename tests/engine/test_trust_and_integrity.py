@@ -584,3 +584,17 @@ def test_a_file_digest_is_remembered_across_processes_and_an_edit_is_never_misse
     import hashlib
 
     assert edited == hashlib.sha256(data.read_bytes()).hexdigest()
+
+
+def test_every_kind_of_entry_is_read_back_from_disk_as_a_hit(tmp_path):
+    """Metrics, tables, models, transforms and learners survive the disk cache: a new
+    process on it gets every node of an example as a verified cache hit."""
+    workflow = load_workflow(REPO / "examples" / "classification_two_models.axon.json")
+    with Engine(jobs=1, cache=DiskCache(tmp_path)) as engine:
+        first = engine.run(workflow)
+    with Engine(jobs=1, cache=DiskCache(tmp_path)) as engine:
+        again = engine.run(workflow, keep=lambda node, port, info: True)
+    assert first.status == again.status == "succeeded"
+    assert {n: (r.cache_hit, r.cache_problem) for n, r in again.nodes.items()} == {
+        n: (True, None) for n in again.nodes}
+    assert len(engine.kept) == sum(len(r.outputs) for r in again.nodes.values())
