@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from studio.workflow import Annotation, Edge, NodeInstance, Workflow
+from studio.workflow import Edge, NodeInstance, Removal, Workflow
 
 _SET_PARAM_ID = 1001
 _MOVE_ID = 1002
@@ -45,7 +45,8 @@ class AddNodeCommand(QUndoCommand):
 
 
 class RemoveItemsCommand(QUndoCommand):
-    """Delete nodes (with their wires), wires and annotations; undo restores all."""
+    """Delete nodes (with their wires), wires and annotations; undo puts every item
+    back at its old place in the document (the saved file is byte-identical)."""
 
     def __init__(self, workflow: Workflow, node_ids: Iterable[str] = (),
                  edges: Iterable[Edge] = (), annotation_ids: Iterable[str] = ()) -> None:
@@ -56,38 +57,16 @@ class RemoveItemsCommand(QUndoCommand):
         self.annotation_ids = list(dict.fromkeys(annotation_ids))
         count = len(self.node_ids) + len(self.edges) + len(self.annotation_ids)
         super().__init__(f"Delete {count} item{'s' if count != 1 else ''}")
-        self.removed_nodes: list[NodeInstance] = []
-        self.removed_edges: list[Edge] = []
-        self.removed_notes: list[Annotation] = []
-        self.removal: Any = None
+        self.removal: Removal | None = None
 
     def redo(self) -> None:
-        remove_items = getattr(self.workflow, "remove_items", None)
-        if remove_items is not None:  # the model restores every item at its old place
-            self.removal = remove_items(self.node_ids, self.edges, self.annotation_ids)
-            return
-        self.removed_nodes, self.removed_edges, self.removed_notes = [], [], []
-        for edge in self.edges:
-            self.workflow.disconnect(edge)
-            self.removed_edges.append(edge)
-        for node_id in self.node_ids:
-            node, edges = self.workflow.remove_node(node_id)
-            self.removed_nodes.append(node)
-            self.removed_edges.extend(edges)
-        for note_id in self.annotation_ids:
-            self.removed_notes.append(self.workflow.remove_annotation(note_id))
+        self.removal = self.workflow.remove_items(self.node_ids, self.edges,
+                                                  self.annotation_ids)
 
     def undo(self) -> None:
-        if getattr(self, "removal", None) is not None:
-            self.workflow.restore(self.removal)  # type: ignore[attr-defined]
-            self.removal = None
-            return
-        for node in self.removed_nodes:
-            self.workflow.insert_node(node)
-        for edge in self.removed_edges:
-            self.workflow.connect(edge.source, edge.source_port, edge.target, edge.target_port)
-        for note in self.removed_notes:
-            self.workflow.add_annotation(note.text, note.rect, note.id)
+        assert self.removal is not None
+        self.workflow.restore(self.removal)
+        self.removal = None
 
 
 class ConnectCommand(QUndoCommand):
@@ -149,7 +128,6 @@ class MoveNodesCommand(QUndoCommand):
         self.workflow = workflow
         self.moves = moves
         self.note_moves = note_moves or {}
-        self._first = True
 
     def redo(self) -> None:
         for node_id, (_, new) in self.moves.items():

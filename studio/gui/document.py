@@ -8,7 +8,6 @@ canvas and the inspector follow it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -105,13 +104,7 @@ class Document(QObject):
 
     def trust(self, node_ids: list[str]) -> None:
         """The user's explicit trust step for the code now in these nodes."""
-        if hasattr(self.workflow, "trust"):
-            self.workflow.trust(node_ids)
-        else:
-            self.trusted = True
+        self.workflow.trust(node_ids)
 
     def node_label(self, node_id: str) -> str:
         return self.workflow.label(node_id)
-
-    def snapshot_params(self, node_id: str) -> dict[str, Any]:
-        return dict(self.workflow.node(node_id).params)

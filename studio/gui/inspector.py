@@ -404,9 +404,8 @@ class Inspector(QWidget):
             return list(value.frame.columns)
         node = workflow.node(node_id)
         node_type = workflow.registry.get(node.type_id)
-        known_of = getattr(node_type, "known_output_columns", None)
         try:
-            known = known_of(node.params) if known_of is not None else None
+            known = node_type.known_output_columns(node.params)
         except Exception:  # it must not fail; if it does, the picker just knows less
             known = None
         if known and port in known:

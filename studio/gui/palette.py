@@ -28,7 +28,7 @@ _TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 def _names(node_type: type[Node]) -> list[str]:
     """The names a node type answers to: its title and its classic module names."""
-    return [node_type.title, *getattr(node_type, "aliases", ())]
+    return [node_type.title, *node_type.aliases]
 
 
 def relevance(node_type: type[Node], text: str) -> int:
@@ -59,7 +59,7 @@ def alias_note(node_type: type[Node], text: str) -> str:
     words = text.lower().split()
     if not words or all(w in node_type.title.lower() for w in words):
         return ""
-    for alias in getattr(node_type, "aliases", ()):
+    for alias in node_type.aliases:
         if all(w in alias.lower() for w in words):
             return alias
     return ""
@@ -124,7 +124,7 @@ class NodePalette(QWidget):
             item = QTreeWidgetItem([node_type.title])
             item.setData(0, _TYPE_ROLE, node_type.type_id)
             item.setIcon(0, _dot_icon(node_type))
-            aliases = getattr(node_type, "aliases", ())
+            aliases = node_type.aliases
             item.setToolTip(0, f"<b>{node_type.title}</b><br>{node_type.summary_line()}"
                             + (f"<br><i>Classic name: {', '.join(aliases)}</i>" if aliases
                                else ""))

@@ -60,10 +60,8 @@ class RunController(QObject):
         """Start a run in the background; False if one is already running."""
         if self._active:
             return False
-        untrusted = self.document.untrusted_code_nodes()  # a session's own code is trusted
-        # A model that keeps trust per node hands it to the engine in the snapshot;
-        # otherwise the engine is told whether the file's code may run.
-        trusted = not untrusted and not hasattr(self.document.workflow, "trust")
+        # The snapshot carries the code the user trusted (Workflow.trust); the engine
+        # refuses any other.
         snapshot = self.document.workflow.copy()
         path = self.document.path
         self._cancel = threading.Event()
@@ -77,7 +75,7 @@ class RunController(QObject):
                 if settings is not None:  # starting a Dask cluster takes seconds: not here
                     engine.use_executor(settings.make_executor())
                 engine.run(snapshot, targets=targets, cancel_event=cancel,
-                           workflow_path=path, trusted=trusted)
+                           workflow_path=path)
             except WorkflowInvalidError as error:
                 self.run_invalid.emit(error.problems)
             except StudioError as error:  # e.g. no Dask scheduler at that address

@@ -42,6 +42,7 @@ from studio.gui.commands import (
 from studio.gui.document import Document
 from studio.gui.theme import blend, port_color
 from studio.workflow import Edge
+from studio.workflow.errors import InputTakenError, PortTypeError
 
 GRID_STEP = 40
 #: How long a refused wire's explanation stays at the port after the release.
@@ -234,26 +235,21 @@ class WorkflowScene(QGraphicsScene):
                     "card)")
         source, target = (start, end) if start.is_output else (end, start)
         workflow = self.document.workflow
-        refusal_of = getattr(workflow, "connection_refusal", None)
-        if refusal_of is None:  # a model that explains with text only
-            return workflow.connection_problem(source.node_id, source.name, target.node_id,
-                                               target.name)
-        refusal = refusal_of(source.node_id, source.name, target.node_id, target.name)
+        refusal = workflow.connection_refusal(source.node_id, source.name, target.node_id,
+                                              target.name)
         if refusal is None:
             return None
-        kind = type(refusal).__name__
         out = f"output '{source.label}' of '{source.node_item.title}'"
         into = f"input '{target.label}' of '{target.node_item.title}'"
-        if kind == "PortTypeError":
+        if isinstance(refusal, PortTypeError):
             return f"{out} gives a {source.type_name}, and {into} takes a {target.type_name}"
-        if kind == "InputTakenError":
-            existing = getattr(refusal, "existing", None)
-            feeder = (self.nodes[existing.source].title
-                      if existing is not None and existing.source in self.nodes
+        if isinstance(refusal, InputTakenError):
+            existing = refusal.existing
+            feeder = (self.nodes[existing.source].title if existing.source in self.nodes
                       else "another node")
             return (f"{into} already has a wire from '{feeder}' and takes only one "
                     "(delete that wire first)")
-        return str(getattr(refusal, "reason", refusal))
+        return refusal.reason
 
     def _highlight_ports(self, start: PortItem | None) -> None:
         for node_item in self.nodes.values():
