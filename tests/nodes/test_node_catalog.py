@@ -35,7 +35,8 @@ NEEDS_SETTING = {"import_csv": "path", "select_columns": "columns",
                  "tune_model_hyperparameters": "parameter_ranges",
                  "enter_data_manually": "text", "export_data": "path",
                  "edit_metadata": "columns", "join_data": "right_keys",
-                 "split_data_by_expression": "expression", "import_parquet": "path"}
+                 "split_data_by_expression": "expression", "import_parquet": "path",
+                 "import_database": "url"}
 
 # Every built-in type (installed plugins may add types with rules of their own).
 _BUILTIN = {m.__name__ for m in builtin_modules()}
