@@ -163,7 +163,8 @@ def test_cli_runs_on_a_running_scheduler(client, tmp_path):
     out = tmp_path / "out"
     process = subprocess.run(
         [sys.executable, "-m", "studio.cli.main", "run", str(EXAMPLE), "--json", "--out", str(out),
-         "--scheduler", client.scheduler.address], capture_output=True, text=True, timeout=120,
+         "--scheduler", client.scheduler.address, "--save", "split.train", "--format", "csv"],
+        capture_output=True, text=True, timeout=120,
         env={**os.environ, "AXON_STUDIO_CACHE_DIR": str(tmp_path / "cache")}, cwd=tmp_path)
     assert process.returncode == 0, process.stderr
     document = json.loads(process.stdout)
