@@ -3,6 +3,10 @@
 :class:`KerasNetwork` has ``get_params``/``set_params`` (``sklearn.base.clone``
 copies it), ``fit``, ``predict``, ``predict_proba`` and ``classes_``; Train
 Model, Score Model, Evaluate Model and cross-validation use it unchanged.
+It validates its input the way scikit-learn's own estimators do
+(``validate_data``: numbers only, no NaN or infinity, no sparse matrices, the
+number and names of the features it was fitted on), and passes
+``sklearn.utils.estimator_checks`` (``tests/keras/test_keras_estimator_checks.py``).
 TensorFlow is imported inside ``fit``/``predict``/``load_artifact`` only.
 
 A trained network stores itself as the native ``model.keras`` file plus
@@ -26,6 +30,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nodes.errors import RunCancelled
 from nodes.models._keras_layers import INDEX_LAYERS, build_stack
@@ -103,7 +110,10 @@ class KerasNetwork(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         from sklearn.utils import ClassifierTags, RegressorTags
 
+        # One class for both tasks (the node's 'task' parameter), so the tags that
+        # ClassifierMixin or RegressorMixin would set are set here, by task.
         tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
         if self.task == "classification":
             tags.estimator_type = "classifier"
             tags.classifier_tags = ClassifierTags()
@@ -111,6 +121,9 @@ class KerasNetwork(BaseEstimator):
             tags.estimator_type = "regressor"
             tags.regressor_tags = RegressorTags()
         return tags
+
+    def _is_classifier(self) -> bool:
+        return self.task == "classification"
 
     def set_run_context(self, ctx: Any) -> None:
         """Report progress to, and stop when cancelled by, ``ctx`` during the next ``fit``."""
@@ -122,19 +135,17 @@ class KerasNetwork(BaseEstimator):
         self._run_context = None  # the fitted model must not keep the run alive
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, not {self.task!r}")
-        X = self._as_inputs(X, fitting=True)
-        y = np.asarray(y)
-        if len(X) != len(y):
-            raise ValueError(f"{len(X)} rows of features but {len(y)} targets")
+        X, y = self._as_inputs(X, y, reset=True)
         if self.task == "classification":
+            check_classification_targets(y)
             self.classes_, targets = np.unique(y, return_inverse=True)
             if len(self.classes_) < 2:
-                raise ValueError("a classifier needs at least two classes in the targets")
+                raise ValueError("a classifier needs at least two classes in the targets, "
+                                 f"but they hold 1 class ({self.classes_[0]!r})")
             targets = targets.astype("int32")
         else:
             self.classes_ = None
             targets = y.astype("float32")
-        self.n_features_in_ = X.shape[1]
         train_rows, validation_rows = self._split(len(X))
         tf, keras = keras_modules()
         with _training_turn(ctx):
@@ -158,10 +169,10 @@ class KerasNetwork(BaseEstimator):
                          for name, values in history.history.items()}
         return self
 
+    @available_if(_is_classifier)
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, one column per class in ``classes_`` order."""
-        if self.task != "classification":
-            raise AttributeError("predict_proba is for classification networks")
+        """Class probabilities, one column per class in ``classes_`` order
+        (classification networks only: a regression network has no such method)."""
         outputs = self._outputs(X)
         if outputs.shape[1] == 1:
             return np.column_stack([1.0 - outputs[:, 0], outputs[:, 0]])
@@ -171,7 +182,8 @@ class KerasNetwork(BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Predicted classes (the most probable), or predicted values."""
         if self.task == "classification":
-            return self.classes_[self.predict_proba(X).argmax(axis=1)]
+            probabilities = self.predict_proba(X)  # raises NotFittedError before fit
+            return self.classes_[probabilities.argmax(axis=1)]
         return self._outputs(X)[:, 0]
 
     def score(self, X: Any, y: Any) -> float:
@@ -184,9 +196,8 @@ class KerasNetwork(BaseEstimator):
     def training_history(self) -> pd.DataFrame:
         """Loss and metrics per epoch: 'epoch' (from 1), then Keras' names
         ('loss', 'accuracy', ..., 'val_loss', 'val_accuracy', ...)."""
-        history = getattr(self, "history_", None)
-        if history is None:
-            raise ValueError("the network is not trained")
+        check_is_fitted(self, "history_")
+        history = self.history_
         epochs = len(next(iter(history.values()), []))
         return pd.DataFrame({"epoch": np.arange(1, epochs + 1), **history})
 
@@ -260,6 +271,8 @@ class KerasNetwork(BaseEstimator):
             classes = self.classes_
             settings.update({
                 "n_features_in": int(self.n_features_in_), "input_layout": self.input_layout_,
+                "feature_names_in": (list(self.feature_names_in_)
+                                     if hasattr(self, "feature_names_in_") else None),
                 "classes": None if classes is None else {
                     "dtype": classes.dtype.str if classes.dtype != object else "object",
                     "values": [v.item() if isinstance(v, np.generic) else v for v in classes]},
@@ -288,6 +301,9 @@ class KerasNetwork(BaseEstimator):
         network.model_ = keras.saving.load_model(folder / _MODEL_FILE, compile=False,
                                                  safe_mode=True)
         network.n_features_in_ = int(settings["n_features_in"])
+        names = settings.get("feature_names_in")  # absent from older files
+        if names is not None:
+            network.feature_names_in_ = np.array([str(n) for n in names], dtype=object)
         network.input_layout_ = dict(settings["input_layout"])
         classes = settings["classes"]
         if classes is None:
@@ -309,30 +325,34 @@ class KerasNetwork(BaseEstimator):
         specs = self._layer_specs()
         return bool(specs) and specs[0]["type"] in INDEX_LAYERS
 
-    def _as_inputs(self, X: Any, *, fitting: bool = False) -> np.ndarray:
-        """Rows as a 2-D array; a DataFrame with a column of sequences or images
-        is laid out as fitted (``input_layout_``)."""
-        if isinstance(X, pd.DataFrame):
-            X = self._from_frame(X, fitting=fitting)
-        elif fitting:
+    def _as_inputs(self, X: Any, y: Any = None, *, reset: bool) -> Any:
+        """Rows as a 2-D float32 (or, for an index layer first, int32) array, checked
+        as scikit-learn checks them; with ``y`` (fitting), ``(rows, targets)``.
+
+        A DataFrame with a column of sequences or images is first laid out as
+        fitted (``input_layout_``); any other input goes to ``validate_data``
+        as given, so a DataFrame's column names become ``feature_names_in_``.
+        """
+        if isinstance(X, pd.DataFrame) and any(X[c].dtype == object for c in X.columns):
+            X = self._from_frame(X, fitting=reset)
+        elif reset:
             self.input_layout_ = {"kind": "columns"}
-        X = np.asarray(X)
-        if X.dtype == object or X.ndim != 2:
-            raise ValueError(f"the network takes a table of numbers (2-D), not an array of "
-                             f"shape {X.shape} and type {X.dtype}")
+        checks = {"accept_sparse": False, "dtype": (np.float64, np.float32), "reset": reset}
+        if reset:
+            X, y = validate_data(self, X, y, y_numeric=self.task == "regression", **checks)
+        else:
+            X = validate_data(self, X, **checks)
         if self._takes_indices():
-            if not np.all(np.isfinite(X)) or np.any(X < 0) or np.any(np.round(X) != X):
+            if np.any(X < 0) or np.any(np.round(X) != X):
                 raise ValueError("the first layer takes word indices, so every feature must "
                                  "be a whole number >= 0")
-            return X.astype("int32")
-        return X.astype("float32")
+            X = X.astype("int32")
+        else:
+            X = X.astype("float32")
+        return (X, y) if reset else X
 
     def _from_frame(self, frame: pd.DataFrame, *, fitting: bool) -> np.ndarray:
         cells = [c for c in frame.columns if frame[c].dtype == object]
-        if not cells:
-            if fitting:
-                self.input_layout_ = {"kind": "columns"}
-            return frame.to_numpy(dtype=float)
         if len(frame.columns) != 1:
             raise ValueError(f"a column of sequences or images ({cells[0]!r}) must be the only "
                              f"feature, but the features are {list(frame.columns)}; select just "
@@ -443,17 +463,13 @@ class KerasNetwork(BaseEstimator):
         return dataset
 
     def _fitted_model(self) -> Any:
-        model = getattr(self, "model_", None)
-        if model is None:
-            raise ValueError("the network is not trained; call fit first")
-        return model
+        """The trained Keras model; NotFittedError (a ValueError) before ``fit``."""
+        check_is_fitted(self, "model_")
+        return self.model_
 
     def _outputs(self, X: Any) -> np.ndarray:
         model = self._fitted_model()
-        X = self._as_inputs(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"the network was trained on {self.n_features_in_} features, "
-                             f"not {X.shape[1]}")
+        X = self._as_inputs(X, reset=False)
         keras_modules()
         outputs = model.predict(X, batch_size=max(self.batch_size, 1024), verbose=0)
         return np.asarray(outputs, dtype=float)

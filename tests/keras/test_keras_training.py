@@ -60,6 +60,11 @@ def _features(table: Table, model: Model) -> np.ndarray:
     return table.frame[model.feature_columns].to_numpy(dtype=float)
 
 
+def _feature_frame(table: Table, model: Model) -> pd.DataFrame:
+    """The features as Score Model hands them over (the network checks their names)."""
+    return table.frame[model.feature_columns]
+
+
 # -- the example workflows -------------------------------------------------
 
 def _run_example(name: str):
@@ -199,7 +204,8 @@ def test_the_node_trains_exactly_what_a_plain_keras_script_trains(digits):
                             strict=True):
         np.testing.assert_array_equal(ours, theirs)
     assert model.estimator.history_ == history.history
-    np.testing.assert_allclose(model.estimator.predict_proba(X), plain.predict(X, verbose=0),
+    np.testing.assert_allclose(model.estimator.predict_proba(_feature_frame(digits, model)),
+                               plain.predict(X, verbose=0),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -215,7 +221,7 @@ def test_early_stopping_keeps_the_best_weights(boston):
     assert len(val_loss) == best + 1 + 2  # stopped 'patience' epochs after the best one
     validation_rows = network._split(len(boston.frame))[1]
     rows = boston.frame.iloc[validation_rows]
-    predicted = network.predict(rows.drop(columns="MEDV").to_numpy(dtype=float))
+    predicted = network.predict(rows[list(network.feature_names_in_)])
     assert np.mean((predicted - rows["MEDV"].to_numpy()) ** 2) == pytest.approx(
         val_loss[best], rel=1e-4)
 
@@ -264,7 +270,8 @@ def test_a_trained_network_is_stored_as_a_keras_file_and_loads_the_same(digits, 
     settings = json.loads((artifact / "settings.json").read_text())
     assert settings["classes"] == {"dtype": "<i8", "values": list(range(10))}
     loaded = Model.load(tmp_path)
-    X = _features(digits, model)
+    assert list(loaded.estimator.feature_names_in_) == model.feature_columns
+    X = _feature_frame(digits, model)
     np.testing.assert_array_equal(loaded.estimator.predict_proba(X),
                                   model.estimator.predict_proba(X))
     assert loaded.digest() == model.digest()
@@ -367,10 +374,10 @@ def test_a_dense_keras_network_is_exposed_as_plain_weights(digits):
     assert [layer["activation"] for layer in network.describe()] == ["relu", "tanh", "softmax"]
     assert [layer.shape for layer in network.layers] == [(64, 32), (32, 16), (16, 10)]
     assert network.feature_names == model.feature_columns and network.classes == list(range(10))
-    X = _features(digits, model)
-    np.testing.assert_allclose(network.predict_proba(X), model.estimator.predict_proba(X),
+    X, frame = _features(digits, model), _feature_frame(digits, model)
+    np.testing.assert_allclose(network.predict_proba(X), model.estimator.predict_proba(frame),
                                atol=1e-5)  # the rescaling layer is folded into the first weights
-    assert (network.predict(X) == model.estimator.predict(X)).mean() > 0.999
+    assert (network.predict(X) == model.estimator.predict(frame)).mean() > 0.999
 
 
 def test_a_binary_network_ends_in_one_sigmoid_unit_and_convnets_are_refused(breast_cancer,
@@ -378,8 +385,8 @@ def test_a_binary_network_ends_in_one_sigmoid_unit_and_convnets_are_refused(brea
     binary = _train(_learner(layers=[{"type": "dense", "units": 8}], epochs=1), breast_cancer)
     network = dense_network(binary)
     assert network.layers[-1].activation == "sigmoid" and network.n_outputs == 1
-    X = _features(breast_cancer, binary)
-    np.testing.assert_allclose(network.predict_proba(X), binary.estimator.predict_proba(X),
+    X, frame = _features(breast_cancer, binary), _feature_frame(breast_cancer, binary)
+    np.testing.assert_allclose(network.predict_proba(X), binary.estimator.predict_proba(frame),
                                atol=1e-4)
     conv = _train(_learner(layers=[{"type": "reshape", "shape": [8, 8, 1]},
                                    {"type": "conv2d", "filters": 2}, {"type": "flatten"}],
