@@ -34,6 +34,12 @@ class DatasetRead:
     columns: int | None = None
     #: True when the file lay outside the run's folders (see FileAccess.outside).
     outside_allowed_folders: bool = False
+    #: The data-ownership digest of the rows (``OwnershipDigest.summary()``) when
+    #: their source has a sidecar naming owners; None otherwise.
+    ownership: dict[str, Any] | None = None
+    #: "read" for a source; "training" for the rows a model was trained on
+    #: (recorded by Train Model; the run record files these under the model).
+    usage: str = "read"
 
 
 @dataclass
