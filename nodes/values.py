@@ -69,6 +69,9 @@ class Table:
             dup = frame.columns[frame.columns.duplicated()].unique().tolist()
             raise ValueError(f"duplicate column names: {dup}")
         self.frame = frame
+        #: Where each row came from and who owns it (``nodes.ownership.rows.RowLeaves``),
+        #: when a source with a sidecar made the rows; None otherwise.
+        self.ownership: Any = None
         self.roles: dict[str, str] = {}
         for column, role in (roles or {}).items():
             if role not in ROLES:
@@ -97,7 +100,10 @@ class Table:
         """A new table over ``frame`` keeping the roles of columns that survive."""
         roles = {c: r for c, r in self.roles.items() if c in frame.columns}
         roles.update(extra_roles or {})
-        return Table(frame, roles)
+        table = Table(frame, roles)
+        if self.ownership is not None:  # the rows' owners follow them (nodes/ownership/rows.py)
+            table.ownership = self.ownership.follow(self.frame, table.frame)
+        return table
 
     # -- description ---------------------------------------------------
     @property
@@ -126,6 +132,8 @@ class Table:
         folder.mkdir(parents=True, exist_ok=True)
         self.frame.to_parquet(folder / "table.parquet", index=False)
         _write_json(folder / "roles.json", self.roles)
+        if self.ownership is not None:
+            self.ownership.save(folder)
 
     @classmethod
     def load(cls, folder: Path) -> Table:
@@ -135,7 +143,12 @@ class Table:
             if len(frame) and isinstance(frame[column].iloc[0], np.ndarray):
                 frame[column] = frame[column].map(
                     lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
-        return cls(frame, _read_json(folder / "roles.json"))
+        table = cls(frame, _read_json(folder / "roles.json"))
+        if (folder / "ownership.json").is_file():
+            from nodes.ownership.rows import RowLeaves
+
+            table.ownership = RowLeaves.load(folder)
+        return table
 
 
 @dataclass
@@ -193,6 +206,9 @@ class Model:
     training_data: str | None = None
     #: Whether it predicts rows with missing feature values (its learner declared so).
     accepts_missing: bool = False
+    #: The data-ownership digest of the training rows (``nodes.ownership.tree.
+    #: OwnershipDigest``), when they came from sources with sidecars.
+    ownership: Any = None
     kind: ClassVar[str] = "model"
 
     def summary(self) -> dict[str, Any]:
@@ -201,7 +217,9 @@ class Model:
                              for c in self.feature_columns],
                 "label": self.label_column, "classes": json_safe(self.classes),
                 "parameters": json_safe(self.estimator.get_params(deep=False)),
-                "training_data": self.training_data}
+                "training_data": self.training_data,
+                **({"ownership": _ownership_summary(self.ownership)}
+                   if self.ownership is not None else {})}
 
     def digest(self) -> str:
         return stable_digest({"estimator": self.estimator, "features": self.feature_columns,
@@ -214,6 +232,8 @@ class Model:
             "feature_dtypes": self.feature_dtypes, "label_column": self.label_column,
             "classes": json_safe(self.classes), "training_data": self.training_data,
             "accepts_missing": self.accepts_missing})
+        if self.ownership is not None:
+            self.ownership.save(folder)
 
     @classmethod
     def load(cls, folder: Path) -> Model:
@@ -221,9 +241,14 @@ class Model:
         classes = meta["classes"]
         if classes is not None and hasattr(estimator, "classes_"):
             classes = list(estimator.classes_)  # keep numpy scalar types exact
+        ownership = None
+        if (folder / "ownership.json").is_file():
+            from nodes.ownership.tree import OwnershipDigest
+
+            ownership = OwnershipDigest.load(folder)
         return cls(estimator, meta["task"], meta["name"], meta["feature_columns"],
                    meta["feature_dtypes"], meta["label_column"], classes, meta["training_data"],
-                   bool(meta.get("accepts_missing")))
+                   bool(meta.get("accepts_missing")), ownership)
 
 
 @dataclass
@@ -463,6 +488,11 @@ def _load_object(folder: Path) -> tuple[Any, dict[str, Any]]:
             f"{target} holds types that are not loaded: {untrusted}. A node type whose "
             "model holds them can declare them in its trusted_types.")
     return skops.io.loads(data, trusted=trusted), meta
+
+
+def _ownership_summary(digest: Any) -> dict[str, Any]:
+    summary = digest.summary()
+    return {k: summary[k] for k in ("scheme", "root", "rows", "owners", "traced", "use")}
 
 
 def _hashable_cell(value: Any) -> Any:
