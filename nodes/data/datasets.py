@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -13,13 +13,16 @@ from nodes.context import DatasetRead, RunContext
 from nodes.contract import ScoringRole
 from nodes.data.checks import columns_text, require_columns
 from nodes.data.files import ReadsFile, existing_file, note_outside_read, resolve_path
-from nodes.digest import file_digest
+from nodes.digest import file_digest, stable_digest
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
 from nodes.params import BoolParam, ChoiceParam, ColumnParam, StringParam
 from nodes.ports import TABLE, Output
 from nodes.values import Table
 from sample_datasets import DATA_DIR
+
+if TYPE_CHECKING:
+    from nodes.ownership.source import DeclaredOwnership
 
 #: Names of the shipped sample datasets (the stems of their JSON sidecars).
 SAMPLE_DATASET_NAMES = sorted(path.stem for path in DATA_DIR.glob("*.json"))
@@ -66,7 +69,23 @@ class SampleDataset(Node):
         name = params.get("dataset", cls.parameters["dataset"].default)
         if name not in SAMPLE_DATASET_NAMES:
             return None
-        return file_digest(_sample_csv(dataset_info(name)))
+        info = dataset_info(name)
+        digest = file_digest(_sample_csv(info))
+        # Owners and terms travel with the rows: a changed sidecar re-reads them.
+        return stable_digest([digest, info["ownership"]]) if "ownership" in info else digest
+
+    @classmethod
+    def data_ownership(cls, params: Mapping[str, Any]) -> DeclaredOwnership | None:
+        """The owners and terms of the dataset this node reads (checked before a run)."""
+        from nodes.ownership.sidecar import parse_ownership
+        from nodes.ownership.source import DeclaredOwnership
+
+        name = params.get("dataset", cls.parameters["dataset"].default)
+        if name not in SAMPLE_DATASET_NAMES:
+            return None
+        info = dataset_info(name)
+        ownership = parse_ownership(info, DATA_DIR / f"{name}.json")
+        return DeclaredOwnership(name, str(_sample_csv(info)), ownership) if ownership else None
 
     @classmethod
     def known_output_columns(cls, params: Mapping[str, Any]) -> dict[str, list[str]] | None:
@@ -85,10 +104,20 @@ class SampleDataset(Node):
                 f"but {self.dataset}.json records {info['sha256']}.",
                 fix="Restore the original file (reinstall Axon Studio, or 'git checkout' it).")
         frame = pd.read_csv(path)
+        declared = self.data_ownership({"dataset": self.dataset})
+        rows = None
+        if declared is not None:
+            from nodes.ownership.source import owned_rows
+
+            rows = owned_rows(self.label, frame, declared.ownership, dataset=self.dataset,
+                              sha256=digest, source=str(path))
         ctx.record_dataset(DatasetRead(name=self.dataset, sha256=digest, source=str(path),
-                                       rows=len(frame), columns=len(frame.columns)))
+                                       rows=len(frame), columns=len(frame.columns),
+                                       ownership=rows.summary() if rows else None))
         roles = {info["label"]: "label", **dict.fromkeys(info.get("id_columns", []), "id")}
-        return {"data": Table(frame, roles)}
+        table = Table(frame, roles)
+        table.ownership = rows
+        return {"data": table}
 
 
 _DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|"}
@@ -154,6 +183,15 @@ class ImportCSV(ReadsFile, Node):
                                     "(int, float, str, bool, category); empty: infer.")
 
     @classmethod
+    def source_digest(cls, params: Mapping[str, Any]) -> str | None:
+        return owned_file_digest(params, super().source_digest(params))
+
+    @classmethod
+    def data_ownership(cls, params: Mapping[str, Any]) -> DeclaredOwnership | None:
+        """The owners and terms the file's sidecar declares (checked before a run)."""
+        return declared_file_ownership(params)
+
+    @classmethod
     def known_output_columns(cls, params: Mapping[str, Any]) -> dict[str, list[str]] | None:
         path = resolve_path(str(params.get("path", "")))
         if not params.get("path") or not path.is_file():
@@ -190,6 +228,9 @@ class ImportCSV(ReadsFile, Node):
         if not self.has_header:
             frame.columns = [f"Col{i + 1}" for i in range(len(frame.columns))]
         table = Table(frame)
+        # Rows are hashed as read, before 'column_types' converts them (as
+        # `studio data describe` reads the file).
+        rows = read_owned_rows(self.label, path, frame)
         frame = self._apply_types(table)
         roles = {}
         if self.label_column:
@@ -199,8 +240,11 @@ class ImportCSV(ReadsFile, Node):
         ctx.record_dataset(DatasetRead(name=path.name, sha256=file_digest(path),
                                        source=str(path), rows=len(frame),
                                        columns=len(frame.columns),
-                                       outside_allowed_folders=note_outside_read(ctx, path)))
-        return {"data": Table(frame, roles)}
+                                       outside_allowed_folders=note_outside_read(ctx, path),
+                                       ownership=rows.summary() if rows else None))
+        table = Table(frame, roles)
+        table.ownership = rows
+        return {"data": table}
 
     def _apply_types(self, table: Table) -> pd.DataFrame:
         types = parse_column_types(self.column_types)
@@ -218,6 +262,45 @@ class ImportCSV(ReadsFile, Node):
                         f"'column_types'. Its first values: "
                         f"{columns_text([str(v) for v in frame[column].head(5)])}.") from None
         return frame
+
+
+def owned_file_digest(params: Mapping[str, Any], digest: str | None) -> str | None:
+    """A file node's source digest, joined by its sidecar's when it has one (owners
+    and terms travel with the rows: a changed sidecar re-reads them)."""
+    from nodes.ownership.sidecar import sidecar_path
+
+    sidecar = sidecar_path(resolve_path(str(params.get("path", ""))))
+    if digest is None or not params.get("path") or not sidecar.is_file():
+        return digest
+    return stable_digest([digest, file_digest(sidecar)])
+
+
+def declared_file_ownership(params: Mapping[str, Any]) -> DeclaredOwnership | None:
+    """The ownership the sidecar of a file node's 'path' declares (SidecarError if bad)."""
+    from nodes.ownership.sidecar import ownership_of_file
+    from nodes.ownership.source import DeclaredOwnership
+
+    if not params.get("path"):
+        return None
+    path = resolve_path(str(params["path"]))
+    ownership = ownership_of_file(path) if path.is_file() else None
+    return DeclaredOwnership(path.name, str(path), ownership) if ownership else None
+
+
+def read_owned_rows(label: str, path: Path, frame: pd.DataFrame) -> Any:
+    """The provenance of the rows read from ``path`` (None without a sidecar)."""
+    from nodes.ownership.sidecar import sidecar_path
+
+    if not sidecar_path(path).is_file():
+        return None
+    from nodes.ownership.source import file_ownership, owned_rows
+
+    digest = file_digest(path)
+    ownership = file_ownership(label, path, digest)
+    if ownership is None:
+        return None
+    return owned_rows(label, frame, ownership, dataset=path.name, sha256=digest,
+                      source=str(path))
 
 
 def _convert(series: pd.Series, kind: str) -> pd.Series:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
 from nodes.contract import ScoringRole
 from nodes.data.checks import require_columns
+from nodes.data.datasets import declared_file_ownership, owned_file_digest, read_owned_rows
 from nodes.data.files import ReadsFile, existing_file, note_outside_read, resolve_path
 from nodes.digest import file_digest
 from nodes.errors import NodeInputError
@@ -17,6 +18,9 @@ from nodes.node import Node
 from nodes.params import ColumnParam, StringParam
 from nodes.ports import TABLE, Output
 from nodes.values import Table
+
+if TYPE_CHECKING:
+    from nodes.ownership.source import DeclaredOwnership
 
 
 class ImportParquet(ReadsFile, Node):
@@ -46,6 +50,15 @@ class ImportParquet(ReadsFile, Node):
     label_column = ColumnParam("", help="Column to mark as the label; empty: no label.")
 
     @classmethod
+    def source_digest(cls, params: Mapping[str, Any]) -> str | None:
+        return owned_file_digest(params, super().source_digest(params))
+
+    @classmethod
+    def data_ownership(cls, params: Mapping[str, Any]) -> DeclaredOwnership | None:
+        """The owners and terms the file's sidecar declares (checked before a run)."""
+        return declared_file_ownership(params)
+
+    @classmethod
     def known_output_columns(cls, params: Mapping[str, Any]) -> dict[str, list[str]] | None:
         path = resolve_path(str(params.get("path", "")))
         if not params.get("path") or not path.is_file():
@@ -65,6 +78,7 @@ class ImportParquet(ReadsFile, Node):
             raise NodeInputError(self.label, f"cannot read '{path}' as Parquet: {error}",
                                  fix="Check that the file is a Parquet file.") from None
         table = Table(frame.reset_index(drop=True))
+        rows = read_owned_rows(self.label, path, table.frame)
         roles = {}
         if self.label_column:
             require_columns(self.label, table, [self.label_column], port=None,
@@ -73,5 +87,8 @@ class ImportParquet(ReadsFile, Node):
         ctx.record_dataset(DatasetRead(name=path.name, sha256=file_digest(path),
                                        source=str(path), rows=len(frame),
                                        columns=len(frame.columns),
-                                       outside_allowed_folders=note_outside_read(ctx, path)))
-        return {"data": Table(table.frame, roles)}
+                                       outside_allowed_folders=note_outside_read(ctx, path),
+                                       ownership=rows.summary() if rows else None))
+        output = Table(table.frame, roles)
+        output.ownership = rows
+        return {"data": output}
