@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nodes.context import RunContext
+from nodes.context import DatasetRead, RunContext
 from nodes.contract import CompiledStep, ScoringRole
 from nodes.data.checks import (
     require_columns,
@@ -83,13 +83,25 @@ class TrainModel(Node):
                                  fix="Check that the learner suits the label "
                                      f"{label!r} (classes or numbers).") from None
         ctx.progress(1.0, "trained")
+        training_data = data.digest()
+        ownership = None
+        if data.ownership is not None:
+            # The training rows' data-ownership digest: the model carries it, and the
+            # run record files it under the model (usage "training").
+            ownership = data.ownership.digest()
+            ctx.record_dataset(DatasetRead(
+                name=f"training rows of {learner.name}", sha256=training_data,
+                source=f"node {ctx.node_id}", rows=len(data.frame),
+                columns=len(data.frame.columns), ownership=ownership.summary(),
+                usage="training"))
         return {"model": Model(
             estimator=estimator, task=learner.task, name=learner.name,
             feature_columns=features,
             feature_dtypes={c: str(data.frame[c].dtype) for c in features},
             label_column=label,
             classes=list(estimator.classes_) if learner.task == "classification" else None,
-            training_data=data.digest(), accepts_missing=bool(learner.accepts_missing))}
+            training_data=training_data, accepts_missing=bool(learner.accepts_missing),
+            ownership=ownership)}
 
 
 def training_arrays(node: str, learner: Learner, data: Table, label_column: str
