@@ -112,6 +112,9 @@ class RunRecord:
     not_written: list[dict[str, str]] = field(default_factory=list)
     #: What stopped the run itself (not a node), if anything did.
     error: str | None = None
+    #: Owners, terms, the declared use and the data-ownership digests of the data the
+    #: run read and the models it made (studio.ownership.record); None without owners.
+    ownership: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +133,7 @@ class RunRecord:
             "files": self.files,
             "not_written": self.not_written,
             "error": self.error,
+            "ownership": self.ownership,
         }
 
     def write(self, path: Path) -> Path:
