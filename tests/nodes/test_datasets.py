@@ -10,7 +10,7 @@ import pytest
 
 from nodes.data import datasets
 from nodes.data.datasets import ImportCSV, SampleDataset, dataset_info
-from nodes.digest import file_digest
+from nodes.digest import file_digest, stable_digest
 from nodes.errors import NodeInputError, ParameterError
 from nodes.testing import NodeHarness, run_node
 from sample_datasets import DATA_DIR
@@ -42,10 +42,14 @@ def test_sample_dataset_reads_the_csv_with_the_label_role(name, sample_csv):
     assert read.source == str(DATA_DIR / info["file"])
 
 
-def test_sample_dataset_source_digest_is_the_file_digest():
+def test_sample_dataset_source_digest_is_the_file_and_ownership_digest():
+    # The sidecar's owners and terms travel with the rows (issue 18): they key the cache too.
     path = DATA_DIR / "iris.csv"
-    assert SampleDataset.source_digest({"dataset": "iris"}) == file_digest(path)
-    assert SampleDataset.source_digest({}) == file_digest(DATA_DIR / "boston_housing.csv")
+    iris = [file_digest(path), dataset_info("iris")["ownership"]]
+    assert SampleDataset.source_digest({"dataset": "iris"}) == stable_digest(iris)
+    boston = [file_digest(DATA_DIR / "boston_housing.csv"),
+              dataset_info("boston_housing")["ownership"]]
+    assert SampleDataset.source_digest({}) == stable_digest(boston)
 
 
 def test_dataset_info_is_the_sidecar():
