@@ -78,4 +78,8 @@ def check_workflow(workflow: Workflow, nodes: Iterable[str] | None = None,
                 f"'{label}' runs code stored in the workflow file, and the file is not trusted",
                 node=node_id,
                 fix="Read the code, then run with --trust if you trust the file."))
+    # Owners' terms against the run's declared use (expiry, purpose, region, exclusivity).
+    from studio.ownership.terms import terms_problems
+
+    problems += terms_problems(workflow, [n for n in workflow.nodes if n in selected])
     return problems
