@@ -544,6 +544,9 @@ class _Run:
         else:
             record.status = "succeeded"
         record.lineage = self._lineage()
+        from studio.ownership.record import attach_ownership  # data-ownership digests
+
+        attach_ownership(record, self.workflow, self.engine.kept)
         self.engine.events.publish("run_finished", run_id=self.run_id, record=record)
         return record
 
