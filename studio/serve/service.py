@@ -125,6 +125,12 @@ class Service:
 
     def answer(self, request: Request) -> Answers:
         schema, unknown = self.pipeline.schema, self.pipeline.unknown_columns
+        if request.rows.in_parts:
+            # Every row is checked before any is scored, as for a body read whole: the
+            # error a client gets never depends on how the body was read. (The tables
+            # are made again below rather than kept: memory stays a part's worth.)
+            for _ in request.rows.tables(schema, unknown):
+                pass
         columns: list[str] | None = None
         types: list[str] = []
         parts = []

@@ -19,13 +19,17 @@ read only at its top level (its nested values stand as
 
 Both ways give the same tables and the same first error
 (tests/serve/test_wire.py checks them against each other); malformed
-JSON is a 400 either way, though the two may describe it differently.
+JSON is a 400 either way, though the two may describe it differently. A
+body nested deeper than ``json.loads`` goes is read by the scanner too
+(it walks with an explicit stack), and the scanner's work on nested
+values is bounded (``MAX_NESTED_STEPS``).
 Every problem is a ``ServiceError`` (400/413) or a ``RequestDataError``
 (422) naming the field; nothing else escapes.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -41,10 +45,9 @@ PART_BYTES = 256 * 1024
 ROW_LIMIT = 1024 * 1024
 #: Any part of the body other than the rows (GlobalParameters, ColumnNames...).
 SMALL_VALUE_LIMIT = 64 * 1024
-MAX_DEPTH = 64
 #: Values inside values the scanner steps through one by one (rows are flat, so a
 #: real request needs a handful); past this a body is refused, its cost bounded.
-MAX_NESTED_STEPS = 100_000
+MAX_NESTED_STEPS = 200_000
 CLASSIC_INPUT = "input1"
 CLASSIC_OUTPUT = "output1"
 
@@ -77,6 +80,7 @@ class Rows:
     parts: Any  # () -> iterator of (first row, list of rows), in the order sent
     names: list[str] | None = None  # the classic ColumnNames; None: records
     optional_names: set[str] | None = None  # optional columns named anywhere (large bodies)
+    in_parts: bool = False  # read by the scanner: the rows may come in several parts
 
     def tables(self, schema: Sequence[dict[str, Any]], unknown_columns: str
                ) -> Iterator[RequestTable]:
@@ -205,6 +209,19 @@ def _bad_json(what: str, reason: str) -> ServiceError:
                             "/openapi.json.")
 
 
+def _check_utf8(body: bytes | bytearray) -> None:
+    """Refuse a body that is not UTF-8 as json.loads would, a slice at a time (decoding
+    it whole would hold up to four times its size as text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+    view = memoryview(body)
+    try:
+        for start in range(0, len(body), 1 << 20):
+            decoder.decode(view[start:start + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _bad_json("the body", "it is not UTF-8") from None
+
+
 def _global_parameters(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -228,11 +245,21 @@ class _Document:
         self.part_bytes = PART_BYTES  # read now: tests make them small to exercise the scanner
         self.whole = len(body) <= WHOLE_BODY_LIMIT
         self.booleans = b"true" in body or b"false" in body
-        self.scanner = None if self.whole else _Scanner(body)
+        self.scanner = _Scanner(body)
+        if not self.whole:
+            _check_utf8(body)  # json.loads checks a whole body before anything else
 
     def top(self) -> dict[str, Any]:
         if self.whole:
-            document = loads(self.body)
+            try:
+                document = json.loads(self.body, parse_constant=_not_json)
+            except RecursionError:
+                # Deeper than json.loads goes: read it as a large body is read, so that
+                # the answer does not depend on the size of the body.
+                self.whole = False
+                return self.top()
+            except ValueError:
+                document = loads(self.body)  # raises the refusal
             if not isinstance(document, dict):
                 raise RequestDataError("the body must be a JSON object.")
             return document
@@ -278,7 +305,7 @@ class _Document:
         optional = None
         if names is None:
             optional = self._optional_names(value)
-        return Rows(lambda: self.scanner.parts(value, self.part_bytes), names, optional)
+        return Rows(lambda: self.scanner.parts(value, self.part_bytes), names, optional, True)
 
     def _optional_names(self, span: _Span) -> set[str]:
         """Optional columns any record may name: those whose JSON spelling occurs in the
@@ -312,8 +339,10 @@ class _Scanner:
         data = self.data
         pos = span.start
         if data[pos:pos + 1] != b"{":
-            if top:
-                self.skip_value(pos, 0, len(data))  # malformed JSON is a 400 first
+            if top:  # malformed JSON is a 400 first, as json.loads would say
+                end = self.skip_ws(self.skip_value(pos, len(data)))
+                if end != len(data):
+                    raise self._syntax(end, "extra data after the JSON document")
             return None
         members: dict[str, Any] = {}
         pos = self.skip_ws(pos + 1)
@@ -323,7 +352,7 @@ class _Scanner:
             while True:
                 key, pos = self._key(pos)
                 start = pos
-                pos = self.skip_value(pos, 1, len(data))
+                pos = self.skip_value(pos, len(data))
                 members[key] = _Span(start, pos)
                 pos = self.skip_ws(pos)
                 mark = data[pos:pos + 1]
@@ -347,40 +376,60 @@ class _Scanner:
             raise self._syntax(pos, "expecting ':' delimiter")
         return key, self.skip_ws(pos + 1)
 
-    def skip_value(self, pos: int, depth: int, budget: int) -> int:
-        """The end of the JSON value at ``pos`` (found without decoding it)."""
+    def skip_value(self, pos: int, budget: int) -> int:
+        """The end of the JSON value at ``pos``, found without decoding it.
+
+        Flat values take one regular expression; nested ones are walked with an
+        explicit stack (no recursion, so no depth at which it fails), each element
+        counted against MAX_NESTED_STEPS and the extent against ``budget``."""
         data, start = self.data, pos
-        if depth > MAX_DEPTH:
-            raise _bad_json("the body", f"it is nested more than {MAX_DEPTH} levels deep")
-        match = _FLAT_RE.match(data, pos)
-        if match is None and data[pos:pos + 1] == b"[":
-            match = _FLAT_ITEMS_RE.match(data, pos)
-        if match is not None:
-            return match.end()
-        opening = data[pos:pos + 1]
-        if opening not in (b"[", b"{"):
-            raise self._syntax(pos, "expecting a value")
-        closing = b"]" if opening == b"[" else b"}"
-        pos = self.skip_ws(pos + 1)
-        if data[pos:pos + 1] == closing:
-            return pos + 1
+        closers: list[bytes] = []
         while True:
-            self.steps += 1
-            if self.steps > MAX_NESTED_STEPS:
-                raise ServiceError(413, "PayloadTooLarge", f"the body nests more than "
-                                   f"{MAX_NESTED_STEPS:,} values in arrays or objects; rows "
-                                   "must be flat (one value per column).")
-            if opening == b"{":
-                _, pos = self._key(pos)
-            pos = self.skip_ws(self.skip_value(pos, depth + 1, budget))
+            match = _FLAT_RE.match(data, pos)
+            if match is None and data[pos:pos + 1] == b"[":
+                match = _FLAT_ITEMS_RE.match(data, pos)
+            if match is not None:
+                pos = match.end()
+            else:
+                opening = data[pos:pos + 1]
+                if opening not in (b"[", b"{"):
+                    raise self._syntax(pos, "expecting a value")
+                closers.append(b"]" if opening == b"[" else b"}")
+                self._step()
+                pos = self.skip_ws(pos + 1)
+                if data[pos:pos + 1] == closers[-1]:
+                    pos += 1
+                    closers.pop()
+                else:
+                    if opening == b"{":
+                        _, pos = self._key(pos)
+                    continue  # the container's first value
+            # After a value: close what ends here, or go on to the next value.
+            while closers:
+                pos = self.skip_ws(pos)
+                mark = data[pos:pos + 1]
+                if mark == closers[-1]:
+                    closers.pop()
+                    pos += 1
+                    continue
+                if mark != b",":
+                    raise self._syntax(pos, f"expecting ',' or '{closers[-1].decode()}'")
+                pos = self.skip_ws(pos + 1)
+                if closers[-1] == b"}":
+                    _, pos = self._key(pos)
+                break
+            if not closers:
+                return pos
+            self._step()
             if pos - start > budget:
                 raise _TooLarge
-            mark = data[pos:pos + 1]
-            if mark == closing:
-                return pos + 1
-            if mark != b",":
-                raise self._syntax(pos, f"expecting ',' or '{closing.decode()}'")
-            pos = self.skip_ws(pos + 1)
+
+    def _step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_NESTED_STEPS:
+            raise ServiceError(413, "PayloadTooLarge", f"the body nests more than "
+                               f"{MAX_NESTED_STEPS:,} values in arrays or objects; rows "
+                               "must be flat (one value per column).")
 
     def parts(self, span: _Span, part_bytes: int) -> Iterator[tuple[int, list[Any], bool]]:
         """(first row, rows, may hold booleans) slices of the array at ``span``."""
@@ -414,7 +463,7 @@ class _Scanner:
         data = self.data
         match = _FLAT_RE.match(data, pos)
         try:
-            end = match.end() if match else self.skip_value(pos, 1, ROW_LIMIT)
+            end = match.end() if match else self.skip_value(pos, ROW_LIMIT)
         except _TooLarge:
             end = pos + ROW_LIMIT + 1
         if end - pos > ROW_LIMIT:
@@ -433,7 +482,7 @@ class _Scanner:
             key = None
             if opening == b"{":
                 key, pos = self._key(pos)
-            value_end = self.skip_value(pos, 2, ROW_LIMIT)
+            value_end = self.skip_value(pos, ROW_LIMIT)
             value = (loads(data[pos:value_end]) if _FLAT_RE.fullmatch(data, pos, value_end)
                      and data[pos:pos + 1] not in (b"[", b"{")
                      else Nested("list" if data[pos:pos + 1] == b"[" else "object"))

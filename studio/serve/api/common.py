@@ -160,12 +160,19 @@ api_key = ApiKey()
 
 # -- reading a body ---------------------------------------------------------------
 
-async def read_body(request: Request) -> bytearray:
+async def read_body(request: Request) -> bytes | bytearray:
     """The body, counted while it arrives (413 past the limit) and waited for at most the
-    read timeout between two parts of it (408, and the connection is closed)."""
+    read timeout between two parts of it (408, and the connection is closed).
+
+    One buffer of the declared length is filled in place (growing a buffer copies it:
+    twice the body for a moment); a body without a length is gathered and joined."""
     settings = service_of(request).settings
     limit, timeout = settings.max_body_bytes, settings.read_timeout
-    body = bytearray()
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() and int(declared) <= limit else None
+    buffer = bytearray(size) if size is not None else None
+    pieces: list[bytes] = []
+    filled = 0
     receive = request.receive
     while True:
         try:
@@ -177,11 +184,21 @@ async def read_body(request: Request) -> bytearray:
                                fix="Send the whole body without pauses.") from None
         if message["type"] == "http.disconnect":
             raise ClientGone
-        body += message.get("body", b"")
-        if len(body) > limit:
+        chunk = message.get("body", b"")
+        if filled + len(chunk) > limit:
             raise too_large(limit)
+        if buffer is not None and filled + len(chunk) <= size:
+            buffer[filled:filled + len(chunk)] = chunk
+        else:
+            pieces.append(chunk)
+        filled += len(chunk)
         if not message.get("more_body", False):
-            return body
+            break
+    if buffer is None:
+        return b"".join(pieces)
+    if pieces or filled != size:  # not what was declared (h11 keeps that from happening)
+        return bytes(buffer[:min(filled, size)]) + b"".join(pieces)
+    return buffer
 
 
 def too_large(limit: int) -> ServiceError:
