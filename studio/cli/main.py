@@ -10,6 +10,8 @@
     studio runs list|show|compare  the run history
     studio export-script FILE  the workflow as a plain Python script (or --notebook)
     studio export-model FILE   a trained model as one scikit-learn Pipeline (skops)
+    studio audit prove|verify|statement  data-ownership proofs and owners' statements
+    studio data describe|show  owners and terms of a data file (its sidecar)
 
 Exit codes: 0 success, 1 a node failed (or the environment has a problem,
 for doctor), 2 invalid file or arguments, 130 cancelled with Ctrl-C.
@@ -28,7 +30,7 @@ from typing import NoReturn
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
 COMMANDS = ("gui", "run", "validate", "nodes", "doctor", "prepare", "export", "serve", "runs",
-            "export-script", "export-model", "keys")
+            "export-script", "export-model", "keys", "audit", "data")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -120,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mlflow", metavar="URI",
                      help="also log the run to MLflow (a folder or file:///path for a local "
                           "file store, or http://host:port); needs axon-studio[mlflow]")
+    # Data ownership (docs/data-ownership.md): the use the run declares, checked
+    # against every dataset's terms before anything runs.
+    run.add_argument("--purpose", help="what the run uses the data for (e.g. research); "
+                                       "checked against the datasets' terms")
+    run.add_argument("--region", help="where the run happens (e.g. DE, EU); checked against "
+                                      "the datasets' terms")
+    run.add_argument("--override-terms", metavar="REASON",
+                     help="run although the datasets' terms refuse this use; the reason and "
+                          "the terms overridden go into the run record and every artifact")
 
     validate = sub.add_parser("validate", help="check a workflow without running it")
     validate.add_argument("file")
@@ -138,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     from studio.cli.export_script import add_parsers as add_export_parsers
 
     add_export_parsers(sub)
+    from studio.cli.audit import add_parsers as add_audit_parsers
+    from studio.cli.data import add_parsers as add_data_parsers
+
+    add_audit_parsers(sub)
+    add_data_parsers(sub)
     return parser
 
 
@@ -236,6 +252,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from studio.cli.keys import keys_command
 
         return keys_command(args)
+    if args.command == "audit":
+        from studio.cli.audit import audit_command
+
+        return audit_command(args)
+    if args.command == "data":
+        from studio.cli.data import data_command
+
+        return data_command(args)
     if args.command == "doctor":
         from studio.cli.info import doctor_command
 
