@@ -9,13 +9,21 @@ silences its start-up chatter.
 TensorFlow keeps global state (the random seed, op determinism), so
 training holds :data:`TRAINING_LOCK`: two Keras nodes running in parallel
 threads would otherwise reseed each other mid-build.
+
+TensorFlow is an optional extra (``pip install 'axon-studio[keras]'``): without
+it the Neural Network (Keras) node refuses to run with that fix
+(:func:`require_tensorflow`), and anything that would train or load a
+network raises :class:`TensorFlowMissingError`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from typing import Any
+
+from nodes.errors import NodeInputError, StudioError
 
 #: Most threads TensorFlow may use inside one op and across ops.
 MAX_THREADS = 2
@@ -23,6 +31,31 @@ MAX_THREADS = 2
 TRAINING_LOCK = threading.RLock()
 _import_lock = threading.Lock()
 _modules: tuple[Any, Any] | None = None
+
+#: How to install what the Keras nodes need.
+INSTALL_KERAS = "pip install 'axon-studio[keras]'"
+
+
+class TensorFlowMissingError(StudioError):
+    """TensorFlow (or Keras) cannot be imported, so no network can train or load."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"the Keras nodes need TensorFlow, which {problem}.",
+                         fix=INSTALL_KERAS)
+
+
+def tensorflow_installed() -> bool:
+    """Whether TensorFlow and Keras can be found (without importing them)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "keras"))
+
+
+def require_tensorflow(node: str) -> None:
+    """NodeInputError naming ``node`` and the install command when TensorFlow is absent."""
+    if not tensorflow_installed():
+        raise NodeInputError(node, "TensorFlow is not installed, and a Neural Network "
+                             "(Keras) node needs it to train and use a network.",
+                             fix=INSTALL_KERAS)
 
 
 def keras_modules() -> tuple[Any, Any]:
@@ -32,8 +65,13 @@ def keras_modules() -> tuple[Any, Any]:
         if _modules is None:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
             os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-            import keras
-            import tensorflow as tf
+            try:
+                import keras
+                import tensorflow as tf
+            except ImportError as error:
+                missing = getattr(error, "name", None) in ("tensorflow", "keras")
+                raise TensorFlowMissingError(
+                    "is not installed" if missing else f"does not import ({error})") from error
 
             threads = max(1, min(MAX_THREADS, os.cpu_count() or 1))
             try:

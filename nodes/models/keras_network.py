@@ -87,6 +87,8 @@ class NeuralNetworkKeras(Node):
     keeps them in memory after the first epoch, 'shuffle_buffer' rows are
     shuffled at a time (0: no shuffling), 'prefetch' prepares the next batch
     while one trains. The same 'seed' gives the same weights and metrics.
+
+    Needs TensorFlow, an optional extra: pip install 'axon-studio[keras]'.
     """
 
     type_id = "keras_neural_network"
@@ -151,7 +153,9 @@ class NeuralNetworkKeras(Node):
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from nodes.models._keras_estimator import KerasNetwork
+        from nodes.models._keras_runtime import require_tensorflow
 
+        require_tensorflow(self.label)  # an optional extra: say how to install it
         settings = {name: self.params[name] for name in self.parameters}
         return {"learner": Learner(KerasNetwork(**settings), task=self.task, name=self.title)}
 

@@ -94,7 +94,8 @@ def doctor_command(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _, _ in rows)
     for name, ok, text in rows:
         print(f"{'ok ' if ok else 'NO '} {name.ljust(width)}  {text}")
-    required_ok = all(ok for name, ok, _ in rows if name not in ("Display", "Dask"))
+    required_ok = all(ok for name, ok, _ in rows
+                      if name not in ("Display", "Dask", "TensorFlow/Keras"))
     return EXIT_OK if required_ok else EXIT_FAILED
 
 
@@ -273,8 +274,8 @@ def has_display() -> bool:
 
 def _tensorflow(do_import: bool) -> tuple[str, bool, str]:
     if importlib.util.find_spec("tensorflow") is None:
-        return ("TensorFlow/Keras", False,
-                "not installed -- Keras nodes will not run; fix: pip install tensorflow")
+        return ("TensorFlow/Keras", False, "not installed (optional, for the Keras nodes) "
+                "-- fix: pip install 'axon-studio[keras]'")
     version = metadata.version("tensorflow")
     if not do_import:
         return ("TensorFlow/Keras", True, f"{version} installed (imported on first use of a "
@@ -285,7 +286,8 @@ def _tensorflow(do_import: bool) -> tuple[str, bool, str]:
     if result.returncode == 0:
         return "TensorFlow/Keras", True, "imports: " + result.stdout.strip()
     last = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
-    return "TensorFlow/Keras", False, f"installed but does not import: {last}"
+    return ("TensorFlow/Keras", False, f"installed but does not import: {last} -- fix: "
+            "pip install --force-reinstall 'axon-studio[keras]'")
 
 
 def _optional(module: str, dist: str, purpose: str, fix: str) -> tuple[str, bool, str]:
