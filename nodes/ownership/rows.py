@@ -86,7 +86,8 @@ class RowLeaves:
         schema = RowSchema.of(frame)
         leaves = row_hashes(frame, schema)
         described = {**source, "schema_id": schema.id, "schema": schema.to_list(),
-                     **ownership.to_dict()}
+                     **ownership.to_dict(),
+                     "deposit_root": (ownership.deposit or {}).get("root")}
         if ownership.owner_column is None:
             table = [RowGroup(0, tuple(o.id for o in ownership.owners))]
             return cls(leaves, np.zeros(len(frame), dtype=np.int32), table, [described])
@@ -101,6 +102,11 @@ class RowLeaves:
             raise RowOwnerError(f"row {row + 1} has no owner in column {column!r}")
         codes, names = pd.factorize(cells.astype(str), sort=True)
         listed = {o.id: o for o in ownership.owners}
+        unlisted = [str(n) for n in names if str(n) not in listed]
+        if listed and unlisted:
+            # The terms checked before the run were those of the listed owners only.
+            raise RowOwnerError(f"the owner {unlisted[0]!r} of column {column!r} is not "
+                                "listed in the sidecar, so its terms were never checked")
         described["owners"] = [ownership.owner(str(name)).to_dict() for name in names]
         described["owners"] += [o.to_dict() for i, o in listed.items() if i not in set(names)]
         table = [RowGroup(0, (str(name),)) for name in names]

@@ -49,4 +49,6 @@ def owned_rows(label: str, frame: pd.DataFrame, ownership: Ownership, *, dataset
         return RowLeaves.at_source(frame, ownership, described)
     except (RowOwnerError, RowEncodingError) as error:
         raise NodeInputError(label, f"{dataset}: {error}.",
-                             fix=f"Fix the data, or its sidecar {ownership.path}.") from None
+                             fix=f"Fix the data, or describe its owners again in "
+                                 f"{ownership.path} (studio data describe FILE --refresh "
+                                 "lists the owners the column holds now).") from None

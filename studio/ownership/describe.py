@@ -77,21 +77,32 @@ def describe_file(data_file: str | Path, description: Description, *, refresh: b
                             fix="Describe it with --owner ID or --owner-column COLUMN.")
     if refresh:
         assert previous is not None
-        ownership = previous.get("ownership")
+        ownership = dict(previous.get("ownership") or {})
+        given = {k: v for k, v in (description.terms or {}).items() if v not in (None, [], "")}
+        if given:  # e.g. --refresh --expires 2027-12-31: renewed terms, same owners
+            ownership["terms"] = {**ownership.get("terms", {}), **given}
         extra = {k: previous[k] for k in ("source", "description") if previous.get(k)}
     else:
         ownership = _ownership_section(description)
         extra = {k: v for k, v in (("source", description.source),
                                    ("description", description.description)) if v}
+    frame = _read(path, kind)
+    column = (ownership or {}).get("owner_column")
+    if column is not None:
+        if column not in frame.columns:
+            raise DescribeError(f"{path.name} has no column {column!r}",
+                                fix=f"Choose the owner column among: "
+                                    f"{', '.join(map(str, frame.columns))}.")
+        # List every owner the column holds (the terms checked before a run are theirs).
+        listed = {o.get("id") for o in ownership["owners"]}
+        found = sorted({str(v) for v in frame[column].dropna()} - listed)
+        ownership = {**ownership, "owners": [*ownership["owners"],
+                                             *({"id": o, "name": o} for o in found)]}
     try:
         parsed = parse_ownership({"ownership": ownership}, target)
     except SidecarError as error:
         raise DescribeError(str(error), error.fix) from None
     assert parsed is not None
-    frame = _read(path, kind)
-    if parsed.owner_column is not None and parsed.owner_column not in frame.columns:
-        raise DescribeError(f"{path.name} has no column {parsed.owner_column!r}",
-                            fix=f"Choose the owner column among: {', '.join(frame.columns)}.")
     from nodes.ownership.rows import RowLeaves, RowOwnerError
 
     digest = file_digest(path)

@@ -68,9 +68,12 @@ class Violation:
     term: str
     message: str
     fix: str
+    #: Owners sharing terms break them together: one violation each (for their
+    #: statements), the first of them stands for the group in refusals.
+    first: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "first"}
 
 
 @dataclass(frozen=True)
@@ -147,8 +150,12 @@ def violations(workflow: Workflow, nodes: Iterable[str] | None = None,
             continue
         if declared is None:
             continue
+        # Owners who give the same terms are checked, and named, together.
+        by_terms: dict[Terms, list[Owner]] = {}
         for owner in _owners(declared.ownership):
-            found += _check(node_id, label, declared.dataset, declared.ownership, owner, use)
+            by_terms.setdefault(owner.terms, []).append(owner)
+        for owners in by_terms.values():
+            found += _check(node_id, label, declared.dataset, declared.ownership, owners, use)
     return found, problems
 
 
@@ -160,7 +167,8 @@ def terms_problems(workflow: Workflow, nodes: Iterable[str] | None = None) -> li
     if use.override:
         return problems
     return problems + [TermsProblem(v.message, node=v.node, fix=v.fix, dataset=v.dataset,
-                                    owner=v.owner, term=v.term, violation=v) for v in found]
+                                    owner=v.owner, term=v.term, violation=v) for v in found
+                       if v.first]
 
 
 def enforce_run_terms(workflow: Workflow, args: argparse.Namespace) -> None:
@@ -184,56 +192,61 @@ def enforce_run_terms(workflow: Workflow, args: argparse.Namespace) -> None:
 # -- the terms themselves ------------------------------------------------------------
 
 def _owners(ownership: Ownership) -> list[Owner]:
-    owners = list(ownership.owners)
-    if ownership.owner_column is not None:
-        # Owners met in the column but not listed take the dataset's terms.
-        owners.append(Owner(f"(others in column '{ownership.owner_column}')",
-                            f"any other owner in column '{ownership.owner_column}'",
-                            ownership.terms))
-    return owners
+    if ownership.owner_column is not None and not ownership.owners:
+        # Nobody listed: every owner met in the column takes the dataset's terms.
+        return [Owner("*", f"every owner in column '{ownership.owner_column}'",
+                      ownership.terms)]
+    return list(ownership.owners)
 
 
-def _check(node_id: str, label: str, dataset: str, ownership: Ownership, owner: Owner,
+def _names(owners: list[Owner]) -> str:
+    names = [o.name if o.name == o.id or o.id == "*" else f"{o.name} ({o.id})" for o in owners]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _check(node_id: str, label: str, dataset: str, ownership: Ownership, owners: list[Owner],
            use: Use) -> list[Violation]:
-    terms: Terms = owner.terms
+    terms: Terms = owners[0].terms
     on = use.on or today()
-    who = owner.name if owner.name == owner.id else f"{owner.name} ({owner.id})"
+    who = _names(owners)
     where = f"'{label}' reads {dataset}, owned by {who}"
-    renew = (f"Ask {owner.name} for new terms and record them in {ownership.path}")
+    renew = f"Ask {who} for new terms and record them in {ownership.path}"
     found = []
 
     def add(term: str, message: str, fix: str) -> None:
-        found.append(Violation(node_id, dataset, ownership.path, owner.id, owner.name, term,
-                               f"{where}: {message}", f"{fix}; {OVERRIDE_FIX}."))
+        for index, owner in enumerate(owners):
+            found.append(Violation(node_id, dataset, ownership.path, owner.id, owner.name,
+                                   term, f"{where}: {message}", f"{fix}; {OVERRIDE_FIX}.",
+                                   first=index == 0))
 
     if terms.expires is not None and on > terms.expires:
-        add("expires", f"its terms expired on {terms.expires.isoformat()} (today is "
-            f"{on.isoformat()}, UTC)", f"{renew} (studio data describe FILE --expires "
-            "YYYY-MM-DD)")
+        add("expires", f"the terms expired on {terms.expires.isoformat()} (today is "
+            f"{on.isoformat()}, UTC)", f"{renew} (studio data describe FILE --refresh "
+            "--expires YYYY-MM-DD, for a file)")
     if ANY not in terms.purposes:
         allowed = ", ".join(terms.purposes)
         if use.purpose is None:
-            add("purposes", f"its terms allow only these purposes: {allowed}, and the run "
+            add("purposes", f"the terms allow only the purposes {allowed}, and the run "
                 "declares none", f"Declare the run's purpose (studio run --purpose "
                 f"{terms.purposes[0]}, or the workflow setting 'purpose') if that is what "
                 "it is for")
         elif use.purpose.lower() not in {p.lower() for p in terms.purposes}:
-            add("purposes", f"the run's purpose '{use.purpose}' is not one its terms allow "
+            add("purposes", f"the run's purpose '{use.purpose}' is not one the terms allow "
                 f"({allowed})", f"{renew} to allow '{use.purpose}', or use other data")
     if ANY not in terms.regions:
         allowed = ", ".join(terms.regions)
         if use.region is None:
-            add("regions", f"its terms allow use only in {allowed}, and the run declares no "
+            add("regions", f"the terms allow use only in {allowed}, and the run declares no "
                 "region", "Declare where the run happens (studio run --region CODE, or the "
                 "workflow setting 'region')")
         elif not _in_regions(use.region, terms.regions):
-            add("regions", f"the run's region '{use.region}' is outside the regions its "
-                f"terms allow ({allowed})", f"Run it in {allowed}, or {renew[0].lower()}"
-                f"{renew[1:]} to allow '{use.region}'")
+            add("regions", f"the run's region '{use.region}' is outside the regions the "
+                f"terms allow ({allowed})", f"Run it in {allowed}, or ask {who} to allow "
+                f"'{use.region}' in {ownership.path}")
     if terms.exclusive_to is not None and (use.licensee or "").lower() != \
             terms.exclusive_to.lower():
         running = f"'{use.licensee}'" if use.licensee else "a run that names no licensee"
-        add("exclusive_to", f"its terms lend the rows exclusively to '{terms.exclusive_to}', "
+        add("exclusive_to", f"the terms lend the rows exclusively to '{terms.exclusive_to}', "
             f"and this is {running}", f"Only '{terms.exclusive_to}' may use them (set the "
             f"workflow setting 'licensee' to \"{terms.exclusive_to}\" if you run for them)")
     return found
