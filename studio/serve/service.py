@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,8 +96,12 @@ class Service:
         problems = []
         if not self.example_ok:
             problems.append(self.example_check)
-        if not os.access(self.jobs.root, os.W_OK):
-            problems.append(f"the batch job folder {self.jobs.root} is not writable")
+        try:  # a real write: a full disk or a read-only mount fails here, even for root
+            with tempfile.NamedTemporaryFile(dir=self.jobs.root, prefix=".ready-"):
+                pass
+        except OSError as error:
+            problems.append(f"batch jobs cannot be kept: {self.jobs.root}: "
+                            f"{error.strerror or error}")
         return problems
 
     def _check_example(self) -> tuple[bool, str]:

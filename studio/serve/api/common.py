@@ -55,7 +55,7 @@ class ErrorDocument(BaseModel):
 
 
 _STATUS_TEXT = {
-    400: "The body is not valid JSON, or names a file the server cannot use",
+    400: "The body is not valid JSON (or not HTTP), or names a file the server cannot use",
     401: "No API key, or a wrong one (send 'Authorization: Bearer <API key>')",
     404: "No such job (job ids are 32 hexadecimal digits), or no such path",
     405: "The path does not take this method",
@@ -69,14 +69,18 @@ _STATUS_TEXT = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI ``responses`` entries of these error statuses (one shared schema)."""
-    return {status: {"model": ErrorDocument, "description": _STATUS_TEXT[status]}
-            for status in statuses}
-
-
+#: What any path may answer, whatever it is: a head that is not HTTP (400), a body
+#: declared too large (413), a fault (500), no connection to spare (503).
+ANY_PATH = (400, 413, 500, 503)
 #: What any scoring or job route may answer besides its success.
-REQUEST_ERRORS = (400, 401, 408, 413, 422, 500, 503)
+REQUEST_ERRORS = (401, 408, 422)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` entries of these error statuses and of ANY_PATH (one
+    shared schema)."""
+    return {status: {"model": ErrorDocument, "description": _STATUS_TEXT[status]}
+            for status in sorted({*statuses, *ANY_PATH})}
 
 
 def error_document(code: str, message: str, *, details: list[dict[str, Any]] | None = None,
