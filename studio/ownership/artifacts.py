@@ -161,7 +161,8 @@ def _bundle(folder: Path) -> Artifact:
     entry = manifest.get("ownership") or {}
     targets = []
     for model in entry.get("models", []):
-        stored = folder / model["node"]
+        stored = next((f for f in (folder / "models" / model["node"], folder / model["node"])
+                       if (f / "ownership.json").is_file()), folder / "models" / model["node"])
         trees = ((lambda stored=stored: OwnershipDigest.load(stored))
                  if (stored / "ownership.json").is_file() else None)
         targets.append(Target("model", str(model.get("title") or model["node"]), model["node"],

@@ -117,9 +117,17 @@ def record_refusal(workflow: Workflow, problems: Iterable[TermsProblem], *,
         error="refused by the terms of its data: " + "; ".join(p.message for p in problems))
     record.ownership = {"scheme": TREE_SCHEME, "use": use.to_dict(), "override": None,
                         "datasets": [], "owners": {}, "models": [], "undescribed": [],
-                        "refused": [p.violation.to_dict() for p in problems if p.violation]}
+                        "refused": _refused(workflow, problems)}
     record_run(record, workflow, workflow_path=workflow_path, runs_dir=runs_dir, source=source)
     return record
+
+
+def _refused(workflow: Workflow, problems: list[TermsProblem]) -> list[dict[str, Any]]:
+    """Every owner's violation behind the problems (a problem names owners sharing terms
+    together; each of them gets the refusal in their statement)."""
+    refused = {(p.node, p.dataset, p.term) for p in problems}
+    found, _ = violations(workflow, sorted({p.node for p in problems if p.node}))
+    return [v.to_dict() for v in found if (v.node, v.dataset, v.term) in refused]
 
 
 def _digest(summary: Mapping[str, Any]) -> dict[str, Any]:
