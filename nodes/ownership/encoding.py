@@ -3,7 +3,9 @@
 A row's hash must not depend on how the table happens to be held (pandas
 dtype widths, categories, the row's position, the index), only on its values
 and on the schema they are read with. Each column has one of five logical
-types; a row is encoded cell by cell, in the source's column order:
+types; a row is encoded cell by cell: first the cells of fixed width (int,
+float, bool, datetime) in the source's column order, then the str cells in
+the source's column order (so the fixed part of every row has one width):
 
 =========  ==========================================================
 null       ``00`` (NaN, None, NaT, pd.NA; for a fixed-width type the
@@ -113,23 +115,26 @@ def row_hashes(frame: pd.DataFrame, schema: RowSchema | None = None) -> np.ndarr
         raise RowEncodingError(f"the rows have no column {missing[0]!r} of the schema")
     n = len(frame)
     prefix = LEAF_PREFIX + bytes.fromhex(schema.id)
-    cells = [_strings(frame[name], name) if kind == "str" else _fixed(frame[name], name, kind)
-             for name, kind in schema.columns]
-    if any(isinstance(c, _Strings) for c in cells):
-        return _hash_variable(np.frombuffer(prefix, dtype=np.uint8),
-                              [c if isinstance(c, _Strings) else c.as_bytes() for c in cells],
-                              n)
-    # Every cell of fixed width: one record per row, written field by field.
+    fixed = [_fixed(frame[name], name, kind) for name, kind in schema.columns
+             if kind != "str"]
+    strings = [_strings(frame[name], name) for name, kind in schema.columns if kind == "str"]
+    records = _records(prefix, fixed, n)
+    if not strings:
+        return _hash_fixed(records.tobytes(), n, records.dtype.itemsize)
+    return _hash_variable(records, _joined(strings, n), n)
+
+
+def _records(prefix: bytes, cells: list[_Fixed], n: int) -> np.ndarray:
+    """The prefix and the fixed-width cells: one record per row, written field by field."""
     fields: list[tuple[str, Any]] = [("prefix", f"V{len(prefix)}")]
     for index, cell in enumerate(cells):
-        fields += [(f"n{index}", "u1"), (f"v{index}", cell.values.dtype.str)]  # type: ignore[union-attr]
+        fields += [(f"n{index}", "u1"), (f"v{index}", cell.values.dtype.str)]
     records = np.empty(n, dtype=np.dtype(fields))
     records["prefix"] = np.void(prefix)
     for index, cell in enumerate(cells):
-        records[f"n{index}"] = cell.present  # type: ignore[union-attr]
-        records[f"v{index}"] = cell.values  # type: ignore[union-attr]
-    width = records.dtype.itemsize
-    return _hash_fixed(records.tobytes(), n, width)
+        records[f"n{index}"] = cell.present
+        records[f"v{index}"] = cell.values
+    return records
 
 
 # -- cells ------------------------------------------------------------------
@@ -140,14 +145,6 @@ class _Fixed:
 
     present: np.ndarray
     values: np.ndarray
-
-    def as_bytes(self) -> np.ndarray:
-        """(n, 1 + width) bytes: the flag, then the value."""
-        out = np.empty((len(self.values), 1 + self.values.dtype.itemsize), dtype=np.uint8)
-        out[:, 0] = self.present
-        out[:, 1:] = np.ascontiguousarray(self.values).view(np.uint8).reshape(
-            len(self.values), -1)
-        return out
 
 
 def _fixed(series: pd.Series, name: str, kind: str) -> _Fixed:
@@ -196,36 +193,64 @@ def _fixed(series: pd.Series, name: str, kind: str) -> _Fixed:
 
 @dataclass
 class _Strings:
-    """A str column: validity, UTF-8 lengths and the concatenated bytes."""
+    """A str column's cells, ``01 || length || UTF-8`` or ``00``: an Arrow binary array."""
 
-    valid: np.ndarray
-    lengths: np.ndarray
-    data: np.ndarray
-    starts: np.ndarray
-
-    def cell_widths(self) -> np.ndarray:
-        return 1 + np.where(self.valid, 4 + self.lengths, 0)
+    cells: Any
 
 
 def _strings(series: pd.Series, name: str) -> _Strings:
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     valid = series.notna().to_numpy()
     values = series.astype(object).where(valid, None)
     try:
-        array = pa.array(values, type=pa.large_string(), from_pandas=True)
+        text = pa.array(values, type=pa.large_string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or other objects: their str()
-        array = pa.array(values.map(lambda v: None if v is None else str(v)),
-                         type=pa.large_string(), from_pandas=True)
-    _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset:
-                                                             array.offset + len(array) + 1]
-    data = (np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None
-            else np.zeros(0, dtype=np.uint8))
-    lengths = np.diff(offsets)
+        text = pa.array(values.map(lambda v: None if v is None else str(v)),
+                        type=pa.large_string(), from_pandas=True)
+    lengths = pc.binary_length(text).to_numpy(zero_copy_only=False)
+    lengths = np.where(valid, lengths, 0).astype(np.int64)
     if len(lengths) and lengths.max() >= 2**32:
         raise RowEncodingError(f"column {name!r} has a value longer than 4 GiB")
-    return _Strings(valid, lengths, data, offsets[:-1])
+    # The head of each cell: 01 and the length, or 00 alone for a missing value.
+    heads = np.zeros((len(series), 5), dtype=np.uint8)
+    heads[:, 0] = valid
+    heads[:, 1:] = lengths.astype(">u4").view(np.uint8).reshape(-1, 4)
+    widths = np.where(valid, 5, 1)
+    head = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(series),
+        [None, pa.py_buffer(_offsets(widths)), pa.py_buffer(_packed(heads, widths))])
+    cells = pc.binary_join_element_wise(head, text.cast(pa.large_binary()),
+                                        pa.scalar(b"", pa.large_binary()),
+                                        null_handling="replace", null_replacement="")
+    return _Strings(cells)
+
+
+def _offsets(widths: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
+
+
+def _packed(heads: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """The heads end to end: 5 bytes for a present value, the 00 byte for a missing one."""
+    keep = np.arange(5)[None, :] < widths[:, None]
+    return heads[keep]
+
+
+def _joined(strings: list[_Strings], n: int) -> tuple[bytes, list[int]]:
+    """Every row's str cells, column after column, end to end; and the row bounds."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    joined = strings[0].cells if len(strings) == 1 else pc.binary_join_element_wise(
+        *[s.cells for s in strings], pa.scalar(b"", pa.large_binary()))
+    if isinstance(joined, pa.ChunkedArray):
+        joined = joined.combine_chunks()
+    _, offsets_buffer, data_buffer = joined.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[joined.offset:
+                                                            joined.offset + n + 1]
+    data = data_buffer.to_pybytes() if data_buffer is not None else b""
+    return data, offsets.tolist()
 
 
 # -- hashing ----------------------------------------------------------------
@@ -237,41 +262,18 @@ def _hash_fixed(data: bytes, n: int, width: int) -> np.ndarray:
     return np.frombuffer(digests, dtype=np.uint8).reshape(n, 32)
 
 
-def _hash_variable(prefix: np.ndarray, blocks: list[np.ndarray | _Strings], n: int
+def _hash_variable(records: np.ndarray, strings: tuple[bytes, list[int]], n: int
                    ) -> np.ndarray:
-    widths = np.full(n, len(prefix), dtype=np.int64)
-    for block in blocks:
-        widths += (block.cell_widths() if isinstance(block, _Strings)
-                   else block.shape[1])
-    ends = np.cumsum(widths)
-    starts = ends - widths
-    out = np.empty(int(ends[-1]) if n else 0, dtype=np.uint8)
-    out[(starts[:, None] + np.arange(len(prefix))).ravel()] = np.tile(prefix, n)
-    at = starts + len(prefix)
-    for block in blocks:
-        if not isinstance(block, _Strings):
-            width = block.shape[1]
-            out[(at[:, None] + np.arange(width)).ravel()] = block.ravel()
-            at = at + width
-            continue
-        out[at] = block.valid
-        valid = np.flatnonzero(block.valid)
-        lengths = block.lengths[valid].astype(">u4").view(np.uint8).reshape(-1, 4)
-        out[((at[valid] + 1)[:, None] + np.arange(4)).ravel()] = lengths.ravel()
-        total = int(block.lengths[valid].sum())
-        if total:
-            # Every byte of every valid value goes to its row's place: one gather.
-            counts = block.lengths[valid]
-            source = np.repeat(block.starts[valid] - np.cumsum(counts) + counts, counts)
-            target = np.repeat(at[valid] + 5 - np.cumsum(counts) + counts, counts)
-            step = np.arange(total, dtype=np.int64)
-            out[target + step] = block.data[source + step]
-        at = at + block.cell_widths()
-    data = out.tobytes()
+    """One hash per row: its fixed-width record, then its str cells."""
+    fixed, width = records.tobytes(), records.dtype.itemsize
+    data, bounds = strings
     sha256 = hashlib.sha256
-    digests = b"".join([sha256(data[s:e]).digest() for s, e in zip(starts.tolist(),
-                                                                   ends.tolist(), strict=True)])
-    return np.frombuffer(digests, dtype=np.uint8).reshape(n, 32)
+    digests = []
+    for i in range(n):
+        digest = sha256(fixed[i * width:(i + 1) * width])
+        digest.update(data[bounds[i]:bounds[i + 1]])
+        digests.append(digest.digest())
+    return np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 32)
 
 
 # -- rows given by an auditor ---------------------------------------------------

@@ -43,9 +43,10 @@ def test_a_row_hash_is_sha256_of_the_documented_encoding():
     schema = RowSchema.of(frame)
     assert schema.columns == (("n", "int"), ("s", "str"), ("x", "float"), ("b", "bool"))
     prefix = b"\x00" + bytes.fromhex(schema.id)
-    first = (prefix + b"\x01" + struct.pack(">q", 7) + b"\x01" + struct.pack(">I", 2)
-             + "é".encode() + b"\x01" + struct.pack(">d", 0.0) + b"\x01\x01")
-    second = prefix + b"\x00" + bytes(8) + b"\x00" + b"\x00" + bytes(8) + b"\x01\x00"
+    # Fixed-width cells first (n, x, b), then the str cells (s).
+    first = (prefix + b"\x01" + struct.pack(">q", 7) + b"\x01" + struct.pack(">d", 0.0)
+             + b"\x01\x01" + b"\x01" + struct.pack(">I", 2) + "é".encode())
+    second = prefix + b"\x00" + bytes(8) + b"\x00" + bytes(8) + b"\x01\x00" + b"\x00"
     hashes = row_hashes(frame, schema)
     assert bytes(hashes[0]) == hashlib.sha256(first).digest()
     assert bytes(hashes[1]) == hashlib.sha256(second).digest()
