@@ -119,3 +119,14 @@ def test_the_lineage_panel_api(run_and_bundle, tmp_path):
     service = bundle_lineage(folder / "service", statements=False)
     assert service.root == lineage.root and service.owners[0].rows == 398
     assert model_lineage(record, "evaluate") is None
+
+
+def test_every_sample_datasets_deposit_is_what_reading_it_gives():
+    from nodes.data.datasets import SAMPLE_DATASET_NAMES, SampleDataset
+    from nodes.testing import run_node
+
+    for name in SAMPLE_DATASET_NAMES:
+        info = dataset_info(name)
+        table = run_node(SampleDataset, {"dataset": name})["data"]
+        assert table.ownership.digest().root.hex() == info["deposit"]["root"], name
+        assert info["ownership"]["terms"]["license"], name  # every one names its license
