@@ -25,8 +25,13 @@ import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nodes.errors import NodeInputError
+
+#: The workflow setting that says where relative paths start: absent (the
+#: workflow file's folder) or "working_directory" (files saved before schema 2).
+RELATIVE_PATHS = "relative_paths"
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,15 @@ class FileAccess:
     @classmethod
     def for_run(cls, workflow_path: str | os.PathLike[str] | None = None, *,
                 allowed: Iterable[str | os.PathLike[str]] = (),
-                out_dir: str | os.PathLike[str] | None = None) -> FileAccess:
+                out_dir: str | os.PathLike[str] | None = None,
+                relative_to_workflow: bool = True) -> FileAccess:
         """The folders of a run of the workflow saved at ``workflow_path``.
 
-        ``allowed`` folders are relative to the workflow's folder (or the
-        working directory); ``out_dir`` is the run's output folder.
+        Relative parameter paths start at the workflow's folder (the working
+        directory for a workflow with no file, or with ``relative_to_workflow``
+        off: files saved before schema 2). ``allowed`` folders are relative to
+        the workflow's folder (or the working directory); ``out_dir`` is the
+        run's output folder.
         """
         folder = (Path(workflow_path).resolve().parent if workflow_path
                   else Path.cwd().resolve())
@@ -54,7 +63,19 @@ class FileAccess:
         roots += [(folder / Path(p).expanduser()).resolve() for p in allowed]
         if out_dir is not None:
             roots.append(Path(out_dir).expanduser().resolve())
-        return cls(base=None, write_roots=tuple(dict.fromkeys(roots)))
+        base = folder if workflow_path and relative_to_workflow else None
+        return cls(base=base, write_roots=tuple(dict.fromkeys(roots)))
+
+    @classmethod
+    def for_workflow(cls, workflow: Any, *, allowed: Iterable[str | os.PathLike[str]] = (),
+                     out_dir: str | os.PathLike[str] | None = None,
+                     workflow_path: str | os.PathLike[str] | None = None) -> FileAccess:
+        """``for_run`` for a Workflow: its file (``workflow.path``), its setting
+        ``allowed_paths`` and whether its relative paths start at its folder."""
+        extra = workflow.info.extra
+        return cls.for_run(workflow_path or workflow.path,
+                           allowed=[*extra.get("allowed_paths", []), *allowed], out_dir=out_dir,
+                           relative_to_workflow=extra.get(RELATIVE_PATHS) != "working_directory")
 
     # -- paths --------------------------------------------------------------
     def resolve(self, path: str) -> Path:

@@ -1,8 +1,17 @@
-"""Paths given as node parameters: resolved the same way by every file node."""
+"""Paths given as node parameters: resolved the same way by every file node.
+
+A relative path starts at the workflow file's folder (or, for a workflow
+with no file yet, and for files saved before schema 2 that said so, at the
+working directory). The engine says which folder while it computes cache
+keys and runs nodes (``paths_relative_to``), so a node's ``run``,
+``source_digest`` and ``known_output_columns`` all resolve alike.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +19,28 @@ from nodes.context import RunContext
 from nodes.digest import file_digest
 from nodes.errors import NodeInputError
 
+_base: ContextVar[Path | None] = ContextVar("axon_path_base", default=None)
+
+
+@contextlib.contextmanager
+def paths_relative_to(folder: Path | None) -> Iterator[None]:
+    """Within this block, relative parameter paths start at ``folder`` (None: the
+    working directory)."""
+    token = _base.set(folder)
+    try:
+        yield
+    finally:
+        _base.reset(token)
+
+
+def base_folder() -> Path:
+    """Where relative parameter paths start now."""
+    return _base.get() or Path.cwd()
+
 
 def resolve_path(path: str) -> Path:
-    """A parameter path as an absolute path; relative ones start at the working directory."""
-    return (Path.cwd() / Path(path).expanduser()).resolve()
+    """A parameter path as an absolute path (relative ones start at ``base_folder``)."""
+    return (base_folder() / Path(path).expanduser()).resolve()
 
 
 def existing_file(node: str, path: str) -> Path:
@@ -23,7 +50,8 @@ def existing_file(node: str, path: str) -> Path:
         state = "is a folder, not a file" if resolved.is_dir() else "does not exist"
         raise NodeInputError(
             node, f"the file '{path}' ({resolved}) {state}.",
-            fix=f"Correct the 'path' parameter; relative paths start at {Path.cwd()}.")
+            fix=f"Correct the 'path' parameter; relative paths start at {base_folder()} "
+                "(the workflow file's folder).")
     return resolved
 
 

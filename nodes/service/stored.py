@@ -11,11 +11,11 @@ recorded: its lineage digest must equal 'sha256'.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
 from nodes.context import RunContext
 from nodes.contract import ScoringRole
+from nodes.data.files import resolve_path
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
 from nodes.params import StringParam
@@ -44,7 +44,7 @@ class _StoredValue(Node):
                 raise ParameterError(self.label, name, self.params[name],
                                      "it must not be empty",
                                      fix="Use Prepare for publishing, which fills it in.")
-        folder = (Path.cwd() / Path(self.path).expanduser()).resolve()
+        folder = resolve_path(self.path)
         if not folder.is_dir():
             raise NodeInputError(self.label, f"the stored {self.kind} '{folder}' does not exist.",
                                  fix="Export the pipeline again, or correct 'path'.")

@@ -77,10 +77,9 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     workflow_path = workflow_file.resolve() if workflow_file else None
     stem_file = workflow_file or Path(f"{repeated.run.workflow_name or 'run'}.axon.json")
-    files = FileAccess.for_run(
-        workflow_path, out_dir=out_dir,
-        allowed=[*workflow.info.extra.get("allowed_paths", []),
-                 *(str(Path(p).resolve()) for p in args.allow_paths)])
+    workflow.path = workflow_path
+    files = FileAccess.for_workflow(workflow, out_dir=out_dir,
+                                    allowed=[str(Path(p).resolve()) for p in args.allow_paths])
     engine = Engine(cache=cache, executor=executor, jobs=args.jobs)
     cancel = threading.Event()
     display = None

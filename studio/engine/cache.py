@@ -34,8 +34,10 @@ import networkx as nx
 
 from nodes.context import DatasetRead
 from nodes.contract import params_in_use
+from nodes.data.files import paths_relative_to
 from nodes.digest import file_digest
 from nodes.errors import StudioError
+from nodes.file_access import FileAccess
 from nodes.values import UnsafeArtifactError, load_value, save_value, value_digest
 from studio.engine.executor import describe_value
 from studio.workflow.fileformat import fsync_folder
@@ -47,9 +49,17 @@ KEY_SCHEME = 2  # bump when the key recipe changes, so old entries stop matching
 ENTRY_FORMAT = 2  # bump when a disk entry's layout changes
 
 
-def compute_keys(workflow: Workflow, graph: nx.DiGraph, nodes: set[str] | None = None
-                 ) -> dict[str, str]:
-    """The cache key of every node (of ``nodes`` and their ancestors) in topological order."""
+def compute_keys(workflow: Workflow, graph: nx.DiGraph, nodes: set[str] | None = None,
+                 files: FileAccess | None = None) -> dict[str, str]:
+    """The cache key of every node (of ``nodes`` and their ancestors) in topological order.
+
+    Relative paths in nodes start where ``files`` says (default: the workflow's)."""
+    files = files or FileAccess.for_workflow(workflow)
+    with paths_relative_to(files.base):
+        return _keys(workflow, graph, nodes)
+
+
+def _keys(workflow: Workflow, graph: nx.DiGraph, nodes: set[str] | None) -> dict[str, str]:
     keys: dict[str, str] = {}
     for node_id in nx.topological_sort(graph):
         if nodes is not None and node_id not in nodes:

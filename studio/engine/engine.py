@@ -213,8 +213,7 @@ class Engine:
         anything when the workflow cannot run as it is.
         """
         if files is None:
-            files = FileAccess.for_run(workflow_path,
-                                       allowed=workflow.info.extra.get("allowed_paths", []))
+            files = FileAccess.for_workflow(workflow, workflow_path=workflow_path)
         with self._run_lock:
             self.kept = {}
             return _Run(self, workflow.copy(), targets, use_cache,
@@ -253,7 +252,7 @@ class _Run:
         self.selected = (set(workflow.nodes) if target_list is None
                          else with_ancestors(self.graph, target_list))
         self.order = [n for n in nx.topological_sort(self.graph) if n in self.selected]
-        self.keys = compute_keys(workflow, self.graph, self.selected)
+        self.keys = compute_keys(workflow, self.graph, self.selected, files)
         self.entries: dict[str, CacheEntry] = {}
         #: Per node, the selected nodes that still need its outputs.
         self.waiting: dict[str, set[str]] = {

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodes.context import DatasetRead, RunContext
+from nodes.data.files import paths_relative_to
 from nodes.errors import RunCancelled
 from nodes.file_access import FileAccess
 from nodes.imports import importing_for
@@ -98,7 +99,8 @@ def execute_task(task: NodeTask, inputs: Mapping[str, Any], cancel_event: thread
     context.check_cancelled()
     start = time.perf_counter()
     # First imports from parallel threads can collide (nodes/imports.py).
-    with importing_for(task.node_type), context.capturing_warnings():
+    with importing_for(task.node_type), context.capturing_warnings(), \
+            paths_relative_to(task.files.base):
         outputs = node.execute(context, inputs)
     duration = time.perf_counter() - start
     return TaskOutcome(outputs, context.datasets, context.messages, context.warnings, duration,

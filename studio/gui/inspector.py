@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -67,12 +68,26 @@ def reflow(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
+def stored_path(chosen: Path, folder: Path | None) -> str:
+    """How a chosen file is written in the workflow: relative to the workflow file's
+    folder when it sits in it (the pair can then move together), else absolute."""
+    chosen = chosen.resolve()
+    if folder is not None:
+        try:
+            return chosen.relative_to(folder.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(chosen)
+
+
 class ParamEditor:
     """One parameter's widget: shows a value, reports edits, shows an error."""
 
     def __init__(self, param: Param, value: Any, commit: Callable[[str, Any], None],
-                 columns: list[str] | None) -> None:
+                 columns: list[str] | None, folder: Path | None = None) -> None:
         self.param = param
+        #: The workflow file's folder: a file chosen inside it is stored relative to it.
+        self.folder = folder
         self.commit = commit
         self.columns = columns
         self.error = QLabel()
@@ -196,7 +211,7 @@ class ParamEditor:
                                               "Data files (*.csv *.tsv *.txt *.parquet);;"
                                               "All files (*)")
         if path:
-            line.setText(path)
+            line.setText(stored_path(Path(path), self.folder))
             self._commit_text(line)
 
     # -- values -------------------------------------------------------------------
@@ -346,7 +361,9 @@ class Inspector(QWidget):
         for name, param in node_type.parameters.items():
             columns = upstream_columns.get(getattr(param, "input_port", "data")) \
                 if param.kind == "columns" else None
-            editor = ParamEditor(param, node.params.get(name), self._commit, columns)
+            workflow_file = self.document.workflow.path
+            editor = ParamEditor(param, node.params.get(name), self._commit, columns,
+                                 workflow_file.parent if workflow_file else None)
             self.editors[name] = editor
             label = QLabel(param.label or name)
             label.setToolTip(param.help)

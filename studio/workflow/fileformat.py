@@ -37,7 +37,8 @@ from studio.workflow.model import (
 )
 
 FORMAT_NAME = "axon-studio-workflow"
-SCHEMA_VERSION = 1
+#: 2: relative paths start at the workflow file's folder (1: at the working directory).
+SCHEMA_VERSION = 2
 SUFFIX = ".axon.json"
 #: The largest workflow file read (a typed-in table or a script is far smaller).
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -47,8 +48,30 @@ MAX_DEPTH = 64
 #: save (a live save renames its file within milliseconds).
 STALE_TEMP_SECONDS = 60.0
 
+def _relative_paths_keep_their_meaning(document: dict[str, Any]) -> dict[str, Any]:
+    """1 -> 2: relative paths used to start at the working directory. A document
+    that has any keeps that meaning (a setting); one that has none starts at its
+    own folder like every new document."""
+    def relative(value: Any) -> bool:
+        return (isinstance(value, str) and value.strip() != "" and "://" not in value
+                and not Path(value).expanduser().is_absolute())
+
+    nodes = document.get("nodes")
+    uses = isinstance(nodes, list) and any(
+        isinstance(n, dict) and isinstance(n.get("params"), dict)
+        and any(relative(v) for k, v in n["params"].items() if k in ("path", "url"))
+        for n in nodes)
+    if uses:
+        settings = document.get("settings")
+        if isinstance(settings, dict):
+            settings.setdefault("relative_paths", "working_directory")
+    return document
+
+
 #: MIGRATIONS[n] upgrades a document of schema n to schema n + 1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _relative_paths_keep_their_meaning,
+}
 
 
 # -- writing ---------------------------------------------------------------
@@ -96,6 +119,7 @@ def save_workflow(workflow: Workflow, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     atomic_write_text(path, dumps(workflow))
     remove_stale_temporaries(path)
+    workflow.path = path.resolve()
     return path
 
 
@@ -168,7 +192,9 @@ def load_workflow(path: str | os.PathLike[str], registry: NodeRegistry | None = 
     except (OSError, UnicodeDecodeError) as error:
         raise WorkflowFileError(str(path), [Problem(f"the file cannot be read: {error}")]) from None
     remove_stale_temporaries(path)
-    return loads(text, registry, source=str(path))
+    workflow = loads(text, registry, source=str(path))
+    workflow.path = path.resolve()
+    return workflow
 
 
 def loads(text: str, registry: NodeRegistry | None = None, *, source: str = "<text>") -> Workflow:

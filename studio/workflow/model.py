@@ -27,6 +27,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nodes.errors import ParameterError
@@ -124,6 +125,9 @@ class Workflow:
         self.revision = 0
         #: node id -> digest of the code the user trusted in that node.
         self._trusted_code: dict[str, str] = {}
+        #: The file the workflow was loaded from or saved to (None: not saved yet);
+        #: relative paths in its nodes start at that file's folder.
+        self.path: Path | None = None
 
     # -- queries --------------------------------------------------------
     def node(self, node_id: str) -> NodeInstance:
@@ -475,6 +479,7 @@ class Workflow:
         clone.info = copy.deepcopy(self.info)
         clone.revision = self.revision
         clone._trusted_code = dict(self._trusted_code)
+        clone.path = self.path
         return clone
 
 

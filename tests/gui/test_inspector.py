@@ -59,3 +59,12 @@ def test_the_inspector_follows_undo_of_a_parameter(make_window, toy_registry):
     assert window.inspector.editors["rows"].input.value() == 42
     window.document.undo_stack.undo()
     assert window.inspector.editors["rows"].input.value() == 5
+
+
+def test_a_file_chosen_beside_the_workflow_is_stored_relative_to_it(tmp_path):
+    from studio.gui.inspector import stored_path
+
+    (tmp_path / "data").mkdir()
+    assert stored_path(tmp_path / "data" / "t.csv", tmp_path) == "data/t.csv"
+    assert stored_path(tmp_path / "t.csv", tmp_path / "data") == str((tmp_path / "t.csv"))
+    assert stored_path(tmp_path / "t.csv", None) == str(tmp_path / "t.csv")

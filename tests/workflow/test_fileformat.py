@@ -206,3 +206,40 @@ def test_killing_a_process_mid_save_never_leaves_a_torn_file(tmp_path):
         child.wait()
         workflow = load_workflow(path)
         assert len(workflow.nodes) == 400
+
+
+def test_relative_paths_start_at_the_workflow_files_folder(tmp_path, monkeypatch):
+    """Schema 2: a workflow and its data move together; the working directory is
+    irrelevant. A schema-1 file keeps its old meaning (the working directory)."""
+    import pandas as pd
+
+    from studio.engine import Engine
+
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    pd.DataFrame({"x": [1, 2, 3], "y": [0, 1, 0]}).to_csv(project / "data" / "t.csv",
+                                                          index=False)
+    workflow = Workflow()
+    workflow.add_node("import_csv", {"path": "data/t.csv", "label_column": "y"},
+                      node_id="read")
+    path = save_workflow(workflow, project / "w.axon.json")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    loaded = load_workflow(path)
+    assert loaded.node_type("read").known_output_columns(
+        loaded.nodes["read"].params) is None  # outside a run: the working directory
+    with Engine(jobs=1) as engine:
+        record = engine.run(loaded)
+        assert record.status == "succeeded", record.nodes["read"].error
+        assert engine.outputs(loaded, "read")["data"].frame["x"].tolist() == [1, 2, 3]
+    old = json.loads(path.read_text())
+    old["schema_version"] = 1
+    (project / "old.axon.json").write_text(json.dumps(old))
+    migrated = load_workflow(project / "old.axon.json")
+    assert migrated.info.extra["relative_paths"] == "working_directory"
+    with Engine(jobs=1) as engine:
+        assert engine.run(migrated).status == "failed"  # data/t.csv from 'elsewhere'
+    monkeypatch.chdir(project)
+    with Engine(jobs=1) as engine:
+        assert engine.run(migrated).status == "succeeded"  # as it always did
