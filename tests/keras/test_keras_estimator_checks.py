@@ -9,8 +9,8 @@ runs only when ``SCIPY_ARRAY_API=1`` is set before SciPy is imported, and
 the network declares no array-API support anyway (``array_api_support``
 tag False; TensorFlow converts NumPy arrays itself).
 
-The networks are small (8 units, 10 epochs of Adam at 0.01) so the module
-takes about a minute, TensorFlow's import included; that is still enough
+The networks are small (8 units, 5 epochs of Adam at 0.03) so the module
+takes one to two minutes, TensorFlow's import included; that is still enough
 for the training-quality checks (accuracy > 0.83 on scikit-learn's blobs,
 R² > 0.5 on its regression set: they reach about 0.93 and 0.8).
 """
@@ -28,8 +28,8 @@ from nodes.models.train_score import TrainModel
 from nodes.testing import run_node
 from nodes.values import Table
 
-SMALL = {"layers": [{"type": "dense", "units": 8}], "epochs": 10, "optimizer": "adam",
-         "learning_rate": 0.01}
+SMALL = {"layers": [{"type": "dense", "units": 8}], "epochs": 5, "optimizer": "adam",
+         "learning_rate": 0.03}
 
 #: Checks a network is known to fail, with the reason (none today).
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {"classification": {}, "regression": {}}
