@@ -42,6 +42,10 @@ class ParameterError(StudioError):
             f"{allowed}.", fix=fix)
 
 
+class MissingDependencyError(StudioError):
+    """An optional package a node needs is not installed (the fix names the extra)."""
+
+
 class UntrustedCodeError(StudioError):
     """A node would run code stored in a file that the user has not trusted."""
 

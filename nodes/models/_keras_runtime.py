@@ -23,7 +23,7 @@ import os
 import threading
 from typing import Any
 
-from nodes.errors import NodeInputError, StudioError
+from nodes.errors import MissingDependencyError, NodeInputError
 
 #: Most threads TensorFlow may use inside one op and across ops.
 MAX_THREADS = 2
@@ -36,7 +36,7 @@ _modules: tuple[Any, Any] | None = None
 INSTALL_KERAS = "pip install 'axon-studio[keras]'"
 
 
-class TensorFlowMissingError(StudioError):
+class TensorFlowMissingError(MissingDependencyError):
     """TensorFlow (or Keras) cannot be imported, so no network can train or load."""
 
     def __init__(self, problem: str) -> None:

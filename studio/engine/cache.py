@@ -36,7 +36,7 @@ from nodes.context import DatasetRead
 from nodes.contract import params_in_use
 from nodes.data.files import paths_relative_to
 from nodes.digest import file_digest
-from nodes.errors import StudioError
+from nodes.errors import MissingDependencyError, StudioError
 from nodes.file_access import FileAccess
 from nodes.values import UnsafeArtifactError, load_value, save_value, value_digest
 from studio.engine.executor import describe_value
@@ -270,6 +270,8 @@ class DiskCache(Cache):
             return None, None
         try:
             entry = _read_entry(folder, ports)
+        except MissingDependencyError as error:  # not damaged: kept for when it is there
+            return None, f"the cache entry {folder} needs what is not installed: {error}"
         except _DamagedEntry as damage:
             problem = str(damage)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
