@@ -28,6 +28,7 @@ the node runner carries it over with :func:`carry_ownership`.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,9 @@ class RowLeaves:
         self.sources = tuple(dict(s) for s in sources)
         self.traced = traced
         self._digest: OwnershipDigest | None = None
+        #: The row fingerprints of the last frame matched against (a node with two
+        #: outputs, Split Data, matches both against the same input).
+        self._fingerprints: tuple[Any, tuple[str, ...], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.leaves)
@@ -135,12 +139,20 @@ class RowLeaves:
                   and new[c].dtype == old[c].dtype]
         if len(new) == len(old) and _same_order(old, new, shared):
             return self
-        positions = _matching_rows(old, new, shared)
+        positions = _matching_rows(old, new, shared, self._old_fingerprints)
         if positions is None:
             if len(new) == len(old) and new.index.equals(old.index):
                 return self  # every shared column rewritten in place
             return self.untraced()
         return self.take(positions)
+
+    def _old_fingerprints(self, old: pd.DataFrame, columns: list[str]) -> np.ndarray:
+        cached = self._fingerprints
+        if cached is not None and cached[0]() is old and cached[1] == tuple(columns):
+            return cached[2]
+        fingerprints = _fingerprints(old[columns])
+        self._fingerprints = (weakref.ref(old), tuple(columns), fingerprints)  # not the frame
+        return fingerprints
 
     @staticmethod
     def union(parts: Iterable[RowLeaves]) -> RowLeaves | None:
@@ -265,22 +277,23 @@ def _same_buffer(a: pd.Series, b: pd.Series) -> bool:
             and x.strides == y.strides and x.shape == y.shape)
 
 
-def _matching_rows(old: pd.DataFrame, new: pd.DataFrame, shared: list[str]) -> np.ndarray | None:
+def _matching_rows(old: pd.DataFrame, new: pd.DataFrame, shared: list[str],
+                   fingerprints: Any = None) -> np.ndarray | None:
     """For each row of ``new``, the position of the ``old`` row equal to it in the
     shared columns; None when a row matches none. A second try leaves out the
     columns that had missing values (Clean Missing Data fills them)."""
     if not shared:
         return None
-    positions = _match_on(old, new, shared)
+    of_old = fingerprints or (lambda frame, columns: _fingerprints(frame[columns]))
+    positions = _match_on(of_old(old, shared), new, shared)
     if positions is None:
         complete = [c for c in shared if not old[c].isna().any()]
         if complete and len(complete) < len(shared):
-            positions = _match_on(old, new, complete)
+            positions = _match_on(of_old(old, complete), new, complete)
     return positions
 
 
-def _match_on(old: pd.DataFrame, new: pd.DataFrame, columns: list[str]) -> np.ndarray | None:
-    before = _fingerprints(old[columns])
+def _match_on(before: np.ndarray, new: pd.DataFrame, columns: list[str]) -> np.ndarray | None:
     after = _fingerprints(new[columns])
     index = pd.Index(before)
     if index.is_unique:
