@@ -69,6 +69,14 @@ def _declares_imports(node_type: Any) -> bool:
         if klass.__module__ != "nodes.node")
 
 
+def module(name: str) -> Any:
+    """Module ``name``, imported under the lock the first time: for a node that needs
+    a heavy module on some of its paths only (its declared ``imports`` are loaded
+    before every run)."""
+    preload((name,))
+    return importlib.import_module(name)
+
+
 def catalog_imports() -> list[str]:
     """Every module the installed node types declare (what the app warms up)."""
     from nodes.registry import default_registry

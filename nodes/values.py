@@ -415,8 +415,26 @@ def value_digest(value: Any) -> str:
     return stable_digest(value)
 
 
+@dataclass(frozen=True)
+class StoredValue:
+    """A value saved in ``folder`` (files already checked against their digests),
+    not loaded: what only needs to be copied elsewhere is never deserialised.
+    ``load()`` gives the value itself."""
+
+    kind: str
+    folder: Path
+
+    def load(self) -> Any:
+        return load_value(self.kind, self.folder)
+
+
 def save_value(value: Any, folder: Path) -> str:
     """Save ``value`` into ``folder`` in a safe format; return its kind."""
+    if isinstance(value, StoredValue):  # already in a safe format: the files as they are
+        import shutil
+
+        shutil.copytree(value.folder, folder, dirs_exist_ok=True)
+        return value.kind
     folder.mkdir(parents=True, exist_ok=True)
     kind = getattr(value, "kind", None)
     if kind in VALUE_KINDS and isinstance(value, VALUE_KINDS[kind]):

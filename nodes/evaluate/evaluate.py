@@ -18,6 +18,7 @@ from nodes.data.checks import (
     resolve_label_column,
 )
 from nodes.errors import NodeInputError
+from nodes.imports import module
 from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
 from nodes.models.unsupervised import ASSIGNMENTS, DISTANCE
 from nodes.node import Node
@@ -78,7 +79,8 @@ class EvaluateModel(Node):
     """
 
     type_id = "evaluate_model"
-    imports = ("scipy.integrate", "scipy.spatial", "sklearn.metrics")
+    # Two-class figures need numpy only; scikit-learn's metrics and scipy's hull
+    # are imported (under the import lock, nodes.imports.module) where used.
     version = 1
     title = "Evaluate Model"
     category = "Evaluate"
@@ -199,21 +201,14 @@ def _roc_points(fpr: np.ndarray, tpr: np.ndarray, limit: int) -> np.ndarray:
     operating points; its area bounds the curve's) and points at quantiles."""
     if not limit or len(fpr) <= limit:
         return np.arange(len(fpr))
-    from scipy.spatial import ConvexHull
-
-    # The hull's vertices (qhull, in C) are few; the upper chain is picked among them.
-    candidates = np.unique(np.concatenate((
-        [0, len(fpr) - 1], ConvexHull(np.column_stack((fpr, tpr))).vertices)))
-    hull: list[int] = []
-    for index in candidates:  # monotone chain over points sorted by fpr, then tpr
-        while len(hull) >= 2:
-            a, b = hull[-2], hull[-1]
-            cross = ((fpr[b] - fpr[a]) * (tpr[index] - tpr[a])
-                     - (tpr[b] - tpr[a]) * (fpr[index] - fpr[a]))
-            if cross < 0:
-                break
-            hull.pop()
-        hull.append(index)
+    hull = np.arange(len(fpr))
+    while len(hull) > 2:  # drop, all at once, every point not making a right turn
+        a, b, c = hull[:-2], hull[1:-1], hull[2:]
+        cross = ((fpr[b] - fpr[a]) * (tpr[c] - tpr[a]) - (tpr[b] - tpr[a]) * (fpr[c] - fpr[a]))
+        keep = np.concatenate(([True], cross < 0, [True]))
+        if keep.all():
+            break
+        hull = hull[keep]
     hull_points = np.asarray(hull, dtype=np.int64)
     if len(hull_points) > limit // 2:  # a hull of many vertices: keep it spread too
         hull_points = hull_points[_spread(len(hull_points), limit // 2)]
@@ -253,9 +248,7 @@ def _binary(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarray |
         scalars["log_loss"] = _binary_log_loss(truth, probability)
         if 0 < positives < rows:
             fpr, tpr, thresholds, precision, recall, cut = _binary_curves(truth, probability)
-            from scipy.integrate import trapezoid
-
-            scalars["auc"] = float(trapezoid(tpr, fpr))  # on every point, before any thinning
+            scalars["auc"] = float(np.trapezoid(tpr, fpr))  # on every point, before any thinning
             roc = _roc_points(fpr, tpr, curve_points)
             fpr, tpr, thresholds = fpr[roc], tpr[roc], thresholds[roc]
             curves["roc"] = pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thresholds})
@@ -305,7 +298,7 @@ def _binary_curves(truth: np.ndarray, probability: np.ndarray) -> tuple[np.ndarr
 
 def _multiclass(actual: np.ndarray, predicted: np.ndarray, frame: pd.DataFrame,
                 probability_columns: list[str], classes: list[Any], ctx: RunContext) -> Metrics:
-    from sklearn import metrics as skm
+    skm = module("sklearn.metrics")
 
     scalars: dict[str, float] = {"accuracy": skm.accuracy_score(actual, predicted)}
     for average in ("macro", "micro"):
@@ -334,7 +327,7 @@ RESIDUAL_POINTS = 2000
 
 
 def _regression(actual: np.ndarray, predicted: np.ndarray) -> Metrics:
-    from sklearn import metrics as skm
+    skm = module("sklearn.metrics")
 
     error = actual - predicted
     deviation = actual - actual.mean()
@@ -380,7 +373,7 @@ def _clustering(node: str, table: Table, port: str, label_column: str) -> Metric
     """Silhouette, Davies-Bouldin and cluster sizes of Assign Data to Clusters'
     output; against the label (if any) the adjusted Rand index and a
     label-by-cluster count matrix."""
-    from sklearn import metrics as skm
+    skm = module("sklearn.metrics")
 
     frame = table.frame
     assignments = frame[ASSIGNMENTS].to_numpy()
@@ -441,7 +434,7 @@ def compare(first: Metrics, second: Metrics) -> Metrics:
 
 
 def _confusion(actual: np.ndarray, predicted: np.ndarray, classes: list[Any]) -> Matrix:
-    from sklearn import metrics as skm
+    skm = module("sklearn.metrics")
 
     counts = skm.confusion_matrix(actual, predicted, labels=classes)
     names = _plain_labels(classes)

@@ -38,7 +38,7 @@ from nodes.data.files import paths_relative_to
 from nodes.digest import file_digest
 from nodes.errors import MissingDependencyError, StudioError
 from nodes.file_access import FileAccess
-from nodes.values import UnsafeArtifactError, load_value, save_value, value_digest
+from nodes.values import StoredValue, UnsafeArtifactError, load_value, save_value, value_digest
 from studio.engine.executor import describe_value
 from studio.workflow.fileformat import fsync_folder
 from studio.workflow.model import Workflow
@@ -109,11 +109,12 @@ class Cache:
     def get(self, key: str) -> CacheEntry | None:
         return self.get_checked(key)[0]
 
-    def get_checked(self, key: str, ports: list[str] | None = None
-                    ) -> tuple[CacheEntry | None, str | None]:
+    def get_checked(self, key: str, ports: list[str] | None = None, *,
+                    stored: bool = False) -> tuple[CacheEntry | None, str | None]:
         """The entry of ``key`` (None: a miss) and, when a stored entry was found
         damaged and dropped, why. ``ports``: only these outputs are needed (a
-        cache that reads from disk loads and checks only them)."""
+        cache that reads from disk loads and checks only them). ``stored``: fitted
+        objects may come as StoredValue (checked files, not deserialised)."""
         raise NotImplementedError
 
     def describe(self, key: str) -> tuple[CacheEntry | None, str | None]:
@@ -156,8 +157,8 @@ class MemoryCache(Cache):
         with self._lock:
             return sum(self._sizes.values())
 
-    def get_checked(self, key: str, ports: list[str] | None = None
-                    ) -> tuple[CacheEntry | None, str | None]:
+    def get_checked(self, key: str, ports: list[str] | None = None, *,
+                    stored: bool = False) -> tuple[CacheEntry | None, str | None]:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
@@ -260,8 +261,8 @@ class DiskCache(Cache):
     def describe(self, key: str) -> tuple[CacheEntry | None, str | None]:
         return self.get_checked(key, ports=[])
 
-    def get_checked(self, key: str, ports: list[str] | None = None
-                    ) -> tuple[CacheEntry | None, str | None]:
+    def get_checked(self, key: str, ports: list[str] | None = None, *,
+                    stored: bool = False) -> tuple[CacheEntry | None, str | None]:
         entry = self.memory.get(key)
         if entry is not None:
             return entry, None
@@ -269,7 +270,7 @@ class DiskCache(Cache):
         if not (folder / "entry.json").exists():
             return None, None
         try:
-            entry = _read_entry(folder, ports)
+            entry = _read_entry(folder, ports, stored)
         except MissingDependencyError as error:  # not damaged: kept for when it is there
             return None, f"the cache entry {folder} needs what is not installed: {error}"
         except _DamagedEntry as damage:
@@ -278,7 +279,7 @@ class DiskCache(Cache):
                 UnsafeArtifactError, StudioError) as error:
             problem = f"it cannot be read ({type(error).__name__}: {error})"
         else:
-            if ports is None:
+            if ports is None and not stored:
                 self.memory.put(key, entry)
             return entry, None
         log.warning("dropping the damaged cache entry %s: %s", folder, problem)
@@ -338,7 +339,8 @@ class _DamagedEntry(Exception):
     """A disk entry that does not match what was written."""
 
 
-def _read_entry(folder: Path, ports: list[str] | None = None) -> CacheEntry:
+def _read_entry(folder: Path, ports: list[str] | None = None,
+                stored: bool = False) -> CacheEntry:
     """The entry in ``folder``, checked; with ``ports``, only those outputs are
     loaded (and their files checked), the rest of the entry is its description."""
     document = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
@@ -364,10 +366,15 @@ def _read_entry(folder: Path, ports: list[str] | None = None) -> CacheEntry:
     if present - set(listed):
         extra = sorted(present - set(listed))
         raise _DamagedEntry(f"it holds files that were not written: {extra}")
-    outputs = {port: load_value(meta["kinds"][port], folder / "outputs" / port)
+    outputs = {port: (StoredValue(meta["kinds"][port], folder / "outputs" / port)
+                      if stored and meta["kinds"][port] in _REBUILT_KINDS
+                      else load_value(meta["kinds"][port], folder / "outputs" / port))
                for port in wanted}
     info = {}
     for port, value in outputs.items():
+        if isinstance(value, StoredValue):
+            info[port] = dict(meta["info"].get(port, {}))
+            continue
         recorded = meta["digests"].get(port)
         # Fitted objects (skops, artifact formats) are digested again once loaded:
         # the file digests prove the bytes, this proves the format gives the value

@@ -383,10 +383,12 @@ class _Run:
             for node_id in needed:
                 if node_id in loaded:
                     continue
-                ports = (None if any(p not in hits for p in self.graph.successors(node_id)
-                                     if p in self.selected)
-                         else self._kept_ports(node_id, hits[node_id]))
-                entry, problem = self.engine.cache.get_checked(self.keys[node_id], ports)
+                feeds_a_run = any(p not in hits for p in self.graph.successors(node_id)
+                                  if p in self.selected)
+                # Kept only to be written: fitted objects are copied, never deserialised.
+                entry, problem = self.engine.cache.get_checked(
+                    self.keys[node_id], None if feeds_a_run else self._kept_ports(
+                        node_id, hits[node_id]), stored=not feeds_a_run)
                 if entry is None:
                     del hits[node_id]
                     self._note_damage(node_id, problem or "it vanished from the cache")
