@@ -72,10 +72,10 @@ class EvaluateModel(Node):
     'size[<cluster>]', mean_distance_to_center, and with a label column
     the adjusted_rand_index and the 'label_by_cluster' count matrix.
 
-    Input 'scored_to_compare' (optional): a second model's scored rows,
-    evaluated the same way; its results carry the suffix ' (2)' (e.g.
-    'auc (2)', curve 'roc (2)'), and the 'comparison' table lists each
-    metric of both inputs side by side.
+    Input 'scored_to_compare' (optional, any number of wires): other models'
+    scored rows, evaluated the same way; the k-th one's results carry the
+    suffix ' (k+1)' (e.g. 'auc (2)', curve 'roc (3)'), and the 'comparison'
+    table lists each metric of every input side by side.
     """
 
     type_id = "evaluate_model"
@@ -88,9 +88,9 @@ class EvaluateModel(Node):
 
     class Inputs:
         scored = Input(TABLE, help="Scored rows from Score Model.")
-        scored_to_compare = Input(TABLE, optional=True,
-                                  help="Optional: a second model's scored rows, evaluated "
-                                       "the same way, side by side.")
+        scored_to_compare = Input(TABLE, optional=True, multiple=True,
+                                  help="Optional: other models' scored rows (any number), "
+                                       "evaluated the same way, side by side.")
 
     class Outputs:
         metrics = Output(METRICS, help="The evaluation metrics.")
@@ -105,17 +105,20 @@ class EvaluateModel(Node):
                                  "thresholds at quantiles; figures use every row); 0: all.")
 
     def run(self, ctx: RunContext, scored: Table,
-            scored_to_compare: Table | None = None) -> dict[str, Any]:
+            scored_to_compare: list[Table] | None = None) -> dict[str, Any]:
         metrics = self._evaluate(ctx, scored, "scored")
-        if scored_to_compare is not None:
-            second = self._evaluate(ctx, scored_to_compare, "scored_to_compare")
-            if second.task != metrics.task:
+        others = []
+        for table in scored_to_compare or []:
+            other = self._evaluate(ctx, table, "scored_to_compare")
+            if other.task != metrics.task:
                 raise NodeInputError(
                     self.label, f"'scored' holds {metrics.task} results but "
-                    f"'scored_to_compare' holds {second.task} results.",
+                    f"'scored_to_compare' holds {other.task} results.",
                     port="scored_to_compare",
-                    fix="Compare two models of the same task on the same label.")
-            metrics = compare(metrics, second)
+                    fix="Compare models of the same task on the same label.")
+            others.append(other)
+        if others:
+            metrics = compare(metrics, others)
         return {"metrics": metrics}
 
     def _evaluate(self, ctx: RunContext, scored: Table, port: str) -> Metrics:
@@ -412,25 +415,29 @@ def _plain(value: Any) -> Any:
 
 
 #: Suffix of the second input's results when two are compared.
-SECOND = " (2)"
 
 
-def compare(first: Metrics, second: Metrics) -> Metrics:
-    """One Metrics with both inputs: the first under the plain names, the
-    second's names suffixed ' (2)', and a 'comparison' table of the scalars
-    both have (metric, scored, scored_to_compare)."""
-    shared = [name for name in first.scalars if name in second.scalars]
-    comparison = pd.DataFrame({"metric": shared,
-                               "scored": [first.scalars[n] for n in shared],
-                               "scored_to_compare": [second.scalars[n] for n in shared]})
-    return Metrics(
-        first.task,
-        {**first.scalars, **{name + SECOND: v for name, v in second.scalars.items()}},
-        {**first.matrices, **{name + SECOND: m for name, m in second.matrices.items()}},
-        {**first.curves, **{name + SECOND: c for name, c in second.curves.items()},
-         "comparison": comparison},
-        {**first.info, **{name + SECOND: v for name, v in second.info.items()},
-         "compared": ["scored", "scored_to_compare"]})
+def compare(first: Metrics, others: list[Metrics]) -> Metrics:
+    """One Metrics with every input: the first under the plain names, the k-th
+    other's names suffixed ' (k+1)', and a 'comparison' table of the scalars all
+    have (metric, scored, scored_to_compare[, scored_to_compare (3)...])."""
+    columns = ["scored", *(f"scored_to_compare{'' if k == 2 else f' ({k})'}"
+                           for k in range(2, len(others) + 2))]
+    shared = [name for name in first.scalars if all(name in o.scalars for o in others)]
+    comparison = pd.DataFrame({"metric": shared, **{
+        column: [m.scalars[n] for n in shared]
+        for column, m in zip(columns, [first, *others], strict=True)}})
+    scalars, matrices = dict(first.scalars), dict(first.matrices)
+    curves, info = dict(first.curves), dict(first.info)
+    for k, other in enumerate(others, start=2):
+        suffix = f" ({k})"
+        scalars.update({name + suffix: v for name, v in other.scalars.items()})
+        matrices.update({name + suffix: m for name, m in other.matrices.items()})
+        curves.update({name + suffix: c for name, c in other.curves.items()})
+        info.update({name + suffix: v for name, v in other.info.items()})
+    curves["comparison"] = comparison
+    info["compared"] = columns
+    return Metrics(first.task, scalars, matrices, curves, info)
 
 
 def _confusion(actual: np.ndarray, predicted: np.ndarray, classes: list[Any]) -> Matrix:

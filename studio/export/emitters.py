@@ -408,15 +408,15 @@ def evaluate_model(b: ScriptBuilder, node_id: str, params: dict[str, Any]) -> li
     b.use("plain_metrics")
     out = b.output(node_id, "metrics", MetricsInfo())
     lines = [f"{out} = {_evaluation(b, data, info, params)}"]
-    second = b.input(node_id, "scored_to_compare")
-    if second is not None:
-        if not isinstance(second[1], TableInfo):
+    for k, edge in enumerate(b.workflow.input_edges(node_id, "scored_to_compare"), start=2):
+        key = (edge.source, edge.source_port)
+        if key not in b.variables or not isinstance(b.values[key], TableInfo):
             raise NotPlainError("its 'scored_to_compare' is not a table the script computes")
-        if second[1].task != info.task:
-            raise NotPlainError("its two inputs hold results of different tasks")
-        other = b.local(node_id, "second")
-        lines += [f"{other} = {_evaluation(b, second[0], second[1], params)}",
-                  f"{out} = {{**{out}, **{{f'{{name}} (2)': value "
+        if b.values[key].task != info.task:
+            raise NotPlainError("its inputs hold results of different tasks")
+        other = b.local(node_id, "second" if k == 2 else f"model_{k}")
+        lines += [f"{other} = {_evaluation(b, b.variables[key], b.values[key], params)}",
+                  f"{out} = {{**{out}, **{{f'{{name}} ({k})': value "
                   f"for name, value in {other}.items()}}}}"]
     key = f"{node_id}.metrics"
     b.metrics.append((key, out))

@@ -68,7 +68,7 @@ def test_the_threshold_slider_moves_matrices_and_metrics_as_a_rerun_would(two_mo
     for threshold in (0.05, 0.2, 0.3, 0.45, 0.62, 0.8, 0.97):
         viewer.slider.setValue(round(threshold * SLIDER_STEPS))
         rerun = run_node(evaluate_type, {"threshold": threshold}, scored=scored,
-                         scored_to_compare=compared)["metrics"]
+                         scored_to_compare=[compared] if compared is not None else [])["metrics"]
         for model, suffix in ((0, ""), (1, " (2)")):
             expected = rerun.matrices["confusion_matrix" + suffix].values
             heat = viewer.heat_maps[model]

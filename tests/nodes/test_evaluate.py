@@ -252,7 +252,7 @@ def test_two_scored_inputs_side_by_side(cancer_scored, breast_cancer):
     from nodes.models.classifiers import NaiveBayes
     other = _scored(breast_cancer, NaiveBayes, stratify=True)
     metrics = run_node(EvaluateModel, {}, scored=cancer_scored,
-                       scored_to_compare=other)["metrics"]
+                       scored_to_compare=[other])["metrics"]
     alone = _evaluate(other)
     assert metrics.scalars["auc (2)"] == alone.scalars["auc"]
     assert metrics.scalars["auc"] == _evaluate(cancer_scored).scalars["auc"]
@@ -265,7 +265,7 @@ def test_two_scored_inputs_side_by_side(cancer_scored, breast_cancer):
 
 def test_comparing_different_tasks_is_refused(cancer_scored, boston_scored):
     with pytest.raises(NodeInputError, match="'scored_to_compare'"):
-        run_node(EvaluateModel, {}, scored=cancer_scored, scored_to_compare=boston_scored)
+        run_node(EvaluateModel, {}, scored=cancer_scored, scored_to_compare=[boston_scored])
 
 
 def test_clustering_metrics_equal_sklearn(iris):
@@ -366,3 +366,37 @@ def test_curves_keep_a_bounded_number_of_points_of_the_full_curve(seed, rows, de
         kept = {tuple(p) for p in bounded.curves["roc"][["fpr", "tpr"]].to_numpy()}
         assert len(vertices) > 200 // 2 or vertices <= kept
     assert bounded.curves["roc"]["fpr"].iloc[0] == 0 and bounded.curves["roc"]["tpr"].iloc[-1] == 1
+
+
+def test_any_number_of_models_are_compared_side_by_side(cancer_scored):
+    """scored_to_compare takes several wires: each model's figures under ' (k)', one
+    comparison column per model, and the same figures as evaluated alone."""
+    from pathlib import Path
+
+    from studio.engine import Engine
+    from studio.workflow import load_workflow
+
+    workflow = load_workflow(Path(__file__).resolve().parents[2] / "examples" / "classification_two_models.axon.json")
+    workflow.add_node("naive_bayes", node_id="bayes")
+    workflow.add_node("train_model", node_id="train_bayes")
+    workflow.add_node("score_model", node_id="score_bayes")
+    def feeding(node: str) -> tuple[str, str]:
+        edge = next(e for e in workflow.edges if (e.target, e.target_port) == (node, "data"))
+        return edge.source, edge.source_port
+
+    workflow.connect(*feeding("train_logistic"), "train_bayes", "data")
+    workflow.connect("bayes", "learner", "train_bayes", "learner")
+    workflow.connect("train_bayes", "model", "score_bayes", "model")
+    workflow.connect(*feeding("score_logistic"), "score_bayes", "data")
+    workflow.connect("score_bayes", "scored", "evaluate", "scored_to_compare")
+    with Engine(jobs=1) as engine:
+        assert engine.run(workflow).status == "succeeded"
+        metrics = engine.outputs(workflow, "evaluate")["metrics"]
+        alone = run_node(EvaluateModel, {}, scored=engine.outputs(workflow, "score_bayes")[
+            "scored"])["metrics"]
+    assert metrics.info["compared"] == ["scored", "scored_to_compare",
+                                        "scored_to_compare (3)"]
+    assert metrics.scalars["auc (3)"] == alone.scalars["auc"]
+    assert "roc (3)" in metrics.curves and "auc (2)" in metrics.scalars
+    table = metrics.curves["comparison"].set_index("metric")
+    assert table.loc["accuracy", "scored_to_compare (3)"] == alone.scalars["accuracy"]
