@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="recompute every node, ignoring cached results")
     run.add_argument("--disk-cache", action="store_true",
                      help="keep results on disk in your cache folder, across runs")
+    run.add_argument("--cache-memory", type=_megabytes, default=0, metavar="MB",
+                     help="results to keep in memory beside the disk cache, in MB "
+                          "(default 0: a run keeps only what its remaining nodes need)")
     run.add_argument("--cache-dir", metavar="DIR",
                      help="use DIR as the on-disk cache (implies --disk-cache)")
     run.add_argument("--out", metavar="DIR",
@@ -164,6 +167,16 @@ def _version() -> str:
         return metadata.version("axon-studio")
     except metadata.PackageNotFoundError:  # run from a source tree without installing
         return "unknown (not installed)"
+
+
+def _megabytes(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of MB") from None
+    if not 0 <= value <= 10**7:
+        raise argparse.ArgumentTypeError("must be from 0 to 10000000 (MB)")
+    return int(value * 2**20)
 
 
 def _seed(text: str) -> int:

@@ -68,8 +68,8 @@ def run_command(args: argparse.Namespace) -> int:
 
     # Nothing stays in memory after a run that ends with the process: the disk
     # cache keeps results between runs, and the outputs to write are kept apart.
-    cache = (DiskCache(cache_dir, memory_bytes=0) if cache_dir or args.disk_cache
-             else MemoryCache(max_bytes=0))
+    cache = (DiskCache(cache_dir, memory_bytes=args.cache_memory)
+             if cache_dir or args.disk_cache else MemoryCache(max_bytes=args.cache_memory))
     try:
         executor = make_executor(args)
     except StudioError as error:

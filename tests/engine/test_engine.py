@@ -338,3 +338,24 @@ def test_a_multiple_input_gets_its_values_in_wire_order_and_old_files_merge_into
     loaded = loads(json.dumps(old), registry)
     assert [(e.source, e.target_port) for e in loaded.edges] == [("a", "tables"),
                                                                 ("b", "tables")]
+
+
+def test_the_memory_cache_keeps_within_its_byte_budget():
+    import pandas as pd
+
+    from nodes import Table
+    from studio.engine import CacheEntry
+    from studio.engine.cache import entry_size
+
+    def entry(rows: int) -> CacheEntry:
+        return CacheEntry({"data": Table(pd.DataFrame({"x": range(rows)}))}, {})
+
+    size = entry_size(entry(1000))
+    cache = MemoryCache(max_bytes=int(size * 2.5))
+    for key in ("a", "b", "c"):
+        cache.put(key, entry(1000))
+    assert "a" not in cache and "b" in cache and "c" in cache
+    assert cache.size_bytes <= int(size * 2.5)
+    cache.put("huge", entry(100_000))  # larger than the whole budget: not kept
+    assert "huge" not in cache and "c" in cache
+    assert "x" not in MemoryCache(max_bytes=0) and MemoryCache(max_bytes=0).size_bytes == 0
