@@ -230,7 +230,8 @@ class ImportCSV(ReadsFile, Node):
         table = Table(frame)
         # Rows are hashed as read, before 'column_types' converts them (as
         # `studio data describe` reads the file).
-        rows = read_owned_rows(self.label, path, frame)
+        rows = read_owned_rows(self.label, path, frame,
+                               {"delimiter": self.delimiter, "header": self.has_header})
         frame = self._apply_types(table)
         roles = {}
         if self.label_column:
@@ -287,8 +288,11 @@ def declared_file_ownership(params: Mapping[str, Any]) -> DeclaredOwnership | No
     return DeclaredOwnership(path.name, str(path), ownership) if ownership else None
 
 
-def read_owned_rows(label: str, path: Path, frame: pd.DataFrame) -> Any:
-    """The provenance of the rows read from ``path`` (None without a sidecar)."""
+def read_owned_rows(label: str, path: Path, frame: pd.DataFrame,
+                    read_with: Mapping[str, Any]) -> Any:
+    """The provenance of the rows read from ``path`` (None without a sidecar);
+    ``read_with`` says how it was read (the deposit's row hashes serve when it was
+    described the same way)."""
     from nodes.ownership.sidecar import sidecar_path
 
     if not sidecar_path(path).is_file():
@@ -300,7 +304,7 @@ def read_owned_rows(label: str, path: Path, frame: pd.DataFrame) -> Any:
     if ownership is None:
         return None
     return owned_rows(label, frame, ownership, dataset=path.name, sha256=digest,
-                      source=str(path))
+                      source=str(path), read_with=read_with)
 
 
 def _convert(series: pd.Series, kind: str) -> pd.Series:

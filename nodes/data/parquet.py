@@ -78,7 +78,7 @@ class ImportParquet(ReadsFile, Node):
             raise NodeInputError(self.label, f"cannot read '{path}' as Parquet: {error}",
                                  fix="Check that the file is a Parquet file.") from None
         table = Table(frame.reset_index(drop=True))
-        rows = read_owned_rows(self.label, path, table.frame)
+        rows = read_owned_rows(self.label, path, table.frame, {"format": "parquet"})
         roles = {}
         if self.label_column:
             require_columns(self.label, table, [self.label_column], port=None,
