@@ -84,11 +84,13 @@ class RowLeaves:
     # -- at the source -------------------------------------------------------
     @classmethod
     def at_source(cls, frame: pd.DataFrame, ownership: Ownership,
-                  source: Mapping[str, Any]) -> RowLeaves:
+                  source: Mapping[str, Any], leaves: np.ndarray | None = None) -> RowLeaves:
         """Hash ``frame``'s rows as read (its own column order and types) and
-        assign their owners; ``source`` names the dataset (name, sha256, path)."""
+        assign their owners; ``source`` names the dataset (name, sha256, path).
+        ``leaves`` are the row hashes when they are known already (the deposit's)."""
         schema = RowSchema.of(frame)
-        leaves = row_hashes(frame, schema)
+        if leaves is None:
+            leaves = row_hashes(frame, schema)
         described = {**source, "schema_id": schema.id, "schema": schema.to_list(),
                      **ownership.to_dict(),
                      "deposit_root": (ownership.deposit or {}).get("root")}
@@ -187,16 +189,21 @@ class RowLeaves:
         """The owner-grouped Merkle tree over these rows (built once)."""
         if self._digest is None:
             by_owner: dict[str, list[np.ndarray]] = {}
-            order = np.argsort(self.groups, kind="stable")
-            bounds = np.searchsorted(self.groups[order], np.arange(len(self.group_table) + 1))
-            for code, group in enumerate(self.group_table):
-                rows = self.leaves[order[bounds[code]:bounds[code + 1]]]
-                for owner in group.owners:
-                    by_owner.setdefault(owner, []).append(rows)
+            if len(self.group_table) == 1:  # one source, the same owners for every row
+                by_owner = {owner: [self.leaves] for owner in self.group_table[0].owners}
+            else:
+                order = np.argsort(self.groups, kind="stable")
+                bounds = np.searchsorted(self.groups[order],
+                                         np.arange(len(self.group_table) + 1))
+                for code, group in enumerate(self.group_table):
+                    rows = self.leaves[order[bounds[code]:bounds[code + 1]]]
+                    for owner in group.owners:
+                        by_owner.setdefault(owner, []).append(rows)
             schemas = {s["schema_id"]: s["schema"] for s in self.sources}
             sources = [{k: v for k, v in s.items() if k != "schema"} for s in self.sources]
             self._digest = OwnershipDigest.from_groups(
-                {o: np.concatenate(parts) for o, parts in by_owner.items()},
+                {o: parts[0] if len(parts) == 1 else np.concatenate(parts)
+                 for o, parts in by_owner.items()},
                 schemas=schemas, sources=sources)
             self._digest.traced = self.traced
         return self._digest
@@ -315,7 +322,22 @@ def _match_on(before: np.ndarray, new: pd.DataFrame, columns: list[str]) -> np.n
 
 
 def _fingerprints(frame: pd.DataFrame) -> np.ndarray:
-    try:
-        return pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    except TypeError:  # cells holding lists
-        return pd.util.hash_pandas_object(frame.map(repr), index=False).to_numpy()
+    """A 64-bit fingerprint of each row (not cryptographic: it only pairs a node's
+    output rows with its input rows). Numbers are mixed from their bits directly."""
+    result = np.full(len(frame), 0x9E3779B97F4A7C15, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in frame.columns:
+            values = frame[column].to_numpy()
+            if isinstance(values, np.ndarray) and values.dtype.kind in "fiub" and \
+                    values.dtype.itemsize <= 8:
+                bits = values.astype(np.float64 if values.dtype.kind == "f" else np.int64,
+                                     copy=False).view(np.uint64)
+            else:
+                try:
+                    bits = pd.util.hash_array(np.asarray(frame[column].astype(object)))
+                except TypeError:  # cells holding lists
+                    bits = pd.util.hash_array(np.asarray(frame[column].map(repr), dtype=object))
+            result ^= bits
+            result *= np.uint64(0xBF58476D1CE4E5B9)
+            result ^= result >> np.uint64(31)
+    return result

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nodes.errors import NodeInputError
@@ -41,14 +43,51 @@ def file_ownership(label: str, path: Path, digest: str | None = None) -> Ownersh
 
 
 def owned_rows(label: str, frame: pd.DataFrame, ownership: Ownership, *, dataset: str,
-               sha256: str, source: str) -> RowLeaves:
+               sha256: str, source: str, read_with: Mapping[str, Any] | None = None
+               ) -> RowLeaves:
     """The provenance of the rows a source read (NodeInputError for rows that
-    cannot be hashed or whose owner cell is empty)."""
+    cannot be hashed or whose owner cell is empty). The row hashes the deposit
+    kept serve when the file, the way it was read and its schema are the
+    deposit's; else they are computed."""
     described: dict[str, Any] = {"dataset": dataset, "sha256": sha256, "source": source}
+    leaves = deposited_row_hashes(ownership, frame, sha256, read_with)
     try:
-        return RowLeaves.at_source(frame, ownership, described)
+        return RowLeaves.at_source(frame, ownership, described, leaves)
     except (RowOwnerError, RowEncodingError) as error:
         raise NodeInputError(label, f"{dataset}: {error}.",
                              fix=f"Fix the data, or describe its owners again in "
                                  f"{ownership.path} (studio data describe FILE --refresh "
                                  "lists the owners the column holds now).") from None
+
+
+#: Beside a described file: its rows' hashes in file order, computed once by
+#: `studio data describe` (a deposit) and checked by digest when the file is read.
+ROW_HASHES_SUFFIX = ".axon-data.rows.npy"
+
+
+def row_hashes_path(data_file: str | Path) -> Path:
+    data_file = Path(data_file)
+    return data_file.with_name(data_file.name + ROW_HASHES_SUFFIX)
+
+
+def deposited_row_hashes(ownership: Ownership, frame: pd.DataFrame, sha256: str,
+                         read_with: Mapping[str, Any] | None) -> np.ndarray | None:
+    """The deposit's row hashes, when they are those of ``frame``: the sidecar is
+    bound to this file (``sha256``), the file was read as when it was described,
+    the rows have the schema and number the deposit recorded, and the hashes file
+    has the digest the sidecar records. None otherwise (they are computed)."""
+    from nodes.digest import file_digest
+    from nodes.ownership.encoding import RowSchema
+
+    kept = (ownership.deposit or {}).get("row_hashes")
+    if not isinstance(kept, dict) or ownership.sha256 != sha256 or read_with is None or \
+            kept.get("read_with") != dict(read_with) or kept.get("rows") != len(frame):
+        return None
+    path = Path(ownership.path).with_name(str(kept.get("file")))
+    if not path.is_file() or file_digest(path) != kept.get("sha256") or \
+            RowSchema.of(frame).id != kept.get("schema_id"):
+        return None
+    leaves = np.load(path, allow_pickle=False)
+    if leaves.dtype != np.uint8 or leaves.shape != (len(frame), 32):
+        return None
+    return leaves

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nodes.digest import file_digest
 from nodes.ownership.sidecar import (
     SIDECAR_FORMAT,
@@ -113,11 +115,24 @@ def describe_file(data_file: str | Path, description: Description, *, refresh: b
         raise DescribeError(f"{path.name}: {error}", fix="Fill in every row's owner, or "
                                                          "choose another column.") from None
     summary = rows.summary()
+    # The rows' hashes, kept with the deposit: a run reading the same bytes the same
+    # way takes them instead of hashing every row again (checked by digest).
+    from nodes.ownership.encoding import RowSchema
+    from nodes.ownership.source import row_hashes_path
+
+    hashes = row_hashes_path(path)
+    staging = hashes.with_name(f".{hashes.name}.tmp")
+    with open(staging, "wb") as stream:
+        np.save(stream, np.ascontiguousarray(rows.leaves), allow_pickle=False)
+    staging.replace(hashes)
+    kept = {"file": hashes.name, "sha256": file_digest(hashes), "rows": len(frame),
+            "schema_id": RowSchema.of(frame).id, "read_with": _read_with(path, kind)}
     sidecar = {"format": SIDECAR_FORMAT, "version": 1, "file": path.name, "sha256": digest,
                "rows": len(frame),
                "columns": [{"name": str(c), "dtype": str(t)} for c, t in frame.dtypes.items()],
                **extra, "ownership": ownership,
-               "deposit": {k: summary[k] for k in ("scheme", "root", "rows", "owners")},
+               "deposit": {**{k: summary[k] for k in ("scheme", "root", "rows", "owners")},
+                           "row_hashes": kept},
                "described": datetime.now(UTC).isoformat(timespec="seconds")}
     from studio.workflow.fileformat import atomic_write_text
 
@@ -137,6 +152,13 @@ def _ownership_section(description: Description) -> dict[str, Any]:
         owners.append({"id": owner_id.strip(), "name": name.strip() or owner_id.strip()})
     terms = {k: v for k, v in (description.terms or {}).items() if v not in (None, [], "")}
     return {"owners": owners, "owner_column": description.owner_column, "terms": terms}
+
+
+def _read_with(path: Path, kind: str) -> dict[str, Any]:
+    """How ``_read`` read the file, in the terms the import nodes give it."""
+    if kind == "parquet":
+        return {"format": "parquet"}
+    return {"delimiter": "tab" if path.suffix.lower() == ".tsv" else ",", "header": True}
 
 
 def _read(path: Path, kind: str) -> Any:

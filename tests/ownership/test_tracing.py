@@ -132,3 +132,28 @@ def test_a_node_that_builds_its_table_anew_is_carried_over_by_the_runner(tmp_pat
     assert not joined["data"].ownership.traced
     assert RowLeaves.union([table.ownership]).digest().root == \
         table.ownership.untraced().digest().root
+
+
+def test_the_deposits_row_hashes_serve_only_while_they_are_the_files(tmp_path):
+    from nodes.ownership.sidecar import ownership_of_file
+    from nodes.ownership.source import deposited_row_hashes, row_hashes_path
+
+    csv = write_loans(tmp_path)
+    raw = pd.read_csv(csv)
+    ownership = ownership_of_file(csv)
+    digest = ownership.sha256
+    read_with = {"delimiter": ",", "header": True}
+    kept = deposited_row_hashes(ownership, raw, digest, read_with)
+    assert np.array_equal(kept, row_hashes(raw, RowSchema.of(raw)))
+    assert deposited_row_hashes(ownership, raw, digest, {"delimiter": ";", "header": True}) is None
+    assert deposited_row_hashes(ownership, raw.head(5), digest, read_with) is None
+    table = source(tmp_path)
+    assert table.ownership.digest().root.hex() == ownership.deposit["root"]
+    # A damaged hashes file is not used: the rows are hashed again, to the same root.
+    hashes = row_hashes_path(csv)
+    data = bytearray(hashes.read_bytes())
+    data[-1] ^= 1
+    hashes.write_bytes(bytes(data))
+    assert deposited_row_hashes(ownership, raw, digest, read_with) is None
+    again = run_node(ImportCSV, {"path": str(csv), "label_column": "label"})["data"]
+    assert again.ownership.digest().root.hex() == ownership.deposit["root"]
