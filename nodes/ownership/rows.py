@@ -77,6 +77,13 @@ class RowLeaves:
     def __len__(self) -> int:
         return len(self.leaves)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The fingerprint memo points at a frame of this process by weak reference:
+        # a copy sent to a Dask worker or written by pickle starts without it.
+        state = self.__dict__.copy()
+        state["_fingerprints"] = None
+        return state
+
     def __repr__(self) -> str:
         kind = "traced" if self.traced else "untraced"
         return f"RowLeaves({len(self)} rows, {kind}, {len(self.sources)} sources)"

@@ -96,53 +96,63 @@ def run_command(args: argparse.Namespace) -> int:
         stem_file, record))
     previous_handler = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, interrupts.handle)
+    ran = False
     try:
         record = engine.run(workflow, use_cache=not args.no_cache, cancel_event=cancel,
                             workflow_path=workflow_path, files=files, keep=wanted)
         # Before closing the engine: a Dask executor leaves outputs on its workers.
         outputs = fetch_kept(engine, record)
+        ran = True
     except WorkflowInvalidError as error:
         print(f"error: {error}", file=err)
         return EXIT_INVALID
     finally:
-        signal.signal(signal.SIGINT, previous_handler)
+        # The run is over: a Ctrl-C now stops the writing of its outputs.
+        signal.signal(signal.SIGINT, signal.default_int_handler if ran else previous_handler)
         engine.close()
-    if display is not None:
-        display.finish()
-    if args.seed is not None:
-        note_unused_seed(workflow, record, err)
-
-    out_dir = out_dir or default_out_dir(stem_file, record)
-    written = write_outputs(workflow, record, outputs, out_dir, args.format)
     try:
-        record.write(out_dir / "run_record.json")
-    except OSError as error:
-        print(f"error: the run record could not be written to {out_dir}: {error}", file=err)
-        return EXIT_FAILED
-    try:
-        record_run(record, workflow, overrides=args.overrides, workflow_path=workflow_path,
-                   outputs=outputs, engine=engine, runs_dir=args.runs_dir,
-                   mlflow_uri=args.mlflow, source="cli",
-                   from_run=repeated.run.run_id if repeated else None)
-    except StudioError as error:  # the run store or MLflow: the outputs are written
-        print(f"error: {error}", file=err)
-    if record.not_written:
-        for entry in record.not_written:
-            print(f"error: {entry['file']} was not written: {entry['error']}", file=err)
+        if display is not None:
+            display.finish()
+        if args.seed is not None:
+            note_unused_seed(workflow, record, err)
 
-    if args.json:
-        document = record.to_dict()
-        document["metrics"] = collect_metrics(workflow, record, outputs)
-        document["output_dir"] = str(out_dir)
-        json.dump(document, out, indent=2)
-        out.write("\n")
-    else:
-        print_summary(workflow, record, outputs, out)
-        print(f"\nOutputs ({written} files) and the run record are in {out_dir}", file=out)
+        out_dir = out_dir or default_out_dir(stem_file, record)
+        written = write_outputs(workflow, record, outputs, out_dir, args.format)
+        try:
+            record.write(out_dir / "run_record.json")
+        except OSError as error:
+            print(f"error: the run record could not be written to {out_dir}: {error}", file=err)
+            return EXIT_FAILED
+        try:
+            record_run(record, workflow, overrides=args.overrides, workflow_path=workflow_path,
+                       outputs=outputs, engine=engine, runs_dir=args.runs_dir,
+                       mlflow_uri=args.mlflow, source="cli",
+                       from_run=repeated.run.run_id if repeated else None)
+        except StudioError as error:  # the run store or MLflow: the outputs are written
+            print(f"error: {error}", file=err)
+        if record.not_written:
+            for entry in record.not_written:
+                print(f"error: {entry['file']} was not written: {entry['error']}", file=err)
 
-    if record.status == "cancelled":
+        if args.json:
+            document = record.to_dict()
+            document["metrics"] = collect_metrics(workflow, record, outputs)
+            document["output_dir"] = str(out_dir)
+            json.dump(document, out, indent=2)
+            out.write("\n")
+        else:
+            print_summary(workflow, record, outputs, out)
+            print(f"\nOutputs ({written} files) and the run record are in {out_dir}", file=out)
+
+        if record.status == "cancelled":
+            return EXIT_CANCELLED
+        return EXIT_OK if record.status == "succeeded" and not record.not_written else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\nstopped while writing the outputs: the files written so far are kept, "
+              "the run record may be missing", file=err)
         return EXIT_CANCELLED
-    return EXIT_OK if record.status == "succeeded" and not record.not_written else EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
 
 
 #: Output kinds always written: small, and what a run is for.

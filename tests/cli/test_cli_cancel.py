@@ -17,11 +17,10 @@ from studio.workflow import Workflow, save_workflow
 def _long_fit(folder: Path) -> Path:
     flow = Workflow()
     flow.add_node("sample_dataset", {"dataset": "digits"}, node_id="digits")
-    flow.add_node("neural_network", {"hidden_layers": [256, 256], "max_iterations": 5000,
-                                     "seed": 0}, node_id="network")
+    flow.add_node("boosted_decision_tree", {"trees": 5000, "seed": 0}, node_id="boosting")
     flow.add_node("train_model", node_id="train")
     flow.connect("digits", "data", "train", "data")
-    flow.connect("network", "learner", "train", "learner")
+    flow.connect("boosting", "learner", "train", "learner")
     return save_workflow(flow, folder / "long.axon.json")
 
 

@@ -157,3 +157,13 @@ def test_the_deposits_row_hashes_serve_only_while_they_are_the_files(tmp_path):
     assert deposited_row_hashes(ownership, raw, digest, read_with) is None
     again = run_node(ImportCSV, {"path": str(csv), "label_column": "label"})["data"]
     assert again.ownership.digest().root.hex() == ownership.deposit["root"]
+
+
+def test_a_traced_table_pickles_after_a_split_for_dask_workers(tmp_path):
+    import pickle
+
+    table = source(tmp_path)
+    run_node(SplitData, {"fraction": 0.7, "seed": 1}, data=table)  # fills the memo
+    copy = pickle.loads(pickle.dumps(table))
+    assert np.array_equal(copy.ownership.leaves, table.ownership.leaves)
+    assert copy.ownership.digest().root == table.ownership.digest().root
