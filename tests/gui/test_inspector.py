@@ -66,5 +66,5 @@ def test_a_file_chosen_beside_the_workflow_is_stored_relative_to_it(tmp_path):
 
     (tmp_path / "data").mkdir()
     assert stored_path(tmp_path / "data" / "t.csv", tmp_path) == "data/t.csv"
-    assert stored_path(tmp_path / "t.csv", tmp_path / "data") == str((tmp_path / "t.csv"))
+    assert stored_path(tmp_path / "t.csv", tmp_path / "data") == str(tmp_path / "t.csv")
     assert stored_path(tmp_path / "t.csv", None) == str(tmp_path / "t.csv")

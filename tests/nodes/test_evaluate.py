@@ -376,7 +376,8 @@ def test_any_number_of_models_are_compared_side_by_side(cancer_scored):
     from studio.engine import Engine
     from studio.workflow import load_workflow
 
-    workflow = load_workflow(Path(__file__).resolve().parents[2] / "examples" / "classification_two_models.axon.json")
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    workflow = load_workflow(examples / "classification_two_models.axon.json")
     workflow.add_node("naive_bayes", node_id="bayes")
     workflow.add_node("train_model", node_id="train_bayes")
     workflow.add_node("score_model", node_id="score_bayes")

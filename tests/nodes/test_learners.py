@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sklearn import linear_model
 
+from nodes.context import derive_seed
 from nodes.errors import ParameterError
 from nodes.models.learners import LinearRegression, LogisticRegression
-from nodes.context import derive_seed
 from nodes.testing import run_node
 from nodes.values import Learner
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from nodes.errors import NodeInputError, ParameterError
 from nodes.context import derive_seed
+from nodes.errors import NodeInputError, ParameterError
 from nodes.testing import run_node
 from nodes.transform.split import SplitData
 from nodes.values import Table
