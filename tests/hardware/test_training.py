@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -87,7 +89,18 @@ def test_the_learner_trains_scores_stores_and_runs_on_hardware(iris_split, tmp_p
     scored = run_node(ScoreModel, {}, model=model, data=iris_split["test"])["scored"]
     assert (scored.frame["Scored Labels"] == scored.frame["species"]).mean() > 0.9
     kind = save_value(model, tmp_path)
-    assert {p.suffix for p in tmp_path.rglob("*") if p.is_file()} <= {".json", ".npz"}
+    # Stored as data, never pickles: the network as JSON and arrays, and beside it the
+    # data-ownership digest of its training rows (iris has a sidecar naming its owner):
+    # the summary, and each owner's sorted row hashes (docs/data-ownership.md).
+    files = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    assert {Path(f).suffix for f in files} <= {".json", ".npz", ".npy"}
+    assert {"ownership.json", "ownership_leaves.npy"} <= files
+    for path in tmp_path.rglob("*.np[yz]"):
+        arrays = np.load(path, allow_pickle=False)  # an object array would raise here
+        for array in (arrays.values() if hasattr(arrays, "values") else [arrays]):
+            assert array.dtype != object
+    leaves = np.load(tmp_path / "ownership_leaves.npy", allow_pickle=False)
+    assert leaves.shape == (len(iris_split["train"].frame), 32)  # one hash per training row
     loaded = load_value(kind, tmp_path)
     features = iris_split["test"].frame[model.feature_columns].to_numpy(dtype=float)
     np.testing.assert_array_equal(loaded.estimator.predict_proba(features),
