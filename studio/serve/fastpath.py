@@ -73,7 +73,8 @@ class CompiledScoring:
     """Scores records with numpy and the fitted objects; see the module docstring."""
 
     def __init__(self, columns: list[str], integer: list[bool],
-                 transforms: list[tuple[np.ndarray, Transform, str]], features: np.ndarray,
+                 transforms: list[tuple[np.ndarray | slice, Transform, str]],
+                 features: np.ndarray | slice,
                  model: Model, outputs: list[_Output], types: list[str]) -> None:
         self.columns = columns
         self.integer = integer
@@ -126,7 +127,7 @@ class CompiledScoring:
             raise _NotCompilable("no Score Model between Web Service Input and Output")
         middle, score, output = steps[1:-2], steps[-2], steps[-1]
         previous = (pipeline.input_id, "data")
-        transforms: list[tuple[np.ndarray, Transform, str]] = []
+        transforms: list[tuple[np.ndarray | slice, Transform, str]] = []
         changed: set[str] = set()
         for step in middle:
             if type(step.node).compiled_step is not CompiledStep.APPLY_TRANSFORM:
@@ -137,7 +138,7 @@ class CompiledScoring:
             unknown = [c for c in transform.columns if c not in position]
             if unknown:
                 raise _NotCompilable(f"'{step.node.label}' reads columns {unknown}")
-            indices = np.array([position[c] for c in transform.columns], dtype=np.intp)
+            indices = _index([position[c] for c in transform.columns])
             transforms.append((indices, transform, step.node.label))
             changed.update(transform.columns)
             previous = (step.node_id, "data")
@@ -152,13 +153,13 @@ class CompiledScoring:
             raise _NotCompilable(f"the model reads columns {unknown}")
         if output.inputs.get("data") != (score.node_id, "scored"):
             raise _NotCompilable("Web Service Output does not take Score Model's table")
-        features = np.array([position[c] for c in model.feature_columns], dtype=np.intp)
+        features = _index([position[c] for c in model.feature_columns])
         # Which columns Web Service Output answers with: ask the node path.
         try:
             answer = pipeline.score(_frame(pipeline, [pipeline.example])).frame
         except StudioError as error:
             raise _NotCompilable(f"the nodes cannot score the example row: {error}") from None
-        score_names = set(predict_scores(model, np.zeros((1, len(features)))))
+        score_names = set(predict_scores(model, np.zeros((1, len(model.feature_columns)))))
         outputs = []
         for name in answer.columns:
             if name in score_names:
@@ -219,6 +220,14 @@ class CompiledScoring:
 
 class _NotCompilable(Exception):
     pass
+
+
+def _index(positions: list[int]) -> np.ndarray | slice:
+    """Rows of the (columns x rows) matrix: a slice when they are consecutive (a view,
+    no copy: the common case, a transform or a model over every column in order)."""
+    if positions and positions == list(range(positions[0], positions[0] + len(positions))):
+        return slice(positions[0], positions[0] + len(positions))
+    return np.array(positions, dtype=np.intp)
 
 
 def _constant(pipeline: ScoringPipeline, step: Any, port: str,

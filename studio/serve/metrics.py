@@ -53,6 +53,7 @@ class ServiceMetrics:
                           list(identity), multiprocess_mode="max", registry=registry)
         self.info.labels(**identity).set(1)
         self._routes: dict[tuple[str, str, int], Any] = {}
+        self._paths: dict[str, Any] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request (children cached: labels() takes a lock)."""
@@ -63,6 +64,12 @@ class ServiceMetrics:
                                          self.latency.labels(route))
         child[0].inc()
         child[1].observe(seconds)
+
+    def rows_scored(self, path: str, rows: int) -> None:
+        child = self._paths.get(path)
+        if child is None:
+            child = self._paths[path] = self.rows.labels(path)
+        child.inc(rows)
 
     def render(self) -> bytes:
         """The text exposition format (all workers' counts with --workers N)."""

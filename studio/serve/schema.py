@@ -122,9 +122,29 @@ def table_from_rows(names: Any, values: Any, schema: Sequence[dict[str, Any]],
     return table
 
 
+#: ColumnNames already checked, by schema: a classic client sends the same ones each time.
+_CHECKED_NAMES: dict[tuple[int, str, tuple[str, ...]], tuple[Any, dict[str, int]]] = {}
+
+
 def check_column_names(names: Any, schema: Sequence[dict[str, Any]],
                        unknown_columns: str) -> dict[str, int]:
     """The position of each schema column in ``ColumnNames`` (checked)."""
+    key = None
+    if type(names) is list and len(names) <= 4096 and all(type(c) is str for c in names):
+        key = (id(schema), unknown_columns, tuple(names))
+        known = _CHECKED_NAMES.get(key)
+        if known is not None and known[0] is schema:  # the same schema object, still alive
+            return known[1]
+    positions = _check_column_names(names, schema, unknown_columns)
+    if key is not None:
+        if len(_CHECKED_NAMES) >= 64:
+            _CHECKED_NAMES.clear()
+        _CHECKED_NAMES[key] = (schema, positions)
+    return positions
+
+
+def _check_column_names(names: Any, schema: Sequence[dict[str, Any]],
+                        unknown_columns: str) -> dict[str, int]:
     if type(names) is not list or not all(type(c) is str for c in names):
         raise RequestDataError("'ColumnNames' must be a list of column names (text).")
     if len(set(names)) != len(names):
@@ -342,7 +362,8 @@ def _typed_columns(entries: list[dict[str, Any]], block: np.ndarray | None, name
     for entry in entries:
         name, dtype = entry["name"], entry["dtype"]
         if name in position:
-            columns[name] = block[position[name]].astype(dtype, copy=False)
+            row = block[position[name]]
+            columns[name] = row if dtype == "float64" else row.astype(dtype)
         else:
             columns[name] = _other_column(values_of(name), dtype)
     return columns

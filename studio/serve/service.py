@@ -147,7 +147,7 @@ class Service:
                     "rows before them (they name other optional columns).",
                     fix="Send the same columns in every record.")
             parts.append(answer.rows)
-            self.metrics.rows.labels(answer.path).inc(table.rows)
+            self.metrics.rows_scored(answer.path, table.rows)
         return Answers(columns or [], types, parts)
 
     def job_frame(self, request: Request) -> pd.DataFrame:

@@ -128,7 +128,7 @@ def test_a_plan_that_answers_differently_from_the_nodes_is_not_used(breast_cance
     pipeline = ScoringPipeline(breast_cancer.scoring)
     plan = CompiledScoring._build(pipeline)
     assert plan._check(pipeline) is None
-    plan.features = plan.features[::-1].copy()  # the model now reads the columns reversed
+    plan.features = np.arange(len(plan.columns))[::-1].copy()  # the model reads them reversed
     assert plan._check(pipeline) == "answered differently from the nodes"
     plan = CompiledScoring._build(pipeline)
     plan.transforms = []  # forgets the scaler
