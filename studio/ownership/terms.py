@@ -21,11 +21,17 @@ import argparse
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from nodes.data.files import paths_relative_to
+from nodes.errors import UnknownNodeTypeError
+from nodes.file_access import FileAccess
 from nodes.ownership.sidecar import ANY, Owner, Ownership, SidecarError, Terms
 from studio.workflow.errors import Problem, WorkflowInvalidError
 from studio.workflow.model import Workflow
+
+if TYPE_CHECKING:
+    from nodes.ownership.source import DeclaredOwnership
 
 #: Regions that name their members (ISO 3166-1 alpha-2; EL is the EU's code for Greece).
 REGION_GROUPS = {
@@ -134,17 +140,11 @@ def violations(workflow: Workflow, nodes: Iterable[str] | None = None,
         problems = []
     found: list[Violation] = []
     for node_id in nodes if nodes is not None else list(workflow.nodes):
-        node = workflow.nodes[node_id]
-        try:
-            node_type = workflow.registry.get(node.type_id)
-        except Exception:  # unknown types are reported by check_workflow itself
-            continue
-        declare = getattr(node_type, "data_ownership", None)
-        if declare is None:
-            continue
         label = workflow.label(node_id)
         try:
-            declared = declare(node.params)
+            declared = declared_ownership(workflow, node_id)
+        except UnknownNodeTypeError:  # reported by check_workflow itself
+            continue
         except SidecarError as error:
             problems.append(Problem(f"'{label}': {error}", node=node_id, fix=error.fix))
             continue
@@ -157,6 +157,19 @@ def violations(workflow: Workflow, nodes: Iterable[str] | None = None,
         for owners in by_terms.values():
             found += _check(node_id, label, declared.dataset, declared.ownership, owners, use)
     return found, problems
+
+
+def declared_ownership(workflow: Workflow, node_id: str) -> DeclaredOwnership | None:
+    """The owners and terms the dataset node ``node_id`` reads declares (its sidecar),
+    None for a node that reads none. Its paths are resolved as a run of the workflow
+    resolves them: relative ones from the workflow file's folder. SidecarError for a
+    sidecar that cannot be read."""
+    node = workflow.nodes[node_id]
+    declare = getattr(workflow.registry.get(node.type_id), "data_ownership", None)
+    if declare is None:
+        return None
+    with paths_relative_to(FileAccess.for_workflow(workflow).base):
+        return declare(node.params)
 
 
 def terms_problems(workflow: Workflow, nodes: Iterable[str] | None = None) -> list[Problem]:

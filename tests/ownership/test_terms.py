@@ -152,3 +152,26 @@ def test_a_bad_sidecar_or_setting_is_a_problem_not_a_traceback(tmp_path):
     messages = [str(p) for p in check_workflow(workflow)]
     assert any("expires' must be a date" in m for m in messages)
     assert any("setting 'purpose' must be text" in m for m in messages)
+
+
+def test_a_path_relative_to_the_workflow_file_is_checked_where_the_run_reads_it(
+        tmp_path, monkeypatch):
+    """The check resolves a relative path as the run does (from the workflow file's
+    folder): from anywhere else the expired sidecar would go unseen and the rows used."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    flow = expired(folder)
+    workflow = load_workflow(flow)
+    workflow.set_param("data", "path", "loans.csv")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    events = []
+    with Engine() as engine:
+        engine.events.subscribe(events.append)
+        with pytest.raises(WorkflowInvalidError) as caught:
+            engine.run(workflow, workflow_path=flow)
+    assert events == []
+    [problem] = caught.value.problems
+    assert (problem.dataset, problem.term) == ("loans.csv", "expires")
+    assert str(folder / "loans.csv.axon-data.json") in problem.fix
