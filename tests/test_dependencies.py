@@ -41,8 +41,7 @@ NOT_IMPORTED = {
     "psycopg": "SQLAlchemy loads it for postgresql:// URLs (extra 'postgres')",
     "s3fs": "fsspec loads it for s3:// paths (extra 's3')",
     "gcsfs": "fsspec loads it for gs:// paths (extra 'gcs')",
-    "fsspec": "Import Data from remote files (issue 17, in progress); pandas opens "
-              "s3:// and gs:// paths through it",
+    "aiohttp": "fsspec loads it for https:// paths (extra 'http'; in dev for the tests)",
 }
 
 #: Large or rarely needed: these must stay out of the plain install.

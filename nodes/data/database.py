@@ -36,7 +36,7 @@ class ImportDatabase(Node):
     'label_column' (empty: no label), which gets the label role.
 
     'url' is a SQLAlchemy URL without a password: sqlite:///data.db (a file;
-    a relative path starts at the working directory), postgresql://user@host/db
+    a relative path starts at the workflow file's folder), postgresql://user@host/db
     (needs axon-studio[postgres]), and others through their drivers.
     Passwords never go into the workflow file: with 'credentials'
     'environment' the password is read from the environment variable named by

@@ -12,7 +12,7 @@ import pandas as pd
 from nodes.context import DatasetRead, RunContext
 from nodes.contract import ScoringRole
 from nodes.data.checks import columns_text, require_columns
-from nodes.data.files import ReadsFile, existing_file, note_outside_read, resolve_path
+from nodes.data.files import ReadsFile, local_path, source_file
 from nodes.digest import file_digest, stable_digest
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
@@ -153,10 +153,10 @@ class ImportCSV(ReadsFile, Node):
     Output 'data': the file's rows and columns. Every column is a feature,
     except 'label_column' (empty: no label), which gets the label role.
 
-    'path' is required; a relative path is resolved against the current
-    working directory (where `studio` was started), so prefer absolute
-    paths in shared workflows. Without a header row, columns are named
-    Col1, Col2, ... Column types are inferred by pandas unless
+    'path' is required: a local file (a relative path starts at the
+    workflow file's folder) or a URL (https://, s3://, gs://; the file is
+    fetched once per run and its content's SHA-256 recorded). Without a
+    header row, columns are named Col1, Col2, ... Column types are inferred by pandas unless
     'column_types' fixes some of them ("col:type,col:type" with type int,
     float, str, bool or category; empty: infer all). The file's SHA-256
     goes into the cache key and the run's lineage, so editing the file
@@ -174,7 +174,8 @@ class ImportCSV(ReadsFile, Node):
         data = Output(TABLE, help="The table read from the file.")
 
     path = StringParam("", allow_empty=False,
-                       help="File to read; relative paths start at the working directory.")
+                       help="File to read: a local path (relative paths start at the "
+                            "workflow file's folder) or an https://, s3:// or gs:// URL.")
     delimiter = ChoiceParam(",", list(_DELIMITERS), help="Character between fields.")
     has_header = BoolParam(True, help="The first line holds the column names.")
     label_column = ColumnParam("", help="Column to mark as the label; empty: no label.")
@@ -193,8 +194,8 @@ class ImportCSV(ReadsFile, Node):
 
     @classmethod
     def known_output_columns(cls, params: Mapping[str, Any]) -> dict[str, list[str]] | None:
-        path = resolve_path(str(params.get("path", "")))
-        if not params.get("path") or not path.is_file():
+        path = local_path(params)  # a URL is not fetched to show column names
+        if path is None or not path.is_file():
             return None
         try:
             header = pd.read_csv(path, nrows=0,
@@ -215,33 +216,34 @@ class ImportCSV(ReadsFile, Node):
                                  f"{_COLUMN_TYPES_FORM} (problem: {error})") from None
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        path = existing_file(self.label, self.path)
-        try:
-            frame = pd.read_csv(path, sep=_DELIMITERS[self.delimiter],
-                                header=0 if self.has_header else None)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
-                ValueError, OSError) as error:
-            raise NodeInputError(
-                self.label, f"cannot read '{path}' as CSV: {error}",
-                fix="Check the 'delimiter' and 'has_header' parameters and that the file is "
-                    "UTF-8 delimited text.") from None
+        with source_file(ctx, self.label, self.path) as source:
+            try:
+                frame = pd.read_csv(source.local, sep=_DELIMITERS[self.delimiter],
+                                    header=0 if self.has_header else None)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+                    ValueError, OSError) as error:
+                raise NodeInputError(
+                    self.label, f"cannot read '{source.source}' as CSV: {error}",
+                    fix="Check the 'delimiter' and 'has_header' parameters and that the file "
+                        "is UTF-8 delimited text.") from None
         if not self.has_header:
             frame.columns = [f"Col{i + 1}" for i in range(len(frame.columns))]
         table = Table(frame)
         # Rows are hashed as read, before 'column_types' converts them (as
         # `studio data describe` reads the file).
-        rows = read_owned_rows(self.label, path, frame,
-                               {"delimiter": self.delimiter, "header": self.has_header})
+        rows = None if source.remote else read_owned_rows(
+            self.label, source.local, frame,
+            {"delimiter": self.delimiter, "header": self.has_header})
         frame = self._apply_types(table)
         roles = {}
         if self.label_column:
             require_columns(self.label, table, [self.label_column], port=None,
                             why=" named by the 'label_column' parameter")
             roles[self.label_column] = "label"
-        ctx.record_dataset(DatasetRead(name=path.name, sha256=file_digest(path),
-                                       source=str(path), rows=len(frame),
+        ctx.record_dataset(DatasetRead(name=source.name, sha256=source.sha256,
+                                       source=source.source, rows=len(frame),
                                        columns=len(frame.columns),
-                                       outside_allowed_folders=note_outside_read(ctx, path),
+                                       outside_allowed_folders=source.outside_allowed_folders,
                                        ownership=rows.summary() if rows else None))
         table = Table(frame, roles)
         table.ownership = rows
@@ -270,10 +272,10 @@ def owned_file_digest(params: Mapping[str, Any], digest: str | None) -> str | No
     and terms travel with the rows: a changed sidecar re-reads them)."""
     from nodes.ownership.sidecar import sidecar_path
 
-    sidecar = sidecar_path(resolve_path(str(params.get("path", ""))))
-    if digest is None or not params.get("path") or not sidecar.is_file():
+    path = local_path(params)
+    if digest is None or path is None or not sidecar_path(path).is_file():
         return digest
-    return stable_digest([digest, file_digest(sidecar)])
+    return stable_digest([digest, file_digest(sidecar_path(path))])
 
 
 def declared_file_ownership(params: Mapping[str, Any]) -> DeclaredOwnership | None:
@@ -281,9 +283,9 @@ def declared_file_ownership(params: Mapping[str, Any]) -> DeclaredOwnership | No
     from nodes.ownership.sidecar import ownership_of_file
     from nodes.ownership.source import DeclaredOwnership
 
-    if not params.get("path"):
+    path = local_path(params)  # a remote file has no sidecar beside it
+    if path is None:
         return None
-    path = resolve_path(str(params["path"]))
     ownership = ownership_of_file(path) if path.is_file() else None
     return DeclaredOwnership(path.name, str(path), ownership) if ownership else None
 

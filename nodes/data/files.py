@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nodes.context import RunContext
+from nodes.data.remote import fetched, is_remote, remote_version
 from nodes.digest import file_digest
 from nodes.errors import NodeInputError
 
@@ -65,11 +67,50 @@ def note_outside_read(ctx: RunContext, path: Path) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """The file a node reads: ``local`` is where to read it (a temporary copy for a
+    URL), ``source`` what the lineage names (the absolute path, or the URL)."""
+
+    local: Path
+    name: str
+    source: str
+    sha256: str
+    remote: bool
+    outside_allowed_folders: bool
+
+
+@contextlib.contextmanager
+def source_file(ctx: RunContext, node: str, path: str) -> Iterator[SourceFile]:
+    """The file named by a 'path' parameter, local or remote (https://, s3://, gs://;
+    see nodes.data.remote), ready to read within the block; errors name the node."""
+    if is_remote(path):
+        with fetched(node, path) as copy:
+            name = path.rstrip("/").rpartition("/")[2] or path
+            yield SourceFile(copy.local, name, path, copy.sha256, True, False)
+        return
+    resolved = existing_file(node, path)
+    yield SourceFile(resolved, resolved.name, str(resolved), file_digest(resolved), False,
+                     note_outside_read(ctx, resolved))
+
+
+def local_path(params: Mapping[str, Any]) -> Path | None:
+    """The resolved local file of a 'path' parameter; None when it is empty or a URL."""
+    path = str(params.get("path", ""))
+    if not path or is_remote(path):
+        return None
+    return resolve_path(path)
+
+
 class ReadsFile:
     """Mixin of nodes that read the file named by their 'path' parameter: the
-    file's content digest joins their cache key, so an edited file re-runs them."""
+    file's content digest (a remote file's version tag) joins their cache key, so
+    an edited file re-runs them."""
 
     @classmethod
     def source_digest(cls, params: Mapping[str, Any]) -> str | None:
-        path = resolve_path(str(params.get("path", "")))
-        return file_digest(path) if path.is_file() else None
+        path = str(params.get("path", ""))
+        if is_remote(path):
+            return remote_version(getattr(cls, "title", "file node"), path)
+        resolved = resolve_path(path)
+        return file_digest(resolved) if resolved.is_file() else None

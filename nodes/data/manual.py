@@ -77,7 +77,7 @@ class ExportData(Node):
     Input 'data': the table to write. Output 'data': the same table,
     unchanged, so the workflow can go on after the export.
 
-    'path' is required; a relative path starts at the working directory.
+    'path' is required; a relative path starts at the workflow file's folder.
     It must end with .csv or .parquet (as 'file_format' says) and lie in
     the workflow's folder, the run's output folder or a folder the workflow
     allows (setting 'allowed_paths', or studio run --allow-path): never in

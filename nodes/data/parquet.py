@@ -11,8 +11,7 @@ from nodes.context import DatasetRead, RunContext
 from nodes.contract import ScoringRole
 from nodes.data.checks import require_columns
 from nodes.data.datasets import declared_file_ownership, owned_file_digest, read_owned_rows
-from nodes.data.files import ReadsFile, existing_file, note_outside_read, resolve_path
-from nodes.digest import file_digest
+from nodes.data.files import ReadsFile, local_path, source_file
 from nodes.errors import NodeInputError
 from nodes.node import Node
 from nodes.params import ColumnParam, StringParam
@@ -30,7 +29,8 @@ class ImportParquet(ReadsFile, Node):
     Every column is a feature, except 'label_column' (empty: no label),
     which gets the label role.
 
-    'path' is required; a relative path starts at the working directory.
+    'path' is required: a local file (a relative path starts at the
+    workflow file's folder) or a URL (https://, s3://, gs://).
     The file's SHA-256 goes into the cache key and the run's lineage, so
     editing the file makes the node run again. Parquet holds data only:
     reading it runs no code.
@@ -46,7 +46,8 @@ class ImportParquet(ReadsFile, Node):
         data = Output(TABLE, help="The table read from the file.")
 
     path = StringParam("", allow_empty=False,
-                       help="File to read; relative paths start at the working directory.")
+                       help="File to read: a local path (relative paths start at the "
+                            "workflow file's folder) or an https://, s3:// or gs:// URL.")
     label_column = ColumnParam("", help="Column to mark as the label; empty: no label.")
 
     @classmethod
@@ -60,8 +61,8 @@ class ImportParquet(ReadsFile, Node):
 
     @classmethod
     def known_output_columns(cls, params: Mapping[str, Any]) -> dict[str, list[str]] | None:
-        path = resolve_path(str(params.get("path", "")))
-        if not params.get("path") or not path.is_file():
+        path = local_path(params)  # a URL is not fetched to show column names
+        if path is None or not path.is_file():
             return None
         try:
             import pyarrow.parquet as pq
@@ -71,23 +72,25 @@ class ImportParquet(ReadsFile, Node):
             return None
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
-        path = existing_file(self.label, self.path)
-        try:
-            frame = pd.read_parquet(path)
-        except (OSError, ValueError) as error:
-            raise NodeInputError(self.label, f"cannot read '{path}' as Parquet: {error}",
-                                 fix="Check that the file is a Parquet file.") from None
+        with source_file(ctx, self.label, self.path) as source:
+            try:
+                frame = pd.read_parquet(source.local)
+            except (OSError, ValueError) as error:
+                raise NodeInputError(self.label,
+                                     f"cannot read '{source.source}' as Parquet: {error}",
+                                     fix="Check that the file is a Parquet file.") from None
         table = Table(frame.reset_index(drop=True))
-        rows = read_owned_rows(self.label, path, table.frame, {"format": "parquet"})
+        rows = None if source.remote else read_owned_rows(self.label, source.local,
+                                                           table.frame, {"format": "parquet"})
         roles = {}
         if self.label_column:
             require_columns(self.label, table, [self.label_column], port=None,
                             why=" named by the 'label_column' parameter")
             roles[self.label_column] = "label"
-        ctx.record_dataset(DatasetRead(name=path.name, sha256=file_digest(path),
-                                       source=str(path), rows=len(frame),
+        ctx.record_dataset(DatasetRead(name=source.name, sha256=source.sha256,
+                                       source=source.source, rows=len(frame),
                                        columns=len(frame.columns),
-                                       outside_allowed_folders=note_outside_read(ctx, path),
+                                       outside_allowed_folders=source.outside_allowed_folders,
                                        ownership=rows.summary() if rows else None))
         output = Table(table.frame, roles)
         output.ownership = rows
