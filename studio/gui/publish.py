@@ -3,6 +3,11 @@
 Every slow step (preparing runs the training branch, exporting writes the
 bundle, the server starts, a test request goes over HTTP) runs on a worker
 thread; results come back as signals, so the window never freezes.
+
+Every bundle is signed with the user's own key (``studio.serve.signing.
+user_key_pair``, made at the first publish and named in the status line),
+and the local service trusts only its public half: it verifies the
+signature as ``studio serve --trust-key`` does, never ``--allow-unsigned``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -34,6 +39,13 @@ from PySide6.QtWidgets import (
 
 from nodes.errors import StudioError
 from studio.gui.document import Document
+from studio.serve.signing import (
+    SIGNATURE_FILE,
+    UserKeyPair,
+    user_key_pair,
+    user_key_path,
+    verify,
+)
 from studio.workflow import Workflow
 
 
@@ -53,6 +65,28 @@ class _Worker(QObject):
                 self.failed.emit(f"{type(error).__name__}: {error}")
 
         threading.Thread(target=target, name="axon-publish", daemon=True).start()
+
+
+def _serve_verified(folder: Path, api_key: str, key: UserKeyPair) -> Any:
+    """Start the local service on the bundle, trusting only ``key``'s public file.
+
+    ``load_bundle`` would also accept the bundle as exported by this process;
+    the service is started only when the signature itself verified.
+    """
+    from studio.serve import BundleError, load_bundle, start_server
+    from studio.serve.bundle import MANIFEST
+
+    bundle = load_bundle(folder, trust_keys=[key.trusted])
+    if bundle.verification.signed_by != key.key_id:
+        signature = folder / SIGNATURE_FILE
+        _, reason = verify((folder / MANIFEST).read_bytes(),
+                           signature.read_bytes() if signature.is_file() else None,
+                           [key.trusted])
+        raise BundleError(str(folder), [f"your public key {key.public_path} does not verify "
+                                        f"it: {reason}"],
+                          fix="Publish again; if it fails again, delete "
+                              f"'{key.public_path}' (it is written again from the key).")
+    return start_server(bundle, api_key=api_key)
 
 
 class PublishDialog(QDialog):
@@ -81,6 +115,12 @@ class PublishDialog(QDialog):
         folder_row.addWidget(browse)
         self.serve_box = QCheckBox("Start a local service on 127.0.0.1 after exporting")
         self.serve_box.setChecked(True)
+        self.signing_key: UserKeyPair | None = None
+        self.signing_label = QLabel(f"your own key, {user_key_path()} (made at the first "
+                                    "publish if there is none)")
+        self.signing_label.setWordWrap(True)
+        self.signing_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status = QLabel("Publishing prepares the scoring pipeline from the last run: "
                              "training nodes are replaced by the fitted models.")
         self.status.setWordWrap(True)
@@ -93,6 +133,7 @@ class PublishDialog(QDialog):
             self.scoring))
         form = QFormLayout()
         form.addRow("Bundle folder", folder_row)
+        form.addRow("Signing key", self.signing_label)
         form.addRow("", self.serve_box)
         buttons = QHBoxLayout()
         buttons.addWidget(self.publish_button)
@@ -141,21 +182,24 @@ class PublishDialog(QDialog):
             self.folder_edit.setText(folder)
 
     def publish(self) -> None:
-        from studio.serve import export_bundle, prepare_scoring_workflow, start_server
+        from studio.serve import export_bundle, prepare_scoring_workflow
 
         workflow = self.document.workflow.copy()
         engine = self.document.engine
         folder = Path(self.folder_edit.text()).expanduser()
         serve = self.serve_box.isChecked()
-        old_handle = self.handle
+        old_handle, self.handle = self.handle, None  # stopped first thing below
+        self.send_button.setEnabled(False)
 
         def work() -> dict[str, Any]:
             if old_handle is not None:
                 old_handle.stop()
+            key = user_key_pair()  # first: a key problem is told before the slow steps
             scoring = prepare_scoring_workflow(workflow, engine)
-            result = export_bundle(scoring, folder, overwrite=True)
-            handle = start_server(result.folder, api_key=result.api_key) if serve else None
-            return {"scoring": scoring, "result": result, "handle": handle}
+            result = export_bundle(scoring, folder, overwrite=True,
+                                   signing_key=key.private_key)
+            handle = _serve_verified(result.folder, result.api_key, key) if serve else None
+            return {"scoring": scoring, "result": result, "handle": handle, "key": key}
 
         self.publish_button.setEnabled(False)
         self.status.setText("Preparing the scoring pipeline and exporting the bundle…")
@@ -166,16 +210,25 @@ class PublishDialog(QDialog):
         self.scoring = outcome["scoring"]
         result, self.handle = outcome["result"], outcome["handle"]
         self.api_key, self.manifest = result.api_key, result.manifest
+        key = self.signing_key = outcome["key"]
         self.show_pipeline.setEnabled(True)
-        url = self.handle.url if self.handle else "(not started: `studio serve " \
-            f"{result.folder}`)"
-        self.status.setText(f"Exported to {result.folder}." + (
-            f" Serving at {self.handle.url}." if self.handle else ""))
+        serve_elsewhere = f"studio serve {result.folder} --trust-key {key.public_path}"
+        url = self.handle.url if self.handle else f"(not started: `{serve_elsewhere}`)"
+        self.signing_label.setText(f"key {key.key_id}: {key.private_path} (public key: "
+                                   f"{key.public_path})")
+        made = (f"Made your signing key {key.private_path} (key {key.key_id}; its public "
+                f"key, for servers, is {key.public_path}). " if key.created else "")
+        self.status.setText(
+            f"{made}Exported to {result.folder}, signed with key {key.key_id}." + (
+                f" Serving at {self.handle.url}: the service verified the signature with "
+                f"{key.public_path}." if self.handle else ""))
         example = result.manifest.get("example", {}).get("request", {})
         self.endpoint.setPlainText(
-            f"Bundle: {result.folder}\nService: {url}\nScore: POST {url}/v1/score\n"
+            f"Bundle: {result.folder}\nSigned by key {key.key_id} ({key.public_path})\n"
+            f"Service: {url}\nScore: POST {url}/v1/score\n"
             f"Classic: POST {url}/workspaces/local/services/{result.manifest['name']}/execute"
-            f"?api-version=2.0\nDocs: {url}/docs\n\nAPI key (shown once, stored hashed in the "
+            f"?api-version=2.0\nDocs: {url}/docs\n\nServe it elsewhere (copy the public key "
+            f"there):\n{serve_elsewhere}\n\nAPI key (shown once, stored hashed in the "
             f"bundle):\n{self.api_key}")
         body = json.dumps({"records": [example]})
         self.samples.setPlainText(

@@ -15,17 +15,27 @@ Keys are PEM files (PKCS#8 private keys, SubjectPublicKeyInfo public
 keys) as ``cryptography`` writes them; OpenSSH Ed25519 keys
 (``ssh-ed25519 AAAA...``) are read too. A key's id is the first 16 hex
 digits of the SHA-256 of its 32 raw public bytes.
+
+Each user has one key pair of their own, ``user_key_pair()``: the app's
+Publish signs with it (making it at the first publish) and trusts its public
+half for the local service it starts; ``studio keys new`` with no name makes
+it and ``studio keys show`` prints it. It lives in ``keys/`` of the user's
+config folder (platformdirs, so ``XDG_CONFIG_HOME`` moves it), or in
+``AXON_STUDIO_KEYS_DIR``.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import os
 import stat
+import tempfile
+import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -41,6 +51,9 @@ ALGORITHM = "Ed25519"
 #: with the same key can never pass for a bundle's.
 _DOMAIN = b"axon-studio service bundle manifest, version 1\n"
 _MAX_KEY_FILE = 64 * 1024
+#: Moves the user's own key pair (tests set it; so may someone with a roaming home).
+ENV_KEYS_DIR = "AXON_STUDIO_KEYS_DIR"
+USER_KEY_NAME = "signing-key"
 
 
 class KeyFileError(StudioError):
@@ -90,26 +103,155 @@ def public_pem(public_key: Ed25519PublicKey) -> str:
 def new_key_pair(private_path: str | Path) -> tuple[Path, Path, str]:
     """Write a new Ed25519 key pair: ``private_path`` (mode 600) and ``private_path.pub``.
 
-    Refuses to overwrite either file. Returns both paths and the key id.
+    Refuses to overwrite either file. Returns both paths and the key id. The
+    private key appears whole or not at all (written aside, then linked into
+    place), so a process that finds the file can always read it.
     """
     private_path = Path(private_path)
-    public_path = private_path.with_name(private_path.name + ".pub")
+    public_path = public_key_path(private_path)
     for path in (private_path, public_path):
         if path.exists():
-            raise KeyFileError(path, "already exists.",
-                               fix="Choose another name; an existing key is never replaced.")
+            raise _already_exists(path)
     private_key = Ed25519PrivateKey.generate()
     private_bytes = private_key.private_bytes(serialization.Encoding.PEM,
                                               serialization.PrivateFormat.PKCS8,
                                               serialization.NoEncryption())
     try:
-        descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor, staged = tempfile.mkstemp(prefix=f".{private_path.name}.",
+                                              dir=private_path.parent)  # mode 600
     except OSError as error:
         raise KeyFileError(private_path, f"cannot be written: {error.strerror}.") from None
-    with os.fdopen(descriptor, "wb") as stream:
-        stream.write(private_bytes)
-    public_path.write_text(public_pem(private_key.public_key()), encoding="ascii")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(private_bytes)
+            stream.flush()
+            os.fsync(stream.fileno())
+        _link_new(staged, private_path, private_bytes)
+    finally:
+        os.unlink(staged)
+    _write_public(public_path, private_key)
     return private_path, public_path, key_id(private_key.public_key())
+
+
+def _already_exists(path: Path) -> KeyFileError:
+    return KeyFileError(path, "already exists.",
+                        fix="Choose another name; an existing key is never replaced.")
+
+
+def _link_new(staged: str, path: Path, data: bytes) -> None:
+    """Give ``staged`` the name ``path``, never replacing a file of that name."""
+    try:
+        os.link(staged, path)  # fails if the name was taken meanwhile
+        return
+    except FileExistsError:
+        raise _already_exists(path) from None
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise KeyFileError(path, f"cannot be written: {error.strerror}.") from None
+    # No hard links on this file system (FAT, say): create the name exclusively instead.
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise _already_exists(path) from None
+    except OSError as error:
+        raise KeyFileError(path, f"cannot be written: {error.strerror}.") from None
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(data)
+
+
+def public_key_path(private_path: str | Path) -> Path:
+    """Where the public half of the key in ``private_path`` is kept: NAME.pub beside it."""
+    private_path = Path(private_path)
+    return private_path.with_name(private_path.name + ".pub")
+
+
+def _write_public(public_path: Path, private_key: Ed25519PrivateKey) -> None:
+    """Write (or write again) the public half; readers see the old file or the new one."""
+    staged = public_path.with_name(
+        f".{public_path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        staged.write_text(public_pem(private_key.public_key()), encoding="ascii")
+        os.replace(staged, public_path)
+    except OSError as error:
+        staged.unlink(missing_ok=True)
+        raise KeyFileError(public_path, f"cannot be written: {error.strerror}.") from None
+
+
+# -- the user's own key pair ----------------------------------------------------
+
+@dataclass(frozen=True)
+class UserKeyPair:
+    """The user's own signing key (the app's Publish signs with it) and its public half."""
+
+    private_path: Path
+    public_path: Path
+    private_key: Ed25519PrivateKey = field(repr=False)
+    trusted: TrustedKey  # the public half, as read back from ``public_path``
+    created: bool  # made by this call
+
+    @property
+    def key_id(self) -> str:
+        return self.trusted.key_id
+
+
+def user_keys_dir() -> Path:
+    """``AXON_STUDIO_KEYS_DIR``, else ``keys`` in the user's config folder."""
+    override = os.environ.get(ENV_KEYS_DIR)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("axon-studio")) / "keys"
+
+
+def user_key_path() -> Path:
+    """The file of the user's own private key (its public half is beside it, ``.pub``)."""
+    return user_keys_dir() / USER_KEY_NAME
+
+
+def user_key_pair(*, create: bool = True) -> UserKeyPair:
+    """The user's own key pair, made first (``create``) when there is none yet.
+
+    The public file is checked to be the private key's own half, since a
+    server that trusts it would otherwise refuse every bundle signed here;
+    a missing public file (an interrupted first run) is written again.
+    """
+    private_path = user_key_path()
+    public_path = public_key_path(private_path)
+    created = False
+    if not private_path.exists():
+        if not create:
+            raise KeyFileError(private_path, "does not exist: you have no signing key yet.",
+                               fix="Make it with 'studio keys new' (no name), or publish "
+                                   "once from the app, which makes it.")
+        if public_path.exists():
+            raise KeyFileError(public_path, f"is there without its private key "
+                                            f"'{private_path}'.",
+                               fix=f"Put the private key back, or move '{public_path}' "
+                                   "away (servers that trust it must then be given the "
+                                   "new public key).")
+        try:
+            private_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as error:
+            raise KeyFileError(private_path, f"cannot be written: {error.strerror}.") from None
+        try:
+            new_key_pair(private_path)
+            created = True
+        except KeyFileError:
+            if not private_path.exists():
+                raise
+            # Another process (a second window publishing) made it first: use that one.
+    private_key = load_signing_key(private_path)
+    if not public_path.exists():
+        _write_public(public_path, private_key)
+    trusted = load_trusted_keys([public_path])[0]
+    expected = key_id(private_key.public_key())
+    if trusted.key_id != expected:
+        raise KeyFileError(public_path, f"holds key {trusted.key_id}, not the public half of "
+                                        f"'{private_path}' (key {expected}).",
+                           fix=f"Delete '{public_path}': it is written again from the "
+                               "private key.")
+    return UserKeyPair(private_path, public_path, private_key, trusted, created)
 
 
 def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
