@@ -600,3 +600,35 @@ def test_every_kind_of_entry_is_read_back_from_disk_as_a_hit(tmp_path):
     assert {n: (r.cache_hit, r.cache_problem) for n, r in again.nodes.items()} == {
         n: (True, None) for n in again.nodes}
     assert len(engine.kept) == sum(len(r.outputs) for r in again.nodes.values())
+
+
+def test_cancel_stops_one_long_fit_inside_it_as_the_apps_cancel_does():
+    """The desktop app's Cancel sets the run's cancel event, as here: a single
+    scikit-learn fit of minutes (5,000 boosting rounds) stops inside the fit."""
+    workflow = Workflow()
+    workflow.add_node("sample_dataset", {"dataset": "digits"}, node_id="digits")
+    workflow.add_node("boosted_decision_tree", {"trees": 5000, "seed": 0}, node_id="boosting")
+    workflow.add_node("train_model", node_id="train")
+    workflow.add_node("score_model", node_id="score")
+    workflow.connect("digits", "data", "train", "data")
+    workflow.connect("boosting", "learner", "train", "learner")
+    workflow.connect("train", "model", "score", "model")
+    workflow.connect("digits", "data", "score", "data")
+    cancel, fitting, result = threading.Event(), threading.Event(), {}
+    with Engine() as engine:
+        engine.events.subscribe(lambda event: fitting.set() if event.kind == "node_state" and (
+            event["node_id"], event["state"].value) == ("train", "running") else None)
+        thread = threading.Thread(target=lambda: result.update(
+            record=engine.run(workflow, cancel_event=cancel)))
+        thread.start()
+        assert fitting.wait(60)
+        time.sleep(1.5)  # inside the fit
+        cancelled_at = time.monotonic()
+        cancel.set()
+        thread.join(60)
+        stopped = time.monotonic() - cancelled_at
+    assert not thread.is_alive()
+    record = result["record"]
+    assert record.status == "cancelled"
+    assert record.nodes["train"].state == "cancelled" and record.nodes["score"].state == "not run"
+    assert stopped < 10.0, f"the fit took {stopped:.1f} s to stop (bench_cancel: <= 2 s)"
