@@ -19,6 +19,7 @@ import sysconfig
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -379,22 +380,8 @@ def test_a_local_sweep_stops_within_two_seconds_of_cancel():
         "folds": 5, "seed": 0}, node_id="tune")
     workflow.connect("forest", "learner", "tune", "learner")
     workflow.connect("data", "data", "tune", "data")
-    cancel, sweeping, result = threading.Event(), threading.Event(), {}
-    with Engine(jobs=2) as engine:
-        engine.events.subscribe(lambda event: sweeping.set() if event.kind == "node_state" and (
-            event["node_id"], event["state"].value) == ("tune", "running") else None)
-        thread = threading.Thread(target=lambda: result.update(
-            record=engine.run(workflow, cancel_event=cancel)))
-        thread.start()
-        assert sweeping.wait(60)
-        time.sleep(1.0)  # the sweep is under way
-        cancelled_at = time.monotonic()
-        cancel.set()
-        thread.join(30)
-        stopped = time.monotonic() - cancelled_at
-    assert not thread.is_alive()
-    assert result["record"].status == "cancelled"
-    # The full sweep takes minutes; stopping between fits takes one fit (bench: <= 2 s).
+    record, stopped = _cancelled_while_running(workflow, "tune", settle=1.0, jobs=2)
+    assert record.status == "cancelled"
     assert stopped < 10.0, f"the sweep took {stopped:.1f} s to stop"
 
 
@@ -614,21 +601,28 @@ def test_cancel_stops_one_long_fit_inside_it_as_the_apps_cancel_does():
     workflow.connect("boosting", "learner", "train", "learner")
     workflow.connect("train", "model", "score", "model")
     workflow.connect("digits", "data", "score", "data")
-    cancel, fitting, result = threading.Event(), threading.Event(), {}
-    with Engine() as engine:
-        engine.events.subscribe(lambda event: fitting.set() if event.kind == "node_state" and (
-            event["node_id"], event["state"].value) == ("train", "running") else None)
+    record, stopped = _cancelled_while_running(workflow, "train", settle=1.5)
+    assert record.status == "cancelled"
+    assert record.nodes["train"].state == "cancelled" and record.nodes["score"].state == "not run"
+    assert stopped < 10.0, f"the fit took {stopped:.1f} s to stop (bench_cancel: <= 2 s)"
+
+
+def _cancelled_while_running(workflow: Workflow, node_id: str, *, settle: float,
+                             jobs: int | None = None) -> tuple[Any, float]:
+    """Run ``workflow`` on a thread, cancel ``settle`` seconds after ``node_id``
+    starts, and return the record and the seconds from cancel to the run's end."""
+    cancel, started, result = threading.Event(), threading.Event(), {}
+    with Engine(jobs=jobs) as engine:
+        engine.events.subscribe(lambda event: started.set() if event.kind == "node_state" and (
+            event["node_id"], event["state"].value) == (node_id, "running") else None)
         thread = threading.Thread(target=lambda: result.update(
             record=engine.run(workflow, cancel_event=cancel)))
         thread.start()
-        assert fitting.wait(60)
-        time.sleep(1.5)  # inside the fit
+        assert started.wait(60)
+        time.sleep(settle)  # well inside the node
         cancelled_at = time.monotonic()
         cancel.set()
         thread.join(60)
         stopped = time.monotonic() - cancelled_at
     assert not thread.is_alive()
-    record = result["record"]
-    assert record.status == "cancelled"
-    assert record.nodes["train"].state == "cancelled" and record.nodes["score"].state == "not run"
-    assert stopped < 10.0, f"the fit took {stopped:.1f} s to stop (bench_cancel: <= 2 s)"
+    return result["record"], stopped
