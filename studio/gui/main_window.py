@@ -48,10 +48,13 @@ from studio.gui.commands import (
     ConnectCommand,
     PasteCommand,
 )
+from studio.gui.data_use import DataUse, DataUseDialog, refusal_text, terms_refusals
+from studio.gui.describe_dialog import DescribeDialog, file_columns, source_file
 from studio.gui.document import Document
 from studio.gui.gc_guard import GuiThreadCollector
 from studio.gui.icons import action_icon
 from studio.gui.inspector import Inspector
+from studio.gui.lineage import LineagePanel
 from studio.gui.palette import NodePalette, QuickAdd
 from studio.gui.run_controller import RunController
 from studio.gui.start_page import StartPage
@@ -119,6 +122,8 @@ class MainWindow(QMainWindow):
         self.inspector.set_document(self.document)
         self.quick_add = QuickAdd(self.document.workflow.registry, self)
         self.runner = RunController(self.document, self)
+        self.lineage_panel = LineagePanel(self.document)
+        self.data_use = DataUse(self.document, self)
         self.progress = QProgressBar()
         self._build_docks()
         self._build_actions()
@@ -171,9 +176,17 @@ class MainWindow(QMainWindow):
         bottom.setObjectName("run_log")
         bottom.setWidget(self.log)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
+        lineage = QDockWidget("Lineage", self)
+        lineage.setObjectName("lineage")
+        lineage.setWidget(self.lineage_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, lineage)
+        self.tabifyDockWidget(right, lineage)  # a tab beside the inspector's, once shown
+        lineage.hide()
+        right.raise_()
         self.resizeDocks([bottom], [110], Qt.Orientation.Vertical)
         self.resizeDocks([left, right], [220, 290], Qt.Orientation.Horizontal)
-        self.docks = {"palette": left, "inspector": right, "run_log": bottom}
+        self.docks = {"palette": left, "inspector": right, "run_log": bottom,
+                      "lineage": lineage}
         # The side docks run the full height; the run log sits under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -248,6 +261,16 @@ class MainWindow(QMainWindow):
                                           "visualize")
         self.act_run_settings = self._action("Run Se&ttings\u2026", self.edit_run_settings, None,
                                              "Where nodes run: this process or a Dask cluster")
+        self.act_data_use = self._action("Data &Use\u2026", self.edit_data_use, None,
+                                         "The run's purpose, region and licensee, checked "
+                                         "against the data's terms; an override")
+        self.act_lineage = self._action("Data &Lineage", self.show_lineage, "Ctrl+Shift+L",
+                                        "The datasets, owners, terms, digest and statement "
+                                        "behind the selected model")
+        self.act_describe_data = self._action("Describe Data &Owners\u2026",
+                                              lambda: self.describe_data(), None,
+                                              "Attach owners and terms to the file the "
+                                              "selected Import Data node reads")
         self.act_publish = self._action("&Publish as Web Service\u2026", self.publish,
                                         "Ctrl+Shift+P",
                                         "Turn the trained workflow into a scoring service",
@@ -287,7 +310,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.act_start_page)
         run_menu = bar.addMenu("&Run")
         for action in (self.act_run, self.act_run_selected, self.act_cancel, None,
-                       self.act_run_settings, None, self.act_visualize, self.act_publish):
+                       self.act_run_settings, self.act_data_use, None, self.act_lineage,
+                       self.act_describe_data, None, self.act_visualize, self.act_publish):
             run_menu.addSeparator() if action is None else run_menu.addAction(action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.act_shortcuts)
@@ -338,6 +362,12 @@ class MainWindow(QMainWindow):
         self.runner.run_crashed.connect(self._run_crashed)
         self.runner.run_ended.connect(self._run_ended)
         self.log.itemClicked.connect(self._log_clicked)
+        self.lineage_panel.describe_requested.connect(self.describe_data)
+        self.data_use.refusal_kept.connect(lambda run_id: self._log(
+            f"The refused run {run_id} is kept in the run history (the owners' statements "
+            "list it)."))
+        self.data_use.refusal_not_kept.connect(lambda text: self._log(
+            f"The refused run could not be kept in the run history: {text}", level="error"))
 
     # -- layout that outlives the window ---------------------------------------------
     def _restore_layout(self) -> None:
@@ -504,6 +534,7 @@ class MainWindow(QMainWindow):
     def _selection_changed(self) -> None:
         selected = self.scene.selected_node_ids()
         self.inspector.show_node(selected[0] if len(selected) == 1 else None)
+        self.lineage_panel.show_node(selected[0] if len(selected) == 1 else None)
 
     def rename_selected(self) -> None:
         selected = self.scene.selected_node_ids()
@@ -634,7 +665,8 @@ class MainWindow(QMainWindow):
         if not self._ask_trust(self.document.untrusted_code_nodes()):
             return
         self._pending_targets = targets
-        self.runner.start(targets)
+        with self.data_use.applied():  # an override holds for the run it starts only
+            self.runner.start(targets)
 
     def _ask_trust(self, code_nodes: list[str]) -> bool:
         """The user's explicit trust step for code stored in the file; False: not run."""
@@ -663,6 +695,36 @@ class MainWindow(QMainWindow):
             self.show_status(f"Nodes will run in {self.runner.settings.describe()} "
                              "from the next run on.")
 
+    def edit_data_use(self) -> DataUseDialog:
+        dialog = DataUseDialog(self.document, self.data_use.override, self)
+        dialog.accepted.connect(lambda: self.show_status(self.data_use.declare(
+            dialog.values(), dialog.override(), self.refresh_states)))
+        dialog.open()
+        self.data_use_dialog = dialog
+        return dialog
+
+    def show_lineage(self) -> LineagePanel:
+        self.docks["lineage"].show()
+        self.docks["lineage"].raise_()
+        return self.lineage_panel
+
+    def describe_data(self, node_id: str | None = None) -> QWidget | None:
+        """Describe Data Owners… for ``node_id`` (default: the selected node)."""
+        selected = self.scene.selected_node_ids()
+        node_id = node_id or (selected[0] if len(selected) == 1 else None)
+        path = source_file(self.document.workflow, node_id) if node_id else None
+        if path is None or not path.is_file():
+            self.show_status("Select an Import Data node (CSV or Parquet) whose file exists: "
+                             "its owners and terms are written beside that file.")
+            return None
+        dialog = DescribeDialog(path, file_columns(path), self)
+        dialog.described.connect(lambda _sidecar: (
+            self._log(f"Owners and terms of {path.name} saved beside it."),
+            self.refresh_states(), self.lineage_panel.refresh()))
+        dialog.open()
+        self.describe_dialog = dialog
+        return dialog
+
     def _run_started(self, run_id: str, node_ids: list) -> None:
         self._run_total, self._run_done = len(node_ids), 0
         self._run_live = {}
@@ -674,6 +736,10 @@ class MainWindow(QMainWindow):
         self.act_run_selected.setEnabled(False)
         self._log(f"Run {run_id} started ({len(node_ids)} nodes, "
                   f"{self.runner.settings.describe()})")
+        override = self.data_use.run_started()
+        if override:
+            self._log(f"The data's terms are overridden for this run: {override}",
+                      level="warning")
 
     def _node_state(self, node_id: str, state: NodeState, error: str | None,
                     warnings: list[str] | None = None) -> None:
@@ -700,6 +766,7 @@ class MainWindow(QMainWindow):
 
     def _run_finished(self, record: RunRecord) -> None:
         self._last_record = record
+        self.lineage_panel.add_record(record)
         counts = ", ".join(f"{n} {s}" for s, n in record.counts().items())
         level = "info" if record.status == "succeeded" else "error"
         self._log(f"Run {record.run_id} {record.status} in {record.duration_s:.2f} s "
@@ -728,6 +795,18 @@ class MainWindow(QMainWindow):
                     return
             finally:
                 self._trust_asked = False
+        refused = terms_refusals(problems)
+        if refused:  # the data's terms: kept in the run history, said with the fix
+            self.data_use.keep_refusal(refused)
+            self._log("The run is refused by the terms of its data; no node ran:",
+                      level="error")
+            for problem in refused:
+                self._log(f"  {refusal_text(problem)}", problem.node, "error")
+            self.show_status(f"Refused: {refusal_text(refused[0])}")
+            self.select_nodes([refused[0].node])
+            problems = [p for p in problems if p not in refused]
+            if not problems:
+                return
         named = list(dict.fromkeys(self.document.node_label(p.node) for p in problems
                                    if p.node and p.node in self.document.workflow.nodes))
         self._log(f"The workflow cannot run yet ({len(problems)} problem"
@@ -968,6 +1047,9 @@ class MainWindow(QMainWindow):
             menu.addAction(f"Visualize '{port.label}'",
                            lambda p=port.name: self.open_viewer(item.node_id, p))
         menu.addAction("Run to Here", lambda: self._start_run([item.node_id]))
+        menu.addAction(self.act_lineage)
+        if source_file(self.document.workflow, item.node_id) is not None:
+            menu.addAction(self.act_describe_data)
         menu.addSeparator()
         menu.addAction(self.act_rename)
         menu.addAction(self.act_duplicate)

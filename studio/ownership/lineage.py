@@ -8,6 +8,12 @@
     lineage.root, lineage.rows, lineage.traced, lineage.use, lineage.override
     lineage.statements    # [OwnerStatement] of each owner, from the run store
     bundle_lineage("bc-service")                     # the same for a service bundle
+    source_lineage(record, "data")                   # the dataset a source node read
+    declared_lineage(workflow, "data")               # its sidecar, before any run
+    model_ports(record, "train")                     # ["model"]: what model_lineage takes
+
+``records`` (every function taking ``runs_dir``) adds run records the run store
+does not hold, such as the app's runs this session, to the statements.
 
 Everything is a dataclass; nothing is formatted text (``format_statement``
 in ``studio.ownership.statement`` formats a statement when one is wanted).
@@ -16,12 +22,13 @@ in ``studio.ownership.statement`` formats a statement when one is wanted).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio.ownership.statement import OwnerStatement, make_statement, records_from_store
+from studio.workflow.model import Workflow
 
 
 @dataclass
@@ -71,13 +78,20 @@ class ArtifactLineage:
     statements: list[OwnerStatement] = field(default_factory=list)
 
 
+def model_ports(record: Any, node_id: str) -> list[str]:
+    """The output ports of ``node_id`` whose model (or fitted transform) the run record
+    gives a lineage for, in the record's order."""
+    ownership = _record_dict(record).get("ownership") or {}
+    return [m["port"] for m in ownership.get("models", []) if m["node"] == node_id]
+
+
 def model_lineage(record: Any, node_id: str, port: str = "model", *,
-                  runs_dir: str | Path | None = None, statements: bool = True
-                  ) -> ArtifactLineage | None:
+                  runs_dir: str | Path | None = None, statements: bool = True,
+                  records: Iterable[Any] = ()) -> ArtifactLineage | None:
     """The lineage of the model (or fitted transform) ``node_id.port`` of a run; None
     when its data had no owners. ``statements`` adds each owner's statement (the
-    run store at ``runs_dir``)."""
-    data = record.to_dict() if hasattr(record, "to_dict") else dict(record)
+    run store at ``runs_dir``, and ``records``)."""
+    data = _record_dict(record)
     ownership = data.get("ownership") or {}
     model = next((m for m in ownership.get("models", [])
                   if m["node"] == node_id and m["port"] == port), None)
@@ -96,7 +110,59 @@ def model_lineage(record: Any, node_id: str, port: str = "model", *,
         (model.get("digest") or {}).get("root"), (model.get("digest") or {}).get("rows"),
         owners, datasets, ownership.get("use"), ownership.get("override"))
     if statements:
-        lineage.statements = owner_statements([o.id for o in owners], runs_dir=runs_dir)
+        lineage.statements = owner_statements([o.id for o in owners], runs_dir=runs_dir,
+                                              records=[data, *records])
+    return lineage
+
+
+def source_lineage(record: Any, node_id: str, *, runs_dir: str | Path | None = None,
+                   statements: bool = True, records: Iterable[Any] = ()
+                   ) -> ArtifactLineage | None:
+    """The lineage of the dataset the source node ``node_id`` read in a run (kind
+    "dataset"): its owners with their rows and terms, its digest; None when the run
+    read no owned data there."""
+    data = _record_dict(record)
+    ownership = data.get("ownership") or {}
+    entry = next((d for d in ownership.get("datasets", []) if d["node"] == node_id), None)
+    if entry is None:
+        return None
+    dataset = _dataset(entry)
+    lineage = ArtifactLineage("dataset", dataset.name, node_id, dataset.sha256,
+                              data.get("run_id"), True, dataset.root, dataset.rows,
+                              dataset.owners, [dataset], ownership.get("use"),
+                              ownership.get("override"))
+    if statements:
+        lineage.statements = owner_statements([o.id for o in dataset.owners],
+                                              runs_dir=runs_dir, records=[data, *records])
+    return lineage
+
+
+def declared_lineage(workflow: Workflow, node_id: str, *, runs_dir: str | Path | None = None,
+                     statements: bool = True, records: Iterable[Any] = ()
+                     ) -> ArtifactLineage | None:
+    """What the source node ``node_id`` will read, before any run: the owners and terms
+    its sidecar declares and the deposit's digest (as the file was described); None
+    when it reads no described data. SidecarError for a sidecar that cannot be read."""
+    from studio.ownership.terms import declared_ownership
+
+    declared = declared_ownership(workflow, node_id)
+    if declared is None:
+        return None
+    ownership = declared.ownership
+    deposit = ownership.deposit or {}
+    digest = {"owners": deposit.get("owners") or {}}
+    # An owner met in the owner column but not listed has the dataset's terms.
+    ids = dict.fromkeys([*(o.id for o in ownership.owners), *digest["owners"]])
+    owners = [_owner_terms(ownership.owner(i).to_dict(), digest) for i in ids]
+    dataset = DatasetLineage(declared.dataset, declared.source, ownership.sha256 or "",
+                             ownership.path, deposit.get("rows"), deposit.get("root") or "",
+                             owners)
+    lineage = ArtifactLineage("dataset", declared.dataset, node_id, ownership.sha256, None,
+                              True, deposit.get("root"), deposit.get("rows"), owners,
+                              [dataset])
+    if statements:
+        lineage.statements = owner_statements([o.id for o in owners], runs_dir=runs_dir,
+                                              records=records)
     return lineage
 
 
@@ -133,13 +199,25 @@ def bundle_lineage(folder: str | Path, *, runs_dir: str | Path | None = None,
 
 
 def owner_statements(owners: Sequence[str], *, runs_dir: str | Path | None = None,
-                     period: str | None = None) -> list[OwnerStatement]:
-    """The statement of each owner in ``owners`` (all time, or ``period``)."""
-    records = records_from_store(runs_dir)
+                     period: str | None = None, records: Iterable[Any] = ()
+                     ) -> list[OwnerStatement]:
+    """The statement of each owner in ``owners`` (all time, or ``period``), over the run
+    store's records and ``records`` (a run both hold counts once)."""
+    if not owners:
+        return []
+    by_run = {r.get("run_id"): r for r in records_from_store(runs_dir)}
+    for record in records:
+        data = _record_dict(record)
+        by_run.setdefault(data.get("run_id"), data)
+    ordered = sorted(by_run.values(), key=lambda r: str(r.get("started") or ""))
     result = []
     for owner in dict.fromkeys(owners):
-        result += make_statement(records, period=period, owner=owner).owners
+        result += make_statement(ordered, period=period, owner=owner).owners
     return result
+
+
+def _record_dict(record: Any) -> dict[str, Any]:
+    return record.to_dict() if hasattr(record, "to_dict") else dict(record)
 
 
 def _dataset(entry: Mapping[str, Any]) -> DatasetLineage:
