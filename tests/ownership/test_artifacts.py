@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from nodes.data.datasets import dataset_info
+from nodes.ownership.sidecar import sidecar_path
 from studio.cli.main import main
 from studio.engine import DiskCache, Engine
 from studio.ownership.artifacts import ownership_manifest
-from studio.ownership.lineage import bundle_lineage, model_lineage
+from studio.ownership.lineage import (
+    bundle_lineage,
+    declared_lineage,
+    model_lineage,
+    model_ports,
+    owner_statements,
+    source_lineage,
+)
 from studio.workflow import load_workflow
+from tests.ownership.helpers import training_workflow, write_loans
 
 REPO = Path(__file__).resolve().parents[2]
 REPO_DATA = REPO / "sample_datasets"
@@ -130,3 +140,27 @@ def test_every_sample_datasets_deposit_is_what_reading_it_gives():
         table = run_node(SampleDataset, {"dataset": name})["data"]
         assert table.ownership.digest().root.hex() == info["deposit"]["root"], name
         assert info["ownership"]["terms"]["license"], name  # every one names its license
+
+
+def test_the_lineage_of_a_source_before_and_after_a_run(tmp_path):
+    expires = (date.today() + timedelta(days=30)).isoformat()
+    csv = write_loans(tmp_path, expires=expires, license="CC-BY-4.0")
+    workflow = load_workflow(training_workflow(csv, tmp_path))
+    store = tmp_path / "runs"
+    declared = declared_lineage(workflow, "data", runs_dir=store)
+    deposit = json.loads(sidecar_path(csv).read_text())["deposit"]
+    assert (declared.kind, declared.run_id, declared.root) == ("dataset", None, deposit["root"])
+    assert {o.id: o.rows for o in declared.owners} == {"alice": 40, "bob": 40, "carol": 40}
+    assert {o.expires for o in declared.owners} == {expires}
+    assert declared_lineage(workflow, "split") is None
+    with Engine() as engine:
+        record = engine.run(workflow)
+    read = source_lineage(record, "data", runs_dir=store)
+    assert read.root == declared.root and read.datasets[0].matches_deposit
+    assert read.run_id == record.run_id and source_lineage(record, "train") is None
+    assert model_ports(record, "train") == ["model"] and model_ports(record, "evaluate") == []
+    # A run the store does not hold counts once it is given, and only once.
+    [alone] = owner_statements(["alice"], runs_dir=store)
+    assert alone.withdrawals == []
+    [alice] = owner_statements(["alice"], runs_dir=store, records=[record, record.to_dict()])
+    assert [(w.run_id, w.rows_read) for w in alice.withdrawals] == [(record.run_id, 40)]
