@@ -1,19 +1,23 @@
 """Describe Data Owners…: attach owners and terms to the CSV or Parquet file a node reads.
 
-The dialog writes the file's sidecar (``<file>.axon-data.json``) through
-``studio.ownership.describe``, as ``studio data describe`` does: owners of
+The dialog writes the file's sidecar (``<file>.axon-data.json``) with
+``studio data describe`` (``studio.ownership.describe``): owners of
 every row, or per row through an owner column, the terms of every use, the
-file's SHA-256 and the rows' digest (the deposit). Writing it hashes every
-row, so it runs on the thread pool; the dialog stays open on an error and
-says what to change.
+file's SHA-256 and the rows' digest (the deposit). The command runs in a
+process of its own: reading and hashing every row of a large file holds
+Python's interpreter lock for long stretches, which would freeze the window
+if a thread of the app's did it. On an error the dialog stays open and says
+what to change.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QObject, QProcess, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,8 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from nodes.ownership.sidecar import SidecarError, read_sidecar_file, sidecar_path
-from studio.gui.background import BackgroundJob
-from studio.ownership.describe import DescribeError, Description, describe_file
+from studio.ownership.describe import Description, describe_command
 from studio.workflow import Workflow
 
 
@@ -64,6 +67,47 @@ def file_columns(path: Path) -> list[str]:
         return [str(c) for c in pd.read_csv(path, nrows=0, sep=sep).columns]
     except (OSError, ValueError, UnicodeDecodeError):
         return []
+
+
+class _Describer(QObject):
+    """Runs ``studio data describe`` in a process of its own; its sidecar comes back as
+    a signal (the window never waits for it)."""
+
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.process: QProcess | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.process is not None and \
+            self.process.state() != QProcess.ProcessState.NotRunning
+
+    def start(self, path: Path, description: Description, refresh: bool) -> None:
+        process = QProcess(self)
+        process.setProgram(sys.executable)
+        process.setArguments(["-m", "studio.cli.main", *describe_command(
+            path, description, refresh=refresh, force=not refresh), "--json"])
+        process.setWorkingDirectory(str(path.parent))
+        process.finished.connect(lambda code, _status: self._finished(process, code))
+        process.errorOccurred.connect(lambda error: self._not_started(process, error))
+        self.process = process
+        process.start()
+
+    def _not_started(self, process: QProcess, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:  # else `finished` says it
+            self.failed.emit(f"studio data describe could not start: {process.errorString()}")
+
+    def _finished(self, process: QProcess, code: int) -> None:
+        out = bytes(process.readAllStandardOutput().data()).decode(errors="replace")
+        err = bytes(process.readAllStandardError().data()).decode(errors="replace").strip()
+        if code == 0:
+            self.done.emit(json.loads(out))
+        else:
+            self.failed.emit(err.splitlines()[-1].removeprefix("error: ") if err
+                             else f"studio data describe stopped (exit code {code})")
 
 
 def _words(text: str) -> list[str]:
@@ -144,8 +188,8 @@ class DescribeDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(buttons)
         self.resize(600, self.sizeHint().height())
-        self.job = BackgroundJob(self)
-        self.job.finished.connect(self._written)
+        self.job = _Describer(self)
+        self.job.done.connect(self._written)
         self.job.failed.connect(self._failed)
 
     def _previous(self) -> dict[str, Any] | None:
@@ -170,21 +214,11 @@ class DescribeDialog(QDialog):
                            description=self.description.text().strip() or None)
 
     def save(self) -> None:
-        """Write the sidecar on the thread pool (it hashes every row)."""
-        description = self.description_given()
-        refresh = self.keep_owners.isChecked()
-        path = self.path
+        """Write the sidecar, in a process of its own (it reads and hashes every row)."""
         self.error.clear()
-        self.status.setText(f"Hashing the rows of {path.name}…")
+        self.status.setText(f"Hashing the rows of {self.path.name}…")
         self.save_button.setEnabled(False)
-
-        def work(_cancel: object) -> dict[str, Any]:
-            try:
-                return describe_file(path, description, refresh=refresh, force=not refresh)
-            except DescribeError as error:
-                raise DescribeError(f"{error}. Fix: {error.fix}", error.fix) from None
-
-        self.job.start(work)
+        self.job.start(self.path, self.description_given(), self.keep_owners.isChecked())
 
     def _written(self, sidecar: dict[str, Any]) -> None:
         self.status.setText(f"Saved {sidecar_path(self.path)}.")
@@ -195,4 +229,4 @@ class DescribeDialog(QDialog):
     def _failed(self, text: str) -> None:
         self.status.clear()
         self.save_button.setEnabled(True)
-        self.error.setText(text.removeprefix("DescribeError: "))
+        self.error.setText(text)

@@ -140,6 +140,28 @@ def describe_file(data_file: str | Path, description: Description, *, refresh: b
     return sidecar
 
 
+def describe_command(data_file: str | Path, description: Description, *, refresh: bool = False,
+                     force: bool = False) -> list[str]:
+    """The ``studio data describe`` arguments that write ``description`` (the app runs
+    the command in a process of its own: hashing a large file holds the interpreter)."""
+    args = ["data", "describe", str(data_file)]
+    terms = description.terms or {}
+    # OPTION=VALUE throughout: a value that starts with '-' is not taken for an option.
+    args += [f"--owner={owner}" for owner in description.owners]
+    args += [f"--purpose={purpose}" for purpose in terms.get("purposes") or []]
+    args += [f"--region={region}" for region in terms.get("regions") or []]
+    for option, value in (("--owner-column", description.owner_column),
+                          ("--expires", terms.get("expires")),
+                          ("--exclusive-to", terms.get("exclusive_to")),
+                          ("--attribution", terms.get("attribution")),
+                          ("--license", terms.get("license")),
+                          ("--source", description.source),
+                          ("--description", description.description)):
+        if value:
+            args.append(f"{option}={value}")
+    return args + ["--refresh"] * refresh + ["--force"] * force
+
+
 def _ownership_section(description: Description) -> dict[str, Any]:
     if not description.owners and description.owner_column is None:
         raise DescribeError("no owner given",

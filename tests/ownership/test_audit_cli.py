@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from studio.cli.main import main
+from studio.ownership.describe import Description, describe_command, describe_file
 from tests.ownership.helpers import loans_frame, training_workflow, write_loans
 
 
@@ -76,6 +77,27 @@ def test_describe_writes_a_sidecar_bound_to_the_file(tmp_path, capsys):
     assert main(["data", "show", str(other)]) == 2
     err = capsys.readouterr().err
     assert "no owner given" in err and "no column 'nope'" in err and "Traceback" not in err
+
+
+def test_the_apps_describe_command_writes_what_describe_file_writes(tmp_path, capsys):
+    """The app runs `studio data describe` with describe_command's arguments: the same
+    sidecar as describe_file with the same Description, values starting with '-' too."""
+    description = Description(
+        owners=["alice=Alice A.", "bob"], terms={
+            "purposes": ["research", "teaching"], "regions": ["EU"], "expires": "2030-01-31",
+            "exclusive_to": "acme", "attribution": "--Loans cooperative, 2026",
+            "license": "CC-BY-4.0"}, source="-the branch", description="loans")
+    direct, through = tmp_path / "direct.csv", tmp_path / "command.csv"
+    for path in (direct, through):
+        loans_frame().to_csv(path, index=False)
+    expected = describe_file(direct, description)
+    assert main([*describe_command(through, description), "--json"]) == 0
+    written = json.loads(capsys.readouterr().out)
+    for key in ("ownership", "source", "description", "sha256"):
+        assert written[key] == expected[key], key
+    assert written["deposit"]["root"] == expected["deposit"]["root"]
+    assert describe_command(through, Description(owner_column="owner"), refresh=True)[-1] == \
+        "--refresh"
 
 
 def test_a_changed_file_is_refused_until_it_is_described_again(tmp_path):
