@@ -179,11 +179,22 @@ class MemoryCache(Cache):
             self._entries[key] = entry
             self._sizes[key] = size
             self._entries.move_to_end(key)
-            total = sum(self._sizes.values())
-            while len(self._entries) > self.max_entries or (
-                    self.max_bytes is not None and total > self.max_bytes):
-                old, _ = self._entries.popitem(last=False)
-                total -= self._sizes.pop(old, 0)
+            self._evict()
+
+    def set_budget(self, max_bytes: int | None) -> None:
+        """Change the byte budget now: the least recently used entries past it go."""
+        with self._lock:
+            self.max_bytes = max_bytes
+            if max_bytes is not None:
+                self._sizes = {key: entry_size(e) for key, e in self._entries.items()}
+            self._evict()
+
+    def _evict(self) -> None:  # under the lock
+        total = sum(self._sizes.values())
+        while len(self._entries) > self.max_entries or (
+                self.max_bytes is not None and total > self.max_bytes):
+            old, _ = self._entries.popitem(last=False)
+            total -= self._sizes.pop(old, 0)
 
     def clear(self) -> None:
         with self._lock:
@@ -197,6 +208,15 @@ class MemoryCache(Cache):
         with self._lock:
             self._entries.pop(key, None)
             self._sizes.pop(key, None)
+
+
+def memory_layer(cache: Cache) -> MemoryCache | None:
+    """The in-memory part of ``cache`` (a disk cache keeps one in front of its files)."""
+    if isinstance(cache, MemoryCache):
+        return cache
+    if isinstance(cache, DiskCache):
+        return cache.memory
+    return None
 
 
 def entry_size(entry: CacheEntry) -> int:

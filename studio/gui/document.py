@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from studio.engine import DiskCache, Engine
+from studio.engine.cache import memory_budget
 from studio.events import Event
 from studio.workflow import SUFFIX, Workflow, load_workflow, save_workflow
 
@@ -31,7 +32,9 @@ class Document(QObject):
         self.workflow = workflow or Workflow()
         self.path = path
         self.undo_stack = QUndoStack(self)
-        self.engine = engine or Engine(cache=DiskCache())
+        # Results stay in memory between runs up to a quarter of the machine's memory
+        # (Run Settings changes it); the disk cache keeps the rest.
+        self.engine = engine or Engine(cache=DiskCache(memory_bytes=memory_budget()))
         #: Code stored in a file (Execute Python Script) runs only once the user
         #: says they trust the file; a workflow made in this session is theirs.
         self.trusted = path is None

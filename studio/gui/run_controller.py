@@ -19,10 +19,12 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from nodes.errors import StudioError
+from studio.engine.cache import memory_layer
 from studio.engine.record import RunRecord
 from studio.events import Event
 from studio.gui.document import Document
 from studio.gui.run_settings import RunSettings
+from studio.gui.settings import memory_mb, remember_memory_mb
 from studio.workflow import WorkflowInvalidError
 
 
@@ -46,10 +48,21 @@ class RunController(QObject):
         self._thread: threading.Thread | None = None
         self._active = False
         self._cancel = threading.Event()
-        self.settings = RunSettings()
+        self._settings = RunSettings(memory_mb=memory_mb())
         self._applied: RunSettings | None = RunSettings()
         self._worker_done.connect(self._deliver_end)
         self._unsubscribe = document.engine.events.subscribe(self._forward)
+
+    @property
+    def settings(self) -> RunSettings:
+        """Where and how the next run runs (the memory for results is remembered)."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: RunSettings) -> None:
+        if value.memory_mb != self._settings.memory_mb:
+            remember_memory_mb(value.memory_mb)
+        self._settings = value
 
     @property
     def busy(self) -> bool:
@@ -67,13 +80,17 @@ class RunController(QObject):
         self._cancel = threading.Event()
         cancel = self._cancel
         engine = self.document.engine
-        settings = self.settings if self.settings != self._applied else None
+        settings = self.settings if not self.settings.same_executor(self._applied) else None
+        memory = self.settings.memory_bytes if self.settings != self._applied else None
         self._applied = self.settings
 
         def work() -> None:
             try:
                 if settings is not None:  # starting a Dask cluster takes seconds: not here
                     engine.use_executor(settings.make_executor())
+                kept = memory_layer(engine.cache)
+                if memory is not None and kept is not None:
+                    kept.set_budget(memory)  # sizes every entry kept: not on the GUI thread
                 engine.run(snapshot, targets=targets, cancel_event=cancel,
                            workflow_path=path)
             except WorkflowInvalidError as error:

@@ -17,7 +17,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.cache import memory_budget
 from studio.engine.executor import Executor
+
+_MB = 1 << 20
+
+
+def default_memory_mb() -> int:
+    """A quarter of this machine's memory (1 GB where it cannot be told), in MB."""
+    budget = memory_budget()
+    return budget // _MB if budget else 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,17 @@ class RunSettings:
     jobs: int = 0  # 0: one per core
     workers: int = 2
     scheduler: str = ""
+    #: Memory for results kept between runs (the least recently used go past it).
+    memory_mb: int = -1  # -1: default_memory_mb()
+
+    @property
+    def memory_bytes(self) -> int:
+        return (default_memory_mb() if self.memory_mb < 0 else self.memory_mb) * _MB
+
+    def same_executor(self, other: RunSettings | None) -> bool:
+        return other is not None and (self.executor, self.jobs, self.workers,
+                                      self.scheduler) == (other.executor, other.jobs,
+                                                          other.workers, other.scheduler)
 
     def describe(self) -> str:
         if self.executor == "dask-local":
@@ -70,6 +90,16 @@ class RunSettingsDialog(QDialog):
         self.workers = QSpinBox()
         self.workers.setRange(1, 64)
         self.workers.setValue(settings.workers)
+        self.memory = QSpinBox()
+        self.memory.setRange(0, max(default_memory_mb() * 4, 1024))
+        self.memory.setSingleStep(256)
+        self.memory.setSuffix(" MB")
+        self.memory.setSpecialValueText("none: results are not kept between runs")
+        self.memory.setValue(settings.memory_bytes // _MB)
+        self.memory.setToolTip("Results of earlier runs kept in memory, so that a re-run "
+                               "reuses them; past this size the least recently used go "
+                               "(they stay in the disk cache). Default: a quarter of this "
+                               "machine's memory.")
         self.scheduler = QLineEdit(settings.scheduler)
         self.scheduler.setPlaceholderText("tcp://host:8786")
         self.error = QLabel()
@@ -81,6 +111,7 @@ class RunSettingsDialog(QDialog):
         form.addRow("Workers", self.workers)
         form.addRow(self.dask)
         form.addRow("Scheduler", self.scheduler)
+        form.addRow("Memory for results", self.memory)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._accept)
@@ -96,7 +127,7 @@ class RunSettingsDialog(QDialog):
         kind = "dask-local" if self.dask_local.isChecked() else (
             "dask" if self.dask.isChecked() else "local")
         return RunSettings(kind, self.jobs.value(), self.workers.value(),
-                           self.scheduler.text().strip())
+                           self.scheduler.text().strip(), self.memory.value())
 
     def _accept(self) -> None:
         settings = self.settings()

@@ -1,4 +1,5 @@
-"""What the app remembers between sessions: recent files and the window layout.
+"""What the app remembers between sessions: recent files, the window layout and
+the memory for results.
 
 Settings live in one INI file in the user's config folder (platformdirs, so
 ``XDG_CONFIG_HOME`` moves it, as tests do). QSettings cannot tell a list of
@@ -34,6 +35,20 @@ def string_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value] if value else []
     return [str(item) for item in value if item]
+
+
+def memory_mb() -> int:
+    """Run Settings' memory for results, in MB (-1: the default, a quarter of RAM)."""
+    try:
+        return int(app_settings().value("run/memory_mb", -1))
+    except (TypeError, ValueError):
+        return -1
+
+
+def remember_memory_mb(value: int) -> None:
+    settings = app_settings()
+    settings.setValue("run/memory_mb", int(value))
+    settings.sync()
 
 
 def recent_files() -> list[Path]:

@@ -58,3 +58,34 @@ def test_a_second_run_is_refused_while_one_is_busy(make_window, toy_registry, qt
     window.runner.cancel()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
     assert window.scene.nodes["nap"].state in (NodeState.CANCELLED, NodeState.NOT_RUN)
+
+
+def test_the_memory_for_results_is_applied_at_the_next_run_and_remembered(
+        make_window, toy_registry, qtbot):
+    from dataclasses import replace
+
+    from conftest import run_and_wait
+
+    from studio.gui.run_controller import RunController
+    from studio.gui.run_settings import RunSettingsDialog, default_memory_mb
+
+    window = toy_window(make_window, toy_registry)
+    _tiny(window)
+    run_and_wait(window, qtbot)
+    cache = window.document.engine.cache
+    assert cache.memory_keys(), "results are kept in memory by default"
+    # The dialog shows the default (a quarter of the machine's memory) and returns a choice.
+    dialog = RunSettingsDialog(window.runner.settings, window)
+    assert dialog.memory.value() == default_memory_mb()
+    dialog.memory.setValue(0)
+    window.runner.settings = dialog.settings()
+    assert not window.runner.settings.same_executor(None)
+    assert cache.memory_keys(), "nothing changes before the next run"
+    window.document.workflow.set_param("add_constant", "amount", 2.0)
+    run_and_wait(window, qtbot)
+    assert cache.size_bytes == 0 and all(
+        not entry.outputs.get("data") for entry in
+        (cache.get_checked(key)[0] for key in cache.memory_keys())), "tables were kept"
+    # Remembered: the next window starts with it, and the executor was not rebuilt for it.
+    assert RunController(window.document).settings.memory_mb == 0
+    assert replace(window.runner.settings, memory_mb=5).same_executor(window.runner.settings)
