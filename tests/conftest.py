@@ -33,8 +33,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 @pytest.fixture(autouse=True)
 def _own_run_store(tmp_path_factory, monkeypatch):
-    """Runs made by tests (studio run records every run) never reach the user's store."""
+    """Runs made by tests (studio run records every run) never reach the user's store,
+    nor keys made by Publish the user's keys."""
     monkeypatch.setenv("AXON_STUDIO_RUNS_DIR", str(tmp_path_factory.getbasetemp() / "run-store"))
+    monkeypatch.setenv("AXON_STUDIO_KEYS_DIR", str(tmp_path_factory.mktemp("keys")))
     monkeypatch.setenv("AXON_STUDIO_DIGEST_MEMO",
                        str(tmp_path_factory.getbasetemp() / "file-digests.json"))
 
