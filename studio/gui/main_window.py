@@ -57,10 +57,12 @@ from studio.gui.inspector import Inspector
 from studio.gui.lineage import LineagePanel
 from studio.gui.palette import NodePalette, QuickAdd
 from studio.gui.run_controller import RunController
+from studio.gui.runs_panel import RunsPanel
 from studio.gui.start_page import StartPage
 from studio.gui.viewer_area import ViewerArea, ViewerPage, ViewerWindow
 from studio.gui.viewers import viewer_for
-from studio.workflow import SUFFIX, WorkflowFileError
+from studio.runs import StoredRun
+from studio.workflow import SUFFIX, Workflow, WorkflowFileError
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 FILE_FILTER = f"Axon Studio workflows (*{SUFFIX});;All files (*)"
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         self.quick_add = QuickAdd(self.document.workflow.registry, self)
         self.runner = RunController(self.document, self)
         self.lineage_panel = LineagePanel(self.document)
+        self.runs_panel = RunsPanel(self.document)
         self.data_use = DataUse(self.document, self)
         self.progress = QProgressBar()
         self._build_docks()
@@ -183,10 +186,17 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(right, lineage)  # a tab beside the inspector's, once shown
         lineage.hide()
         right.raise_()
+        runs = QDockWidget("Runs", self)
+        runs.setObjectName("runs")
+        runs.setWidget(self.runs_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, runs)
+        self.tabifyDockWidget(bottom, runs)  # wide, under the canvas: a tab by the run log
+        runs.hide()
+        bottom.raise_()
         self.resizeDocks([bottom], [110], Qt.Orientation.Vertical)
         self.resizeDocks([left, right], [220, 290], Qt.Orientation.Horizontal)
         self.docks = {"palette": left, "inspector": right, "run_log": bottom,
-                      "lineage": lineage}
+                      "lineage": lineage, "runs": runs}
         # The side docks run the full height; the run log sits under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -267,6 +277,9 @@ class MainWindow(QMainWindow):
         self.act_lineage = self._action("Data &Lineage", self.show_lineage, "Ctrl+Shift+L",
                                         "The datasets, owners, terms, digest and statement "
                                         "behind the selected model")
+        self.act_runs = self._action("Run &History", self.show_runs, "Ctrl+Shift+H",
+                                     "This workflow's runs: compare two, open one's "
+                                     "parameters as a new workflow")
         self.act_describe_data = self._action("Describe Data &Owners\u2026",
                                               lambda: self.describe_data(), None,
                                               "Attach owners and terms to the file the "
@@ -310,8 +323,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.act_start_page)
         run_menu = bar.addMenu("&Run")
         for action in (self.act_run, self.act_run_selected, self.act_cancel, None,
-                       self.act_run_settings, self.act_data_use, None, self.act_lineage,
-                       self.act_describe_data, None, self.act_visualize, self.act_publish):
+                       self.act_run_settings, self.act_data_use, None, self.act_runs,
+                       self.act_lineage, self.act_describe_data, None, self.act_visualize,
+                       self.act_publish):
             run_menu.addSeparator() if action is None else run_menu.addAction(action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.act_shortcuts)
@@ -361,6 +375,10 @@ class MainWindow(QMainWindow):
         self.runner.run_invalid.connect(self._run_invalid)
         self.runner.run_crashed.connect(self._run_crashed)
         self.runner.run_ended.connect(self._run_ended)
+        self.runner.run_note.connect(lambda text, level: self._log(text, level=level))
+        self.runner.run_ended.connect(self.runs_panel.refresh)
+        self.document.path_changed.connect(self.runs_panel.refresh)
+        self.runs_panel.open_requested.connect(self.open_run)
         self.log.itemClicked.connect(self._log_clicked)
         self.lineage_panel.describe_requested.connect(self.describe_data)
         self.data_use.refusal_kept.connect(lambda run_id: self._log(
@@ -707,6 +725,21 @@ class MainWindow(QMainWindow):
         self.docks["lineage"].show()
         self.docks["lineage"].raise_()
         return self.lineage_panel
+
+    def show_runs(self) -> RunsPanel:
+        self.docks["runs"].show()
+        self.docks["runs"].raise_()
+        self.resizeDocks([self.docks["runs"]], [260], Qt.Orientation.Vertical)
+        return self.runs_panel
+
+    def open_run(self, workflow: Workflow, run: StoredRun) -> MainWindow:
+        """A stored run's workflow in a new untitled window (its code needs trust again)."""
+        document = Document(workflow)
+        document.trusted = False  # trust is never stored with a run
+        window = self._show_document(document)
+        window.show_status(f"The workflow of run {run.run_id} ({run.started[:19]}), as an "
+                           "untitled copy: Save asks where to keep it.")
+        return window
 
     def describe_data(self, node_id: str | None = None) -> QWidget | None:
         """Describe Data Owners… for ``node_id`` (default: the selected node)."""

@@ -10,22 +10,33 @@ GUI thread, not merely until the worker thread stops: the worker can finish
 while its last signals still wait in the GUI thread's queue (on a loaded
 machine it often does), and whoever asked "is it over?" would then look at
 badges and buttons that have not heard of the end yet.
+
+Every run that ends with a record is kept in the run store, as ``studio run``
+keeps its runs (source "gui"), and sent to MLflow when Run Settings names a
+tracking URI. That happens in the worker thread, after the engine returned and
+before the end is delivered, so the Runs panel, refreshed at ``run_ended``,
+lists it. A store or MLflow that refuses the run loses nothing: the results
+are shown all the same and the refusal goes to the run log (``run_note``).
 """
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from nodes.errors import StudioError
+from studio.engine import Engine
 from studio.engine.cache import memory_layer
 from studio.engine.record import RunRecord
 from studio.events import Event
 from studio.gui.document import Document
 from studio.gui.run_settings import RunSettings
-from studio.gui.settings import memory_mb, remember_memory_mb
-from studio.workflow import WorkflowInvalidError
+from studio.gui.settings import memory_mb, mlflow_uri, remember_memory_mb, remember_mlflow_uri
+from studio.runs import record_run
+from studio.runs.mlflow_log import MlflowLoggingError
+from studio.workflow import Workflow, WorkflowInvalidError
 
 
 class RunController(QObject):
@@ -38,6 +49,9 @@ class RunController(QObject):
     run_finished = Signal(object)  # RunRecord
     run_invalid = Signal(list)  # [Problem]
     run_crashed = Signal(str)  # an unexpected error in the engine itself
+    #: What became of the finished run's record: text, level ("info" or "error"); e.g.
+    #: the run store or MLflow refused it (the run's results are there all the same).
+    run_note = Signal(str, str)
     #: The run is over and every signal it sent has been delivered (GUI thread).
     run_ended = Signal()
     _worker_done = Signal()
@@ -48,20 +62,23 @@ class RunController(QObject):
         self._thread: threading.Thread | None = None
         self._active = False
         self._cancel = threading.Event()
-        self._settings = RunSettings(memory_mb=memory_mb())
+        self._settings = RunSettings(memory_mb=memory_mb(), mlflow_uri=mlflow_uri())
         self._applied: RunSettings | None = RunSettings()
         self._worker_done.connect(self._deliver_end)
         self._unsubscribe = document.engine.events.subscribe(self._forward)
 
     @property
     def settings(self) -> RunSettings:
-        """Where and how the next run runs (the memory for results is remembered)."""
+        """Where and how the next run runs (the memory for results and the MLflow
+        tracking URI are remembered)."""
         return self._settings
 
     @settings.setter
     def settings(self, value: RunSettings) -> None:
         if value.memory_mb != self._settings.memory_mb:
             remember_memory_mb(value.memory_mb)
+        if value.mlflow_uri != self._settings.mlflow_uri:
+            remember_mlflow_uri(value.mlflow_uri)
         self._settings = value
 
     @property
@@ -83,6 +100,7 @@ class RunController(QObject):
         settings = self.settings if not self.settings.same_executor(self._applied) else None
         memory = self.settings.memory_bytes if self.settings != self._applied else None
         self._applied = self.settings
+        tracking = self.settings.mlflow_uri or None
 
         def work() -> None:
             try:
@@ -91,8 +109,9 @@ class RunController(QObject):
                 kept = memory_layer(engine.cache)
                 if memory is not None and kept is not None:
                     kept.set_budget(memory)  # sizes every entry kept: not on the GUI thread
-                engine.run(snapshot, targets=targets, cancel_event=cancel,
-                           workflow_path=path)
+                record = engine.run(snapshot, targets=targets, cancel_event=cancel,
+                                    workflow_path=path)
+                self._keep(record, snapshot, path, engine, tracking)
             except WorkflowInvalidError as error:
                 self.run_invalid.emit(error.problems)
             except StudioError as error:  # e.g. no Dask scheduler at that address
@@ -108,6 +127,30 @@ class RunController(QObject):
         self._thread = threading.Thread(target=work, name="axon-run", daemon=True)
         self._thread.start()
         return True
+
+    def _keep(self, record: RunRecord, workflow: Workflow, path: Path | None, engine: Engine,
+              tracking: str | None) -> None:
+        """Keep the run in the run store (and MLflow): worker thread only. A refusal is
+        a note in the run log, never a lost run."""
+        try:
+            stored = record_run(record, workflow, workflow_path=path, engine=engine,
+                                source="gui", mlflow_uri=tracking)
+        except MlflowLoggingError as error:  # stored first: only MLflow lacks it
+            self.run_note.emit(f"Run {record.run_id} is kept in the run history but was not "
+                               f"logged to MLflow: {error}", "error")
+            return
+        except StudioError as error:  # RunStoreError: the runs folder or file refused it
+            self.run_note.emit(f"Run {record.run_id} is not in the run history: {error}",
+                               "error")
+            return
+        except Exception as error:  # a bug of ours: said, and the results still shown
+            self.run_note.emit(f"Run {record.run_id} could not be kept in the run history "
+                               f"({type(error).__name__}: {error}).", "error")
+            return
+        if stored.mlflow:
+            self.run_note.emit(f"Run {record.run_id} logged to MLflow at "
+                               f"{stored.mlflow['uri']} (MLflow run "
+                               f"{stored.mlflow['run_id']}).", "info")
 
     def _deliver_end(self) -> None:
         self._active = False

@@ -1,5 +1,5 @@
-"""What the app remembers between sessions: recent files, the window layout and
-the memory for results.
+"""What the app remembers between sessions: recent files, the window layout, the
+memory for results and the MLflow tracking URI.
 
 Settings live in one INI file in the user's config folder (platformdirs, so
 ``XDG_CONFIG_HOME`` moves it, as tests do). QSettings cannot tell a list of
@@ -48,6 +48,18 @@ def memory_mb() -> int:
 def remember_memory_mb(value: int) -> None:
     settings = app_settings()
     settings.setValue("run/memory_mb", int(value))
+    settings.sync()
+
+
+def mlflow_uri() -> str:
+    """Run Settings' MLflow tracking URI ("": runs go to the local run store only)."""
+    value = app_settings().value("run/mlflow_uri", "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def remember_mlflow_uri(value: str) -> None:
+    settings = app_settings()
+    settings.setValue("run/mlflow_uri", str(value).strip())
     settings.sync()
 
 
