@@ -55,6 +55,11 @@ def run_command(args: argparse.Namespace) -> int:
         if args.trust:
             workflow.trust()  # the file's code as it is now; --set cannot change code
         apply_overrides(workflow, args.overrides)
+        # The data's terms against --purpose/--region, before anything runs (a refusal
+        # is kept in the run store and named: dataset, owner, term, fix).
+        from studio.ownership.terms import enforce_run_terms
+
+        enforce_run_terms(workflow, args)
         saved = saved_ports(workflow, args.save)
         out_dir = Path(args.out) if args.out else None
         check_folder("--out", out_dir)

@@ -214,6 +214,12 @@ def _write_bundle(scoring: Workflow, folder: Path, name: str | None, version: st
                                    if k != "executable"}},
         "auth": {"scheme": "Bearer", "key_sha256": [key_digest(key)]},
     }
+    from studio.ownership.artifacts import ownership_manifest
+
+    # The data-ownership digest of every model served (inside the signature).
+    ownership = ownership_manifest(scoring)
+    if ownership is not None:
+        manifest["ownership"] = ownership
     from studio.serve.app import build_openapi  # FastAPI only when exporting or serving
 
     (folder / "openapi.json").write_text(json.dumps(build_openapi(manifest), indent=2) + "\n")

@@ -43,11 +43,9 @@ def run_and_bundle(tmp_path_factory):
         record = engine.run(workflow)
         scoring = prepare_scoring_workflow(workflow, engine, artifact_dir=folder / "stored")
     export_bundle(scoring, folder / "service")
-    # What the web-service engineer's export adds to the manifest (before signing).
-    manifest_path = folder / "service" / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["ownership"] = ownership_manifest(scoring)
-    manifest_path.write_text(json.dumps(manifest))
+    # The export wrote the ownership entry into the manifest (before any signing).
+    manifest = json.loads((folder / "service" / "manifest.json").read_text())
+    assert manifest["ownership"] == ownership_manifest(scoring)
     return record, scoring, folder
 
 

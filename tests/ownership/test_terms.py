@@ -65,11 +65,12 @@ def test_the_command_line_refuses_it_with_exit_code_2_and_writes_nothing(tmp_pat
 
 
 def test_an_override_is_recorded_in_the_record_and_the_model(tmp_path):
-    flow = expired(tmp_path, override_terms="audit of last year's loans, approved by J.")
+    flow = expired(tmp_path)
     out = tmp_path / "out"
     result = subprocess.run([sys.executable, "-m", "studio.cli.main", "run", str(flow),
-                             "--out", str(out)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120)
+                             "--out", str(out), "--override-terms",
+                             "audit of last year's loans, approved by J."], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     record = json.loads((out / "run_record.json").read_text())
     override = record["ownership"]["override"]
@@ -175,3 +176,24 @@ def test_a_path_relative_to_the_workflow_file_is_checked_where_the_run_reads_it(
     [problem] = caught.value.problems
     assert (problem.dataset, problem.term) == ("loans.csv", "expires")
     assert str(folder / "loans.csv.axon-data.json") in problem.fix
+
+
+def test_studio_run_purpose_and_region_options_are_what_the_terms_are_checked_against(
+        tmp_path):
+    csv = write_loans(tmp_path, purposes=["research"], regions=["EU"])
+    flow = training_workflow(csv, tmp_path)  # the file declares no use
+
+    def studio_run(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "studio.cli.main", "run", str(flow),
+                               "--out", str(tmp_path / "out"), *options], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=180)
+
+    refused = studio_run("--purpose", "marketing", "--region", "DE")
+    assert refused.returncode == 2, refused.stderr
+    assert "marketing" in refused.stderr and "Traceback" not in refused.stderr
+    done = studio_run("--purpose", "research", "--region", "DE")
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "out" / "run_record.json").read_text())
+    [dataset] = record["ownership"]["datasets"]
+    assert record["lineage"]["datasets"][0]["ownership"]["use"]["purpose"] == "research"
+    assert dataset["digest"]["rows"] == 120
