@@ -34,8 +34,9 @@ from studio.events import Event
 from studio.gui.document import Document
 from studio.gui.run_settings import RunSettings
 from studio.gui.settings import memory_mb, mlflow_uri, remember_memory_mb, remember_mlflow_uri
-from studio.runs import record_run
+from studio.runs import default_runs_dir, record_run
 from studio.runs.mlflow_log import MlflowLoggingError
+from studio.runs.store import ENV_RUNS_DIR
 from studio.workflow import Workflow, WorkflowInvalidError
 
 
@@ -140,8 +141,9 @@ class RunController(QObject):
                                f"logged to MLflow: {error}", "error")
             return
         except StudioError as error:  # RunStoreError: the runs folder or file refused it
-            self.run_note.emit(f"Run {record.run_id} is not in the run history: {error}",
-                               "error")
+            self.run_note.emit(f"Run {record.run_id} is not in the run history: {error} "
+                               f"(The app keeps its runs in {default_runs_dir()}; "
+                               f"{ENV_RUNS_DIR} names another folder.)", "error")
             return
         except Exception as error:  # a bug of ours: said, and the results still shown
             self.run_note.emit(f"Run {record.run_id} could not be kept in the run history "
