@@ -190,9 +190,8 @@ class MainWindow(QMainWindow):
         runs.setObjectName("runs")
         runs.setWidget(self.runs_panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, runs)
+        runs.hide()  # hidden first: tabified while shown, it leaves a stray tab bar
         self.tabifyDockWidget(bottom, runs)  # wide, under the canvas: a tab by the run log
-        runs.hide()
-        bottom.raise_()
         self.resizeDocks([bottom], [110], Qt.Orientation.Vertical)
         self.resizeDocks([left, right], [220, 290], Qt.Orientation.Horizontal)
         self.docks = {"palette": left, "inspector": right, "run_log": bottom,
