@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from conftest import RUN_TIMEOUT_MS, example_window, log_texts, run_and_wait, toy_window
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QTreeWidgetItem
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QTabBar, QTreeWidgetItem
 
 from studio.engine import NodeState
 from studio.gui.main_window import MainWindow
@@ -68,6 +68,26 @@ def run_twice_with_fraction(window, qtbot, fraction: float) -> None:
     run_and_wait(window, qtbot)
     window.document.workflow.set_param("split", "fraction", fraction)
     run_and_wait(window, qtbot)
+
+
+def test_the_runs_dock_is_a_tab_by_the_run_log_and_leaves_no_stray_tab_bar(
+        make_window, toy_registry, qtbot):
+    window = toy_window(make_window, toy_registry)
+    qtbot.waitExposed(window)
+
+    def bars_with_runs() -> list[QTabBar]:
+        QApplication.processEvents()
+        return [bar for bar in window.findChildren(QTabBar)
+                if bar.isVisible() and window.rect().intersects(bar.geometry())
+                and "Runs" in [bar.tabText(i) for i in range(bar.count())]]
+
+    assert not window.docks["runs"].isVisible()
+    assert not bars_with_runs(), "a tab bar naming the hidden Runs dock is on screen"
+    window.act_runs.trigger()  # Run > Run History
+    assert window.docks["runs"].isVisible()
+    assert window.tabifiedDockWidgets(window.docks["runs"]) == [window.docks["run_log"]]
+    (bar,) = bars_with_runs()
+    assert [bar.tabText(i) for i in range(bar.count())] == ["Run Log", "Runs"]
 
 
 def test_a_gui_run_is_kept_in_the_run_store_by_the_worker_thread(make_window, toy_registry,
