@@ -311,15 +311,16 @@ class RunsPanel(QWidget):
         before, after = comparison.before, comparison.after
         view = self.comparison_view
         view.clear()
-        view.setHeaderLabels(["", f"Before: {before.run_id}", f"After: {after.run_id}",
-                              "Change"])
+        header = view.headerItem()
+        header.setToolTip(1, f"Run {before.run_id}, {started_text(before.started)}")
+        header.setToolTip(2, f"Run {after.run_id}, {started_text(after.started)}")
         note = ("" if comparison.same_workflow_file else
                 f" Different workflow files: {before.workflow_path or 'none'} and "
                 f"{after.workflow_path or 'none'}.")
         changed = len(comparison.parameter_changes) + len(comparison.changed_metrics)
         self.comparison_heading.setText(
-            f"Run {before.run_id} ({started_text(before.started)}) against run "
-            f"{after.run_id} ({started_text(after.started)}): {changed} "
+            f"Before: run {before.run_id} ({started_text(before.started)}); after: run "
+            f"{after.run_id} ({started_text(after.started)}). {changed} "
             f"difference{'s' if changed != 1 else ''} highlighted.{note}")
 
         parameters = _section(view, f"Parameters ({len(comparison.parameter_changes)} "

@@ -159,7 +159,8 @@ def test_the_panel_lists_two_runs_and_compare_shows_the_parameter_change_and_met
     for metric in comparison.metric_deltas:
         item = metrics[f"evaluate \u00b7 {metric.name}"]
         assert bool(item.data(0, CHANGED_ROLE)) == metric.changed == item.font(2).bold()
-    assert "Before: " + older["Run"] == panel.comparison_view.headerItem().text(1)
+    assert panel.comparison_heading.text().startswith(
+        f"Before: run {older['Run']} ({older['When']}); after: run {newest['Run']} ")
 
 
 def test_open_as_new_workflow_gives_the_old_parameter_values(make_window, qtbot):
