@@ -9,7 +9,6 @@ import time
 from dataclasses import replace
 
 import pytest
-from conftest import RUN_TIMEOUT_MS, example_window, log_texts, run_and_wait, toy_window
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QTabBar, QTreeWidgetItem
 
@@ -19,6 +18,13 @@ from studio.gui.run_controller import RunController
 from studio.gui.run_settings import MLFLOW_INSTALL, RunSettingsDialog
 from studio.gui.runs_panel import CHANGED_ROLE, MAX_RUNS, RUN_COLUMNS
 from studio.runs import RunStore
+from tests.gui.conftest import (
+    RUN_TIMEOUT_MS,
+    example_window,
+    log_texts,
+    run_and_wait,
+    toy_window,
+)
 
 EXAMPLE = "breast_cancer_classification"
 
