@@ -124,8 +124,8 @@ class LineagePanel(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        #: This window's finished runs, oldest first (the app's runs are not in the
-        #: run store; their statements come from here).
+        #: This window's finished runs, oldest first: at hand before the run store
+        #: has them (statements count a run found in both once, by its id).
         self.records: list[Any] = []
         self.node_id: str | None = None
         self.bundle: Path | None = None
