@@ -39,7 +39,7 @@ import pandas as pd
 
 from nodes.ownership.encoding import RowSchema, row_hashes
 from nodes.ownership.sidecar import Ownership
-from nodes.ownership.tree import OwnershipDigest
+from nodes.ownership.tree import ARITY, TREE_SCHEME, OwnershipDigest
 
 LEAVES_FILE = "ownership_leaves.npy"
 GROUPS_FILE = "ownership_groups.npy"
@@ -70,6 +70,9 @@ class RowLeaves:
         self.sources = tuple(dict(s) for s in sources)
         self.traced = traced
         self._digest: OwnershipDigest | None = None
+        #: The deposit's digest (scheme, root, rows, owners) when these are exactly its
+        #: rows, checked by digest (see ``from_deposit``): the summary needs no tree.
+        self._deposit: dict[str, Any] | None = None
         #: The row fingerprints of the last frame matched against (a node with two
         #: outputs, Split Data, matches both against the same input).
         self._fingerprints: tuple[Any, tuple[str, ...], np.ndarray] | None = None
@@ -215,8 +218,29 @@ class RowLeaves:
             self._digest.traced = self.traced
         return self._digest
 
+    def from_deposit(self, deposit: Mapping[str, Any]) -> None:
+        """Say that these rows are the deposit's, as read (their hashes are the ones
+        its sidecar binds by digest), so its recorded roots serve the summary; the
+        tree is built only when a proof or a model needs it."""
+        owners = deposit.get("owners")
+        if self.traced and deposit.get("scheme") == TREE_SCHEME and \
+                deposit.get("rows") == len(self) and isinstance(owners, dict) and \
+                sorted(owners) == sorted({o for g in self.group_table for o in g.owners}):
+            self._deposit = dict(deposit)
+
     def summary(self) -> dict[str, Any]:
-        return self.digest().summary()
+        deposit = self._deposit
+        if self._digest is not None or deposit is None:
+            return self.digest().summary()
+        owners = deposit["owners"]
+        return {"scheme": TREE_SCHEME, "arity": ARITY, "root": deposit["root"],
+                "rows": deposit["rows"],
+                "owners": {o: {"rows": owners[o]["rows"], "root": owners[o]["root"]}
+                           for o in sorted(owners)},
+                "traced": True, "schemas": {s["schema_id"]: s["schema"] for s in self.sources},
+                "sources": [{k: v for k, v in s.items() if k != "schema"}
+                            for s in self.sources],
+                "use": None}
 
     # -- persistence --------------------------------------------------------------
     def save(self, folder: Path) -> None:

@@ -52,7 +52,10 @@ def owned_rows(label: str, frame: pd.DataFrame, ownership: Ownership, *, dataset
     described: dict[str, Any] = {"dataset": dataset, "sha256": sha256, "source": source}
     leaves = deposited_row_hashes(ownership, frame, sha256, read_with)
     try:
-        return RowLeaves.at_source(frame, ownership, described, leaves)
+        rows = RowLeaves.at_source(frame, ownership, described, leaves)
+        if leaves is not None:
+            rows.from_deposit(ownership.deposit or {})
+        return rows
     except (RowOwnerError, RowEncodingError) as error:
         raise NodeInputError(label, f"{dataset}: {error}.",
                              fix=f"Fix the data, or describe its owners again in "

@@ -167,3 +167,14 @@ def test_a_traced_table_pickles_after_a_split_for_dask_workers(tmp_path):
     copy = pickle.loads(pickle.dumps(table))
     assert np.array_equal(copy.ownership.leaves, table.ownership.leaves)
     assert copy.ownership.digest().root == table.ownership.digest().root
+
+
+def test_a_deposit_read_as_described_is_summarised_without_building_its_tree(tmp_path):
+    table = source(tmp_path)  # read as `studio data describe` read it: the deposit's rows
+    rows = table.ownership
+    quick = rows.summary()
+    assert rows._digest is None, "the summary of the deposit's own rows built the tree"
+    assert quick == rows.digest().summary()  # the same summary as the tree's, key by key
+    # Rows that are not the deposit's (a subset) get their own tree.
+    part = run_node(SplitData, {"fraction": 0.5, "seed": 2}, data=table)["train"].ownership
+    assert part._deposit is None and part.summary()["rows"] == len(part)
