@@ -9,7 +9,7 @@ loaded machine it did). A run is now busy until its end is delivered.
 
 from __future__ import annotations
 
-from conftest import toy_window
+from conftest import run_and_wait, toy_window
 from PySide6.QtCore import QPointF
 
 from studio.engine import NodeState
@@ -63,8 +63,6 @@ def test_a_second_run_is_refused_while_one_is_busy(make_window, toy_registry, qt
 def test_the_memory_for_results_is_applied_at_the_next_run_and_remembered(
         make_window, toy_registry, qtbot):
     from dataclasses import replace
-
-    from conftest import run_and_wait
 
     from studio.gui.run_controller import RunController
     from studio.gui.run_settings import RunSettingsDialog, default_memory_mb
