@@ -88,11 +88,8 @@ def remote_version(node: str, url: str) -> str | None:
     store's version tag, or (a store that gives none) the content's SHA-256.
     None when the file cannot be reached now (the run will say why)."""
     try:
-        filesystem = _filesystem(node, url)
-        info = filesystem.info(url)
-    except NodeInputError:
-        return None
-    except Exception:  # noqa: BLE001 -- any store error: unknown version, the node re-runs
+        info = _filesystem(node, url).info(url)
+    except Exception:  # noqa: BLE001 -- refused, missing package or store error: the run says
         return None
     for field in _VERSION_FIELDS:
         if info.get(field):
@@ -122,9 +119,7 @@ def fetched(node: str, url: str) -> Iterator[Fetched]:
                         digest.update(chunk)
                         out.write(chunk)
                         size += len(chunk)
-            except (OSError, ValueError) as error:
-                raise _missing(node, url, error) from None
-            except Exception as error:  # noqa: BLE001 -- store-specific errors (aiohttp, botocore)
+            except Exception as error:  # noqa: BLE001 -- OSError and the stores' own errors
                 raise _missing(node, url, error) from None
         yield Fetched(url, local, digest.hexdigest(), size)
     finally:

@@ -39,7 +39,7 @@ import pandas as pd
 
 from nodes.ownership.encoding import RowSchema, row_hashes
 from nodes.ownership.sidecar import Ownership
-from nodes.ownership.tree import ARITY, TREE_SCHEME, OwnershipDigest
+from nodes.ownership.tree import TREE_SCHEME, OwnershipDigest, digest_summary
 
 LEAVES_FILE = "ownership_leaves.npy"
 GROUPS_FILE = "ownership_groups.npy"
@@ -209,8 +209,7 @@ class RowLeaves:
                     rows = self.leaves[order[bounds[code]:bounds[code + 1]]]
                     for owner in group.owners:
                         by_owner.setdefault(owner, []).append(rows)
-            schemas = {s["schema_id"]: s["schema"] for s in self.sources}
-            sources = [{k: v for k, v in s.items() if k != "schema"} for s in self.sources]
+            schemas, sources = self._schemas_and_sources()
             self._digest = OwnershipDigest.from_groups(
                 {o: parts[0] if len(parts) == 1 else np.concatenate(parts)
                  for o, parts in by_owner.items()},
@@ -232,15 +231,14 @@ class RowLeaves:
         deposit = self._deposit
         if self._digest is not None or deposit is None:
             return self.digest().summary()
-        owners = deposit["owners"]
-        return {"scheme": TREE_SCHEME, "arity": ARITY, "root": deposit["root"],
-                "rows": deposit["rows"],
-                "owners": {o: {"rows": owners[o]["rows"], "root": owners[o]["root"]}
-                           for o in sorted(owners)},
-                "traced": True, "schemas": {s["schema_id"]: s["schema"] for s in self.sources},
-                "sources": [{k: v for k, v in s.items() if k != "schema"}
-                            for s in self.sources],
-                "use": None}
+        schemas, sources = self._schemas_and_sources()
+        return digest_summary(deposit["root"], deposit["owners"], traced=True,
+                              schemas=schemas, sources=sources, use=None)
+
+    def _schemas_and_sources(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The digest's schemas (by id) and its sources (less their schemas)."""
+        return ({s["schema_id"]: s["schema"] for s in self.sources},
+                [{k: v for k, v in s.items() if k != "schema"} for s in self.sources])
 
     # -- persistence --------------------------------------------------------------
     def save(self, folder: Path) -> None:

@@ -134,6 +134,18 @@ class OwnerTree:
         return cls(owner, leaves, bytes(build_levels(leaves)[-1][0]))
 
 
+def digest_summary(root: str, owners: dict[str, dict[str, Any]], *, traced: bool,
+                   schemas: dict[str, list[list[str]]], sources: list[dict[str, Any]],
+                   use: dict[str, Any] | None) -> dict[str, Any]:
+    """An OwnershipDigest's summary from its roots (hex): ``owners`` maps each owner
+    to its ``rows`` and subtree ``root``."""
+    return {"scheme": TREE_SCHEME, "arity": ARITY, "root": root,
+            "rows": sum(int(owners[o]["rows"]) for o in owners),
+            "owners": {o: {"rows": owners[o]["rows"], "root": owners[o]["root"]}
+                       for o in sorted(owners)},
+            "traced": traced, "schemas": schemas, "sources": sources, "use": use}
+
+
 @dataclass
 class OwnershipDigest:
     """The digest of a set of rows: each owner's subtree and the root over them.
@@ -163,12 +175,10 @@ class OwnershipDigest:
 
     def summary(self) -> dict[str, Any]:
         """What goes into run records, model metadata and bundle manifests."""
-        return {"scheme": TREE_SCHEME, "arity": ARITY, "root": self.root.hex(),
-                "rows": self.rows,
-                "owners": {o: {"rows": self.owners[o].rows, "root": self.owners[o].root.hex()}
-                           for o in sorted(self.owners)},
-                "traced": self.traced, "schemas": self.schemas, "sources": self.sources,
-                "use": self.use}
+        return digest_summary(
+            self.root.hex(), {o: {"rows": t.rows, "root": t.root.hex()}
+                              for o, t in self.owners.items()},
+            traced=self.traced, schemas=self.schemas, sources=self.sources, use=self.use)
 
     def save(self, folder: Path) -> None:
         """The summary as JSON and the row hashes (owner by owner, sorted) as .npy."""

@@ -99,7 +99,8 @@ class RunController(QObject):
         cancel = self._cancel
         engine = self.document.engine
         settings = self.settings if not self.settings.same_executor(self._applied) else None
-        memory = self.settings.memory_bytes if self.settings != self._applied else None
+        memory = (self.settings.memory_bytes if self._applied is None
+                  or self.settings.memory_mb != self._applied.memory_mb else None)
         self._applied = self.settings
         tracking = self.settings.mlflow_uri or None
 
