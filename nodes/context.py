@@ -69,6 +69,11 @@ class RunContext:
     files: FileAccess = field(default_factory=FileAccess)
     #: Set by Node.execute from the node type's ``randomness`` declaration.
     random_allowed: bool = True
+    #: (index, count) when ``run`` sees one partition of its table (a ROWS node
+    #: on the Dask executor, nodes/partitions.py); None when it sees the table.
+    partition: tuple[int, int] | None = None
+    #: SOURCE nodes: about how many bytes of file per partition (None: the default).
+    partition_bytes: int | None = None
 
     def __post_init__(self) -> None:
         self._rng: np.random.Generator | None = None

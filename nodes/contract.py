@@ -12,7 +12,10 @@ states, as class attributes,
 - ``accepts_missing_values`` (learners): whether the model it gives trains on
   rows with missing feature values;
 - ``trusted_types`` (learners of plugins): the fully qualified names of the
-  types inside its fitted model that the safe model format (skops) may load.
+  types inside its fitted model that the safe model format (skops) may load;
+- ``partitioning`` (a :class:`Partitioning`, per parameters through
+  ``partitioning_for``): how it takes a table that stays in partitions on
+  Dask workers (nodes/partitions.py).
 
 ``check_declarations`` is run by the registry on every node type it
 registers, so a plugin with a wrong declaration is reported when it loads,
@@ -81,6 +84,22 @@ class SideEffect(enum.Enum):
     WRITES_FILES = "writes_files"
 
 
+class Partitioning(enum.Enum):
+    """How a node takes a table that comes in partitions (nodes/partitions.py)."""
+
+    #: It needs every row at once: the partitions are gathered into one table
+    #: on one worker, if they fit in its memory budget (else a clear refusal).
+    WHOLE_TABLE = "whole_table"
+    #: Each output row depends on its own input row and on nothing else of
+    #: the table: ``run`` is called once per partition of ``partition_input``.
+    ROWS = "rows"
+    #: ``run_partitions`` reads ``partition_input`` one partition at a time
+    #: (statistics, a few columns) and gives its outputs.
+    STREAM = "stream"
+    #: A data source: ``plan_partitions`` says how to read its output in blocks.
+    SOURCE = "source"
+
+
 @dataclass(frozen=True)
 class Randomness:
     """A node that draws random numbers.
@@ -115,6 +134,7 @@ def check_declarations(node_type: type[Node]) -> None:
             raise DeclarationError(
                 f"{name} declares scoring_role FITTED, so fitted_transform_port must name "
                 f"one of its Transform outputs (it is {node_type.fitted_transform_port!r})")
+    _check_partitioning(node_type, name)
     randomness = node_type.randomness
     if randomness is not None:
         if not isinstance(randomness, Randomness):
@@ -138,6 +158,32 @@ def check_declarations(node_type: type[Node]) -> None:
                                    "which is not a multiple input")
         if set(old_ports) & set(node_type.inputs):
             raise DeclarationError(f"{name}.merged_inputs lists current ports as old ones")
+
+
+def _check_partitioning(node_type: type[Node], name: str) -> None:
+    from nodes.node import Node
+    from nodes.ports import TABLE
+
+    kind = node_type.partitioning
+    if not isinstance(kind, Partitioning):
+        raise DeclarationError(f"{name}.partitioning must be a Partitioning")
+    if kind in (Partitioning.ROWS, Partitioning.STREAM):
+        port = node_type.inputs.get(node_type.partition_input)
+        if port is None or port.type is not TABLE or port.multiple:
+            raise DeclarationError(
+                f"{name} declares partitioning {kind.name}, so partition_input must name one "
+                f"of its single Table inputs (it is {node_type.partition_input!r})")
+    if kind is Partitioning.ROWS and any(o.type is not TABLE
+                                         for o in node_type.outputs.values()):
+        raise DeclarationError(f"{name} declares partitioning ROWS, so every output must be "
+                               "a Table (a per-partition model or metric would be wrong)")
+    if kind is Partitioning.STREAM and node_type.run_partitions is Node.run_partitions:
+        raise DeclarationError(f"{name} declares partitioning STREAM but does not define "
+                               "run_partitions")
+    if kind is Partitioning.SOURCE and (node_type.inputs
+                                        or node_type.plan_partitions is Node.plan_partitions):
+        raise DeclarationError(f"{name} declares partitioning SOURCE, so it takes no input "
+                               "and defines plan_partitions")
 
 
 def seed_in_use(node_type: type[Node], params: Mapping[str, Any], run_seed: int,

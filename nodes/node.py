@@ -35,7 +35,14 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from nodes.context import RunContext
-from nodes.contract import CompiledStep, Randomness, ScoringRole, ServiceBoundary, SideEffect
+from nodes.contract import (
+    CompiledStep,
+    Partitioning,
+    Randomness,
+    ScoringRole,
+    ServiceBoundary,
+    SideEffect,
+)
 from nodes.errors import ParameterError, UntrustedCodeError
 from nodes.params import Param
 from nodes.ports import Input, Output
@@ -69,6 +76,10 @@ class Node:
     #: Learners: types inside their fitted model that the safe model format may load
     #: ("package.module.Class"), beyond the ones skops trusts by default.
     trusted_types: ClassVar[tuple[str, ...]] = ()
+    #: How it takes a table that stays in partitions on Dask workers (nodes/partitions.py).
+    partitioning: ClassVar[Partitioning] = Partitioning.WHOLE_TABLE
+    #: For ROWS and STREAM: the Table input that comes in partitions.
+    partition_input: ClassVar[str] = "data"
     #: Modules ``run`` imports that are slow to import or unsafe to import from two
     #: threads at once (scikit-learn): imported under a lock before it first runs.
     imports: ClassVar[tuple[str, ...]] = ()
@@ -138,6 +149,7 @@ class Node:
                 "side_effects": cls.side_effects.value,
                 "accepts_missing_values": cls.accepts_missing_values,
                 "trusted_types": list(cls.trusted_types),
+                "partitioning": cls.partitioning.value,
             },
         }
 
@@ -146,6 +158,13 @@ class Node:
         """The scoring role of a node with these parameters: ``scoring_role``
         unless it depends on them (Clip Values fits only in percentile mode)."""
         return cls.scoring_role
+
+    @classmethod
+    def partitioning_for(cls, params: Mapping[str, Any]) -> Partitioning:
+        """How a node with these parameters takes a partitioned table:
+        ``partitioning`` unless it depends on them (Split Data without
+        shuffling needs the whole table's order)."""
+        return cls.partitioning
 
     # -- parameters -----------------------------------------------------
     @classmethod
@@ -227,8 +246,27 @@ class Node:
         """Compute the outputs from the inputs. Override in every node type."""
         raise NotImplementedError(f"{type(self).__name__}.run")
 
-    def execute(self, ctx: RunContext, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """Run and check that the outputs are the declared ones.
+    def partition_summary(self, ctx: RunContext, **inputs: Any) -> Any:
+        """STREAM nodes: something small about one partition (``partition_input``
+        holds it), computed where the partition is (nodes/partitions.py)."""
+        return None
+
+    def run_partitions(self, ctx: RunContext, **inputs: Any) -> dict[str, Any]:
+        """STREAM nodes: the outputs, with ``partition_input`` given as
+        ``nodes.partitions.Partitions`` (the summaries); a table output may be a
+        ``nodes.partitions.PerPartition``."""
+        raise NotImplementedError(f"{type(self).__name__}.run_partitions")
+
+    def plan_partitions(self, ctx: RunContext) -> list[Any] | None:
+        """SOURCE nodes: the blocks to read (``nodes.partitions.PartitionRead``),
+        having recorded the dataset as ``run`` does; None to read it whole."""
+        return None
+
+    def execute(self, ctx: RunContext, inputs: Mapping[str, Any], *,
+                method: str = "run") -> dict[str, Any]:
+        """Run and check that the outputs are the declared ones. ``method`` is
+        "run"; for a STREAM node on a partitioned table, "partition_summary"
+        (returned as {"summary": ...}) or "run_partitions" (nodes/partitions.py).
 
         This is the last gate before code stored in a file runs: a node that
         ``needs_trust`` runs only with a context the user's trust step made.
@@ -241,7 +279,9 @@ class Node:
                 and self.params.get(randomness.seed_param) is None):
             # "inherit": the node runs with the context's seed, derived from the run's.
             self.params = {**self.params, randomness.seed_param: ctx.seed}
-        result = self.run(ctx, **inputs)
+        if method == "partition_summary":  # a STREAM node's look at one partition
+            return {"summary": self.partition_summary(ctx, **inputs)}
+        result = getattr(self, method)(ctx, **inputs)
         if not isinstance(result, dict) and len(self.outputs) == 1:
             result = {next(iter(self.outputs)): result}
         if not isinstance(result, dict) or set(result) != set(self.outputs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
-from nodes.contract import ScoringRole
+from nodes.contract import Partitioning, ScoringRole
 from nodes.data.checks import columns_text, require_columns
 from nodes.data.files import ReadsFile, local_path, source_file
 from nodes.digest import file_digest, stable_digest
@@ -169,6 +170,9 @@ class ImportCSV(ReadsFile, Node):
     category = "Data"
     aliases = ("Import Data", "Reader", "Convert to Dataset")
     scoring_role = ScoringRole.TRAINING_ONLY
+    #: On the Dask executor a local file is read in blocks of lines, one
+    #: partition each, on the workers (nodes/data/blocks.py).
+    partitioning = Partitioning.SOURCE
 
     class Outputs:
         data = Output(TABLE, help="The table read from the file.")
@@ -248,6 +252,53 @@ class ImportCSV(ReadsFile, Node):
         table = Table(frame, roles)
         table.ownership = rows
         return {"data": table}
+
+    def plan_partitions(self, ctx: RunContext) -> list[Any] | None:
+        """Blocks of lines of a local file; None (read whole) for a URL, a file with
+        an ownership sidecar, quoted fields or a 'category' column type."""
+        from nodes.data.blocks import CsvBlock, block_bytes, csv_line_blocks, has_quotes
+        from nodes.ownership.sidecar import sidecar_path
+
+        types = parse_column_types(self.column_types)
+        path = local_path({"path": self.path})
+        if (path is None or "category" in types.values()
+                or (path.is_file() and sidecar_path(path).is_file())):
+            return None
+        with source_file(ctx, self.label, self.path) as source:
+            if source.remote or has_quotes(source.local):
+                return None
+            sep = _DELIMITERS[self.delimiter]
+            with source.local.open("rb") as file:
+                first = file.readline()
+            try:
+                header = pd.read_csv(io.BytesIO(first), sep=sep, header=None).iloc[0]
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+                    ValueError) as error:
+                raise NodeInputError(
+                    self.label, f"cannot read '{source.source}' as CSV: {error}",
+                    fix="Check the 'delimiter' and 'has_header' parameters and that the file "
+                        "is UTF-8 delimited text.") from None
+            if self.has_header:
+                names = [str(n) for n in pd.read_csv(io.BytesIO(first), sep=sep,
+                                                     nrows=0).columns]
+            else:
+                names = [f"Col{i + 1}" for i in range(len(header))]
+            shape = Table(pd.DataFrame(columns=names))
+            require_columns(self.label, shape, list(types), port=None,
+                            why=" named by the 'column_types' parameter")
+            roles = {}
+            if self.label_column:
+                require_columns(self.label, shape, [self.label_column], port=None,
+                                why=" named by the 'label_column' parameter")
+                roles[self.label_column] = "label"
+            start = len(first) if self.has_header else 0
+            blocks = csv_line_blocks(source.local, start, block_bytes(ctx.partition_bytes))
+            ctx.record_dataset(DatasetRead(name=source.name, sha256=source.sha256,
+                                           source=source.source, rows=None,
+                                           columns=len(names),
+                                           outside_allowed_folders=source.outside_allowed_folders))
+            return [CsvBlock(self.label, str(source.local), a, b, sep, tuple(names), roles,
+                             types) for a, b in blocks]
 
     def _apply_types(self, table: Table) -> pd.DataFrame:
         types = parse_column_types(self.column_types)

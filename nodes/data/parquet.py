@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
-from nodes.contract import ScoringRole
+from nodes.contract import Partitioning, ScoringRole
 from nodes.data.checks import require_columns
 from nodes.data.datasets import declared_file_ownership, owned_file_digest, read_owned_rows
 from nodes.data.files import ReadsFile, local_path, source_file
@@ -41,6 +41,8 @@ class ImportParquet(ReadsFile, Node):
     category = "Data"
     aliases = ("Import Data", "Reader")
     scoring_role = ScoringRole.TRAINING_ONLY
+    #: On the Dask executor a local file is read by row groups, on the workers.
+    partitioning = Partitioning.SOURCE
 
     class Outputs:
         data = Output(TABLE, help="The table read from the file.")
@@ -70,6 +72,36 @@ class ImportParquet(ReadsFile, Node):
             return {"data": [str(n) for n in pq.read_schema(path).names]}
         except (OSError, ValueError):
             return None
+
+    def plan_partitions(self, ctx: RunContext) -> list[Any] | None:
+        """Row groups of a local file; None (read whole) for a URL or a file with an
+        ownership sidecar."""
+        import pyarrow.parquet as pq
+
+        from nodes.data.blocks import block_bytes, parquet_groups
+        from nodes.ownership.sidecar import sidecar_path
+
+        path = local_path({"path": self.path})
+        if path is None or (path.is_file() and sidecar_path(path).is_file()):
+            return None
+        with source_file(ctx, self.label, self.path) as source:
+            try:
+                names = list(pq.ParquetFile(source.local).schema_arrow.names)
+            except (OSError, ValueError) as error:
+                raise NodeInputError(self.label,
+                                     f"cannot read '{source.source}' as Parquet: {error}",
+                                     fix="Check that the file is a Parquet file.") from None
+            roles = {}
+            if self.label_column:
+                require_columns(self.label, Table(pd.DataFrame(columns=names)),
+                                [self.label_column], port=None,
+                                why=" named by the 'label_column' parameter")
+                roles[self.label_column] = "label"
+            ctx.record_dataset(DatasetRead(name=source.name, sha256=source.sha256,
+                                           source=source.source, rows=None,
+                                           columns=len(names),
+                                           outside_allowed_folders=source.outside_allowed_folders))
+            return parquet_groups(source.local, block_bytes(ctx.partition_bytes), roles)
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         with source_file(ctx, self.label, self.path) as source:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
-from nodes.contract import ScoringRole
+from nodes.contract import Partitioning, ScoringRole
 from nodes.data.checks import (
     is_numeric,
     require_columns,
@@ -23,6 +23,7 @@ from nodes.models.train_score import SCORED_LABELS, SCORED_PROBABILITIES
 from nodes.models.unsupervised import ASSIGNMENTS, DISTANCE
 from nodes.node import Node
 from nodes.params import ColumnParam, FloatParam, IntParam
+from nodes.partitions import Partitions, concat_tables
 from nodes.ports import METRICS, TABLE, Input, Output
 from nodes.values import Matrix, Metrics, Table
 
@@ -85,6 +86,10 @@ class EvaluateModel(Node):
     title = "Evaluate Model"
     category = "Evaluate"
     scoring_role = ScoringRole.TRAINING_ONLY
+    #: On a partitioned table (Dask) only the label and score columns of each
+    #: partition travel to the node; clustering results come whole.
+    partitioning = Partitioning.STREAM
+    partition_input = "scored"
 
     class Inputs:
         scored = Input(TABLE, help="Scored rows from Score Model.")
@@ -120,6 +125,22 @@ class EvaluateModel(Node):
         if others:
             metrics = compare(metrics, others)
         return {"metrics": metrics}
+
+    def partition_summary(self, ctx: RunContext, scored: Table,
+                          scored_to_compare: list[Table] | None = None) -> Table:
+        """The columns of a partition the figures are computed from."""
+        frame = scored.frame
+        if SCORED_LABELS not in frame.columns:
+            return scored  # clustering figures use the features too (or an error to give)
+        label = resolve_label_column(self.label, scored, self.label_column, port="scored")
+        wanted = [label, SCORED_LABELS] + [c for c in frame.columns
+                                           if c == SCORED_PROBABILITIES
+                                           or c.startswith(SCORED_PROBABILITIES + "_")]
+        return Table(frame[list(dict.fromkeys(wanted))], scored.roles)
+
+    def run_partitions(self, ctx: RunContext, scored: Partitions,
+                       scored_to_compare: list[Table] | None = None) -> dict[str, Any]:
+        return self.run(ctx, concat_tables(scored.summaries), scored_to_compare)
 
     def _evaluate(self, ctx: RunContext, scored: Table, port: str) -> Metrics:
         require_rows(self.label, scored, port=port)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.context import DatasetRead, RunContext
-from nodes.contract import CompiledStep, ScoringRole
+from nodes.contract import CompiledStep, Partitioning, ScoringRole
 from nodes.data.checks import (
     require_columns,
     require_no_missing,
@@ -163,6 +163,7 @@ class ScoreModel(Node):
     title = "Score Model"
     category = "Train/Score"
     scoring_role = ScoringRole.ROW_WISE
+    partitioning = Partitioning.ROWS
     compiled_step = CompiledStep.SCORE
 
     class Inputs:

@@ -9,7 +9,7 @@ import pandas as pd
 import regex
 
 from nodes.context import RunContext
-from nodes.contract import ScoringRole
+from nodes.contract import Partitioning, ScoringRole
 from nodes.data.checks import columns_text, is_numeric, require_columns
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
@@ -60,6 +60,7 @@ class SelectColumns(Node):
     category = "Transform"
     aliases = ("Select Columns in Dataset", "Project Columns")
     scoring_role = ScoringRole.ROW_WISE
+    partitioning = Partitioning.ROWS
 
     class Inputs:
         data = Input(TABLE, help="The table to take columns from.")

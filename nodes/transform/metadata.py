@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nodes.context import RunContext
-from nodes.contract import ScoringRole
+from nodes.contract import Partitioning, ScoringRole
 from nodes.data.checks import require_columns
 from nodes.data.datasets import _convert
 from nodes.errors import NodeInputError, ParameterError
@@ -37,6 +38,13 @@ class EditMetadata(Node):
     title = "Edit Metadata"
     category = "Transform"
     scoring_role = ScoringRole.ROW_WISE
+    partitioning = Partitioning.ROWS
+
+    @classmethod
+    def partitioning_for(cls, params: Mapping[str, Any]) -> Partitioning:
+        # Categories made per partition would differ from one partition to the next.
+        return (Partitioning.WHOLE_TABLE if params.get("data_type") == "category"
+                else Partitioning.ROWS)
 
     class Inputs:
         data = Input(TABLE, help="The table to edit.")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from nodes.context import RunContext
-from nodes.contract import ScoringRole
+from nodes.contract import Partitioning, ScoringRole
 from nodes.data.checks import columns_text, is_numeric, require_columns, require_numeric
 from nodes.errors import NodeInputError
 from nodes.node import Node
 from nodes.params import ChoiceParam, ColumnParam, FloatParam, StringParam
+from nodes.partitions import Partitions, PerPartition
 from nodes.ports import TABLE, TRANSFORM, Input, Output
 from nodes.transform.fitted import TableTransformer
 from nodes.values import Table, Transform, register_artifact_class
@@ -63,6 +66,7 @@ class CleanMissingData(Node):
     category = "Transform"
     scoring_role = ScoringRole.FITTED
     fitted_transform_port = "transform"
+    partitioning = Partitioning.STREAM
 
     class Inputs:
         data = Input(TABLE, help="The table to clean.")
@@ -111,12 +115,81 @@ class CleanMissingData(Node):
         transform = Transform(MissingValueCleaner(**state), columns,
                               f"{self.title} ({self.method})")
         cleaned = transform.apply(data)
-        kept = [c for c in cleaned.frame.columns if c in missing.index and c not in columns]
-        after = int(missing[kept].sum()) + int(cleaned.frame[[c for c in columns
-                                                             if c in cleaned.frame]].isna()
-                                                 .sum().sum())
+        if self.method == "remove_row":  # removing rows removes other columns' gaps too
+            after = int(cleaned.frame.isna().sum().sum())
+        else:
+            kept = [c for c in cleaned.frame.columns if c in missing.index and c not in columns]
+            after = int(missing[kept].sum()) + int(cleaned.frame[[c for c in columns
+                                                                 if c in cleaned.frame]].isna()
+                                                     .sum().sum())
         ctx.log("%d missing values before, %d after", int(missing.sum()), after)
         return {"data": cleaned, "transform": transform}
+
+
+    # -- on a partitioned table (nodes/partitions.py) ----------------------
+    @classmethod
+    def partitioning_for(cls, params: Mapping[str, Any]) -> Partitioning:
+        # Medians and modes do not combine from partitions' summaries.
+        return (Partitioning.WHOLE_TABLE if params.get("method") in ("median", "mode")
+                else Partitioning.STREAM)
+
+    def partition_summary(self, ctx: RunContext, data: Table) -> dict[str, Any]:
+        """Missing values per column; for 'mean' the sums and counts of the
+        numeric columns; for 'remove_row' with named columns, the missing values
+        left in the other columns once the rows are removed."""
+        frame = data.frame
+        missing = frame.isna().sum()
+        summary: dict[str, Any] = {"missing": {c: int(v) for c, v in missing.items()}}
+        if self.method == "mean":
+            numeric = [c for c in frame.columns if is_numeric(frame[c])]
+            summary["sums"] = {c: float(v) for c, v in frame[numeric].sum().items()}
+            summary["counts"] = {c: int(v) for c, v in frame[numeric].count().items()}
+        if self.method == "remove_row" and self.columns:
+            require_columns(self.label, data, self.columns, port="data",
+                            why=" named by the 'columns' parameter")
+            kept = frame.dropna(subset=list(self.columns))
+            summary["left"] = int(kept.drop(columns=list(self.columns)).isna().sum().sum())
+        return summary
+
+    def run_partitions(self, ctx: RunContext, data: Partitions) -> dict[str, Any]:
+        schema = data.schema_table()
+        missing = pd.Series({c: sum(p["missing"][c] for p in data.summaries)
+                             for c in data.columns}, dtype="int64")
+        if self.columns:
+            require_columns(self.label, schema, self.columns, port="data",
+                            why=" named by the 'columns' parameter")
+            columns = list(self.columns)
+        else:
+            columns = [c for c in data.columns if missing[c]]
+        state: dict[str, Any] = {"method": self.method, "columns": columns}
+        if self.method == "mean":
+            require_numeric(self.label, schema, columns, port="data", what="mean-filled",
+                            fix="Use method 'mode' or 'constant' for these columns, or leave "
+                                "them out of 'columns'.")
+            counts = {c: sum(p["counts"][c] for p in data.summaries) for c in columns}
+            empty = [c for c in columns if not counts[c]]
+            if empty:
+                raise NodeInputError(self.label, f"columns {columns_text(empty)} hold no value "
+                                     "to take the mean of.", port="data",
+                                     columns=empty, fix="Remove those columns.")
+            state["values"] = {c: math.fsum(p["sums"][c] for p in data.summaries) / counts[c]
+                               for c in columns}
+        elif self.method == "constant":
+            state["values"] = {c: _constant(self.label, schema.frame[c], c, self.constant_value)
+                               for c in columns}
+        elif self.method == "remove_column":
+            state["removed"] = [c for c in columns
+                                if missing[c] / max(data.rows, 1) > self.max_missing_ratio]
+        transform = Transform(MissingValueCleaner(**state), columns,
+                              f"{self.title} ({self.method})")
+        if self.method == "remove_row":
+            after = (sum(p["left"] for p in data.summaries) if self.columns
+                     else 0)  # every column with a missing value was cleaned
+        else:
+            cleaned = set(state.get("removed", columns))
+            after = int(missing[[c for c in data.columns if c not in cleaned]].sum())
+        ctx.log("%d missing values before, %d after", int(missing.sum()), after)
+        return {"data": PerPartition(transform.apply), "transform": transform}
 
 
 def _mode(series: pd.Series) -> Any:

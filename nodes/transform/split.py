@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from nodes.context import RunContext
-from nodes.contract import Randomness, ScoringRole
+from nodes.context import RunContext, derive_seed
+from nodes.contract import Partitioning, Randomness, ScoringRole
 from nodes.data.checks import require_columns, require_no_missing, require_rows
 from nodes.errors import NodeInputError, ParameterError
 from nodes.node import Node
@@ -39,6 +40,9 @@ class SplitData(Node):
     category = "Transform"
     scoring_role = ScoringRole.TRAINING_ONLY
     randomness = Randomness()
+    #: On a partitioned table (Dask), each partition is split with the same
+    #: fraction and a seed derived from 'seed' and the partition's number.
+    partitioning = Partitioning.ROWS
 
     class Inputs:
         data = Input(TABLE, help="The table whose rows to split.")
@@ -54,6 +58,11 @@ class SplitData(Node):
     stratify = BoolParam(False, help="Keep the class proportions of the label in both outputs.")
     stratify_column = ColumnParam("", advanced=True,
                                   help="Column to stratify on; empty: the label column.")
+
+    @classmethod
+    def partitioning_for(cls, params: Mapping[str, Any]) -> Partitioning:
+        # Without shuffling the first rows of the whole table go to 'train'.
+        return Partitioning.ROWS if params.get("shuffle", True) else Partitioning.WHOLE_TABLE
 
     @classmethod
     def check_parameters(cls, values: dict[str, Any], label: str) -> None:
@@ -77,9 +86,17 @@ class SplitData(Node):
                             why=" named by the 'stratify_column' parameter")
             require_no_missing(self.label, data, [column], port="data")
             stratify = data.frame[column]
+        seed = self.seed
+        if ctx.partition is not None:  # one partition of a table on Dask workers
+            index, count = ctx.partition
+            seed = self.seed if index == 0 else derive_seed(self.seed, f"partition-{index}")
+            if index == 0 and count > 1:
+                ctx.log("Split partition by partition (%d partitions): 'fraction' of each, "
+                        "drawn with seeds derived from the seed; not the rows an in-process "
+                        "run draws.", count)
         try:
             train, test = train_test_split(data.frame, train_size=self.fraction,
-                                           random_state=self.seed, shuffle=self.shuffle,
+                                           random_state=seed, shuffle=self.shuffle,
                                            stratify=stratify)
         except ValueError as error:
             # Too few rows for the fraction, or a class too small to stratify.

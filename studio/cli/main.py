@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--local-workers", type=_positive_int, default=None, metavar="N",
                      help="start a Dask cluster of N worker processes on this machine "
                           "(implies --executor dask; default with --executor dask: one per core)")
+    run.add_argument("--partition-size", type=_megabytes, default=None, metavar="MB",
+                     help="Dask: read CSV and Parquet files in partitions of about MB "
+                          "(default 64), which stay on the workers")
+    run.add_argument("--gather-limit", type=_megabytes, default=None, metavar="MB",
+                     help="Dask: the most of a partitioned table one node that needs every row "
+                          "may gather into one worker (default: half a worker's memory limit)")
     run.add_argument("--no-cache", action="store_true",
                      help="recompute every node, ignoring cached results")
     run.add_argument("--disk-cache", action="store_true",

@@ -261,7 +261,10 @@ def make_executor(args: argparse.Namespace) -> Executor | None:
 
     Dask is imported only when chosen."""
     dask_options = [f for f, v in (("--scheduler", args.scheduler),
-                                   ("--local-workers", args.local_workers)) if v is not None]
+                                   ("--local-workers", args.local_workers),
+                                   ("--partition-size", getattr(args, "partition_size", None)),
+                                   ("--gather-limit", getattr(args, "gather_limit", None)))
+                    if v is not None]
     if args.executor == "local" and dask_options:
         raise StudioError(f"{' and '.join(dask_options)} only apply to --executor dask.",
                           fix="Drop them, or use --executor dask.")
@@ -274,7 +277,9 @@ def make_executor(args: argparse.Namespace) -> Executor | None:
     from studio.engine.dask_executor import DaskExecutor
 
     return DaskExecutor(args.scheduler, local_workers=args.local_workers,
-                        connect_timeout=args.connect_timeout)
+                        connect_timeout=args.connect_timeout,
+                        partition_bytes=getattr(args, "partition_size", None) or None,
+                        gather_limit=getattr(args, "gather_limit", None))
 
 
 _OVERRIDE = re.compile(r"^(?P<node>.+)\.(?P<param>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$", re.S)

@@ -226,6 +226,9 @@ def entry_size(entry: CacheEntry) -> int:
 
 
 def value_size(value: Any) -> int:
+    held = getattr(value, "nbytes", None)  # a table left in partitions on Dask workers
+    if isinstance(held, int):
+        return held
     frame = getattr(value, "frame", None)
     if frame is not None:
         return int(frame.memory_usage(index=True, deep=False).sum())

@@ -64,6 +64,7 @@ from joblib._parallel_backends import FallbackToBackend, SequentialBackend
 
 from nodes.context import DatasetRead
 from nodes.errors import RunCancelled, StudioError
+from nodes.partitions import concat_tables
 from nodes.values import Table
 from studio.engine.executor import (
     Executor,
@@ -83,6 +84,8 @@ PROGRESS_INTERVAL_S = 0.1
 CANCEL_POLL_S = 0.2
 #: Seconds to wait for a finished node's summary event before asking for it.
 SUMMARY_GRACE_S = 2.0
+#: Share of the smallest worker's memory limit one node may gather by default.
+GATHER_SHARE = 0.5
 #: For how long after a worker leaves the cluster the executor looks for tasks
 #: stranded in 'no-worker' (see ``_place_stranded``).
 STRANDED_WATCH_S = 120.0
@@ -206,13 +209,21 @@ class DaskExecutor(Executor):
                  threads_per_worker: int = 1, client: distributed.Client | None = None,
                  retries: int = 1, joblib_on_cluster: bool = True,
                  no_worker_timeout: float = 60.0, connect_timeout: float = 20.0,
-                 fetch_timeout: float | None = 600.0) -> None:
+                 fetch_timeout: float | None = 600.0, partition_tables: bool = True,
+                 partition_bytes: int | None = None, gather_limit: int | None = None) -> None:
         if sum(x is not None for x in (scheduler, local_workers, client)) > 1:
             raise ValueError("give at most one of scheduler, local_workers and client")
         self.retries = retries
         self.joblib_on_cluster = joblib_on_cluster
         self.no_worker_timeout = no_worker_timeout
         self.fetch_timeout = fetch_timeout
+        #: Read local CSV / Parquet files in partitions that stay on the workers.
+        self.partition_tables = partition_tables
+        #: About how many bytes of file per partition (None: nodes.data.blocks' default).
+        self.partition_bytes = partition_bytes
+        #: The most bytes of a partitioned table a node may gather (None: a share
+        #: of the smallest worker's memory limit).
+        self.gather_limit = gather_limit
         self._cluster: distributed.LocalCluster | None = None
         self._owns_client = client is None
         if client is not None:
@@ -299,21 +310,55 @@ class DaskExecutor(Executor):
 
     def submit(self, task: NodeTask, inputs: Mapping[str, Any], cancel_event: threading.Event,
                on_progress: ProgressSink | None = None) -> concurrent.futures.Future[TaskOutcome]:
-        result: concurrent.futures.Future[TaskOutcome] = concurrent.futures.Future()
-        token = uuid.uuid4().hex[:12]
+        from studio.engine.dask_partitions import submit_partitioned
+
+        try:
+            partitioned = submit_partitioned(self, task, inputs, cancel_event, on_progress,
+                                             self._run_of(cancel_event).cancel_name)
+        except StudioError as error:
+            result: concurrent.futures.Future[TaskOutcome] = concurrent.futures.Future()
+            result.set_exception(error)
+            return result
+        if partitioned is not None:
+            return partitioned
+        return self._submit_task(task, inputs, cancel_event, on_progress)
+
+    def gather_limit_bytes(self) -> int | None:
+        """The most bytes of a partitioned table one node may gather into one worker."""
+        if self.gather_limit is not None:
+            return self.gather_limit
+        try:
+            limits = [w.get("memory_limit") or 0
+                      for w in self.client.scheduler_info()["workers"].values()]
+        except Exception:
+            return None
+        limits = [limit for limit in limits if limit]
+        return int(min(limits) * GATHER_SHARE) if limits else None
+
+    def _run_of(self, cancel_event: threading.Event) -> _RunState:
         with self._lock:
             run = self._runs.get(id(cancel_event))
             if run is None:
                 run = self._runs[id(cancel_event)] = _RunState(
                     cancel_event, f"axon-cancel-{uuid.uuid4().hex[:12]}")
+            return run
+
+    def _submit_task(self, task: NodeTask, inputs: Mapping[str, Any],
+                     cancel_event: threading.Event, on_progress: ProgressSink | None = None
+                     ) -> concurrent.futures.Future[TaskOutcome]:
+        result: concurrent.futures.Future[TaskOutcome] = concurrent.futures.Future()
+        token = uuid.uuid4().hex[:12]
+        run = self._run_of(cancel_event)
         try:
             ports = task.node_type.inputs
             arguments = {port: ({"many": [self._shippable_input(v) for v in value]}
                                 if ports[port].multiple else self._shippable_input(value))
                          for port, value in inputs.items()}
             upstream = [a for v in arguments.values()
-                        for a in (v["many"] if isinstance(v, dict) else [v])]
-            worker = self._place([a[0] for a in upstream if isinstance(a, list)])
+                        for a in (v.get("many", v.get("partitions", []))
+                                  if isinstance(v, dict) else [v])]
+            worker = self._place([a[0] if isinstance(a, list) else a for a in upstream
+                                  if isinstance(a, list | distributed.Future)])
             settings = _WorkerSettings(self._topic, token, run.cancel_name,
                                        self.joblib_on_cluster)
             future = self.client.submit(
@@ -356,6 +401,10 @@ class DaskExecutor(Executor):
 
     # -- submitting ---------------------------------------------------------
     def _shippable_input(self, value: Any) -> Any:
+        from studio.engine.dask_partitions import PartitionedValue
+
+        if isinstance(value, PartitionedValue):  # a node that needs the whole table
+            return {"partitions": value.futures_here(self.client)}
         if isinstance(value, DaskValue):
             if value.future.client is self.client:
                 return [value.future, value.port]  # Dask resolves the future on the worker
@@ -780,9 +829,11 @@ def _joblib_on_cluster(enabled: bool) -> Iterator[None]:
         yield
 
 
-def _run_node(task: NodeTask, inputs: dict[str, Any], settings: _WorkerSettings) -> _NodeResult:
+def _run_node(task: NodeTask, inputs: dict[str, Any], settings: _WorkerSettings, *,
+              method: str = "run", partition: tuple[int, int] | None = None) -> _NodeResult:
     """The Dask task of one node (runs on a worker). Inputs from upstream nodes
-    arrive as ``[their _NodeResult, port]``."""
+    arrive as ``[their _NodeResult, port]``, a partitioned table to gather as
+    ``{"partitions": [its partitions]}`` (studio/engine/dask_partitions.py)."""
     worker = distributed.get_worker()
     last_sent = [0.0]
 
@@ -795,6 +846,8 @@ def _run_node(task: NodeTask, inputs: dict[str, Any], settings: _WorkerSettings)
                                               "message": str(message)})
 
     def resolve(value: Any) -> Any:
+        if isinstance(value, dict) and "partitions" in value:
+            return concat_tables(value["partitions"])
         return value[0].outcome.outputs[value[1]] if _is_upstream(value) else value
 
     ports = task.node_type.inputs
@@ -803,7 +856,7 @@ def _run_node(task: NodeTask, inputs: dict[str, Any], settings: _WorkerSettings)
     try:
         with _joblib_on_cluster(settings.joblib_on_cluster):
             outcome = execute_task(task, values, _ClusterCancelEvent(settings.cancel_name),
-                                   progress)
+                                   progress, method=method, partition=partition)
         _check_outputs_ship(task, outcome.outputs)
         result = _NodeResult(worker.address, outcome=outcome)
     except Exception as error:  # the node's answer, not a cluster failure: never retried

@@ -86,22 +86,27 @@ def fetch_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def execute_task(task: NodeTask, inputs: Mapping[str, Any], cancel_event: threading.Event,
-                 on_progress: ProgressSink | None = None) -> TaskOutcome:
-    """Run one node: build it (validating parameters again), run, time it."""
+                 on_progress: ProgressSink | None = None, *, method: str = "run",
+                 partition: tuple[int, int] | None = None) -> TaskOutcome:
+    """Run one node: build it (validating parameters again), run, time it.
+
+    ``method`` "run_partitions" runs a STREAM node on a TableStream, and
+    ``partition`` tells a ROWS node's context which partition it sees
+    (nodes/partitions.py)."""
     def progress(fraction: float, message: str) -> None:
         if on_progress is not None:
             on_progress(task.node_id, fraction, message)
 
     context = RunContext(node_id=task.node_id, node_title=task.label, seed=task.seed,
                          on_progress=progress, cancel_event=cancel_event,
-                         trusted=task.trusted, files=task.files)
+                         trusted=task.trusted, files=task.files, partition=partition)
     node = task.node_type(task.params, label=task.label)
     context.check_cancelled()
     start = time.perf_counter()
     # First imports from parallel threads can collide (nodes/imports.py).
     with importing_for(task.node_type), context.capturing_warnings(), \
             paths_relative_to(task.files.base):
-        outputs = node.execute(context, inputs)
+        outputs = node.execute(context, inputs, method=method)
     duration = time.perf_counter() - start
     return TaskOutcome(outputs, context.datasets, context.messages, context.warnings, duration,
                        {p: describe_value(v) for p, v in outputs.items()},
