@@ -31,7 +31,7 @@ on the whole table.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -50,6 +50,14 @@ class Partitions:
     columns: list[str]
     roles: dict[str, str]
     dtypes: dict[str, Any] = field(default_factory=dict)
+    #: The partitions themselves, as the executor refers to them (see ``map``).
+    refs: list[Any] = field(default_factory=list, repr=False)
+    #: Runs functions where the partitions are (set by the executor).
+    backend: Any = field(default=None, repr=False, compare=False)
+    #: Bytes the partitions hold, and the most one node may gather (None: no limit).
+    nbytes: int = 0
+    gather_limit: int | None = None
+    node: str = ""
 
     def role(self, column: str) -> str:
         return self.roles.get(column, "feature")
@@ -65,6 +73,38 @@ class Partitions:
 
     def __len__(self) -> int:
         return len(self.summaries)
+
+    def map(self, function: Callable[..., Any], *args: Any) -> list[Any]:
+        """``function(partition, *args)`` for every partition, where it is; the
+        results (small, they travel) in row order."""
+        return self.backend.map(self.refs, function, args)
+
+    def derive(self, function: Callable[..., Any], *args: Any) -> Partitions:
+        """Partitions made by ``function(partition, *args)`` that stay where they
+        are made (say, a learner's design matrices), for further ``map`` calls;
+        they are dropped when the node ends."""
+        return replace(self, refs=self.backend.derive(self.refs, function, args))
+
+    def derive_per_worker(self, function: Callable[..., Any], *args: Any) -> Partitions:
+        """Like ``derive``, but ``function(partitions, *args)`` gets every partition one
+        worker holds at once (a list, in row order), and its result stays there: one
+        piece per worker, for ``map`` calls that are cheaper in few, big pieces."""
+        return replace(self, refs=self.backend.derive_per_worker(self.refs, function, args))
+
+    def gather(self) -> Table:
+        """Every row here, in one table, when it fits in ``gather_limit``."""
+        if self.gather_limit is not None and self.nbytes > self.gather_limit:
+            from nodes.errors import NodeInputError
+
+            raise NodeInputError(
+                self.node, f"this learner trains on every row at once, in one worker, but "
+                f"the {self.rows:,} rows are {self.nbytes / 1e6:,.1f} MB, more than the "
+                f"{self.gather_limit / 1e6:,.1f} MB one worker may gather.", port="data",
+                fix="Give the workers more memory ('dask worker --memory-limit'), keep fewer "
+                    "rows or columns upstream (Partition and Sample, Select Columns), use "
+                    "Logistic Regression (it trains on the partitions where they are), or "
+                    "raise the limit with --gather-limit.")
+        return concat_tables(self.backend.gather(self.refs))
 
     def schema_table(self) -> Table:
         """A table with no rows and these columns, roles and types, for the same
@@ -92,6 +132,25 @@ class PartitionRead:
         raise NotImplementedError
 
 
+class LocalBackend:
+    """Partitions held in this process (``run_in_partitions``, tests)."""
+
+    def map(self, refs: Sequence[Any], function: Callable[..., Any],
+            args: Sequence[Any]) -> list[Any]:
+        return [function(part, *args) for part in refs]
+
+    def derive(self, refs: Sequence[Any], function: Callable[..., Any],
+               args: Sequence[Any]) -> list[Any]:
+        return self.map(refs, function, args)
+
+    def derive_per_worker(self, refs: Sequence[Any], function: Callable[..., Any],
+                          args: Sequence[Any]) -> list[Any]:
+        return [function(list(refs), *args)]
+
+    def gather(self, refs: Sequence[Any]) -> list[Table]:
+        return list(refs)
+
+
 def concat_tables(tables: Sequence[Table]) -> Table:
     """Partitions back into one table (rows numbered 0, 1, ... again)."""
     if len(tables) == 1:
@@ -110,8 +169,6 @@ def run_in_partitions(node: Any, ctx: Any, parts: Sequence[Table],
                       others: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Run ``node`` (an instance) the way the Dask executor runs it on a table
     in ``parts``, here, and return its outputs with table outputs whole."""
-    from dataclasses import replace
-
     from nodes.contract import Partitioning
 
     others = dict(others or {})
@@ -126,7 +183,9 @@ def run_in_partitions(node: Any, ctx: Any, parts: Sequence[Table],
     summaries = [node.execute(ctx, {**others, port: part}, method="partition_summary")["summary"]
                  for part in parts]
     columns, roles, dtypes = schema_of(parts[0])
-    info = Partitions(summaries, sum(len(p.frame) for p in parts), columns, roles, dtypes)
+    info = Partitions(summaries, sum(len(p.frame) for p in parts), columns, roles, dtypes,
+                      refs=list(parts), backend=LocalBackend(), node=node.label,
+                      nbytes=sum(int(p.frame.memory_usage(index=True).sum()) for p in parts))
     outputs = node.execute(ctx, {**others, port: info}, method="run_partitions")
     return {name: concat_tables([value(p) for p in parts]) if isinstance(value, PerPartition)
             else value for name, value in outputs.items()}

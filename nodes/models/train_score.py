@@ -10,16 +10,19 @@ import pandas as pd
 from nodes.context import DatasetRead, RunContext
 from nodes.contract import CompiledStep, Partitioning, ScoringRole
 from nodes.data.checks import (
+    MISSING_VALUES_FIX,
     require_columns,
     require_no_missing,
     require_numeric,
     require_rows,
     resolve_label_column,
 )
+from nodes.digest import stable_digest
 from nodes.errors import NodeInputError
 from nodes.models.scoring import SCORED_LABELS, SCORED_PROBABILITIES, predict_scores
 from nodes.node import Node
 from nodes.params import BoolParam, ColumnParam
+from nodes.partitions import Partitions
 from nodes.ports import LEARNER, MODEL, TABLE, Input, Output
 from nodes.values import Learner, Model, Table
 
@@ -51,6 +54,10 @@ class TrainModel(Node):
     title = "Train Model"
     category = "Train/Score"
     scoring_role = ScoringRole.TRAINING_ONLY
+    #: On a partitioned table (Dask): Logistic Regression trains where the
+    #: partitions are (nodes/models/partitioned_fit.py); other learners get
+    #: the rows gathered into one worker, within its memory budget.
+    partitioning = Partitioning.STREAM
 
     class Inputs:
         learner = Input(LEARNER, help="The untrained model.")
@@ -102,6 +109,66 @@ class TrainModel(Node):
             classes=list(estimator.classes_) if learner.task == "classification" else None,
             training_data=training_data, accepts_missing=bool(learner.accepts_missing),
             ownership=ownership)}
+
+
+    # -- on a partitioned table (nodes/partitions.py) ----------------------
+    def partition_summary(self, ctx: RunContext, learner: Learner,
+                          data: Table) -> dict[str, Any]:
+        """What the checks of training_arrays need, counted in one partition."""
+        frame = data.frame
+        label = resolve_label_column(self.label, data, self.label_column, port="data")
+        columns = [*[c for c in data.feature_columns if c != label], label]
+        values = pd.unique(frame[label].dropna())
+        return {"missing": {c: int(n) for c, n in frame[columns].isna().sum().items()},
+                "classes": values.tolist() if len(values) <= _MANY_CLASSES else None,
+                "digest": data.digest()}
+
+    def run_partitions(self, ctx: RunContext, learner: Learner,
+                       data: Partitions) -> dict[str, Any]:
+        from nodes.models.partitioned_fit import fit_logistic, trains_on_partitions
+
+        seen = [s["classes"] for s in data.summaries]
+        classes = (sorted(set().union(*seen), key=_sort_key) if all(v is not None for v in seen)
+                   else [])
+        if learner.task != "classification" or not trains_on_partitions(learner.estimator,
+                                                                        classes):
+            return self.run(ctx, learner, data.gather())
+        schema = data.schema_table()
+        if data.rows == 0:
+            require_rows(self.label, schema, port="data")
+        label = resolve_label_column(self.label, schema, self.label_column, port="data")
+        features = [c for c in schema.feature_columns if c != label]
+        if not features:
+            raise NodeInputError(
+                self.label, f"the table has no feature column besides the label {label!r}.",
+                port="data", fix="Keep some feature columns upstream (Select Columns).")
+        require_numeric(self.label, schema, features, port="data")
+        missing = {c: sum(s["missing"][c] for s in data.summaries) for c in [*features, label]}
+        bad = {c: n for c, n in missing.items() if n}
+        if bad:
+            listed = ", ".join(f"{c!r} ({n} rows)" for c, n in bad.items())
+            raise NodeInputError(self.label, f"missing values in {listed}.", port="data",
+                                 columns=list(bad), fix=MISSING_VALUES_FIX)
+        ctx.progress(0.05, f"training {learner.name} on {data.rows} rows in "
+                           f"{len(data)} partitions")
+        estimator = fit_logistic(learner.estimator, data, features, label, classes, data.rows,
+                                 ctx)
+        ctx.progress(1.0, "trained")
+        return {"model": Model(
+            estimator=estimator, task=learner.task, name=learner.name,
+            feature_columns=features,
+            feature_dtypes={c: str(schema.frame[c].dtype) for c in features},
+            label_column=label, classes=list(estimator.classes_),
+            training_data=stable_digest([s["digest"] for s in data.summaries]),
+            accepts_missing=bool(learner.accepts_missing), ownership=None)}
+
+
+#: Label values counted per partition before a label counts as "not classes".
+_MANY_CLASSES = 1000
+
+
+def _sort_key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
 
 
 def training_arrays(node: str, learner: Learner, data: Table, label_column: str

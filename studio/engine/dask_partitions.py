@@ -206,18 +206,20 @@ class _Partitioned:
         """The futures' values, watching the run's cancel flag."""
         from studio.engine.dask_executor import ClusterError
 
-        pending = list(futures)
         total = len(futures)
-        while pending:
+        finished = threading.Semaphore(0)
+        for future in futures:
+            future.add_done_callback(lambda _: finished.release())
+        done = 0
+        while done < total:
             if self.cancel_event.is_set():
                 raise RunCancelled(self.task.node_id)
-            still = [f for f in pending if not f.done()]
-            if len(still) < len(pending) and self.on_progress is not None and what:
-                self.on_progress(self.task.node_id, (total - len(still)) / total,
-                                 f"{what}: {total - len(still)} of {total} partitions")
-            pending = still
-            if pending:
-                time.sleep(POLL_S)
+            if not finished.acquire(timeout=POLL_S):
+                continue
+            done += 1
+            if self.on_progress is not None and what:
+                self.on_progress(self.task.node_id, done / total,
+                                 f"{what}: {done} of {total} partitions")
         try:
             return self.client.gather(futures)
         except distributed.KilledWorker as error:
@@ -283,8 +285,10 @@ class _Rows(_Partitioned):
         self.raise_first_error(answers)
         outputs: dict[str, Any] = {}
         for name in self.task.node_type.outputs:
-            parts, facts = self.tables([self.submit(_pick, r, name) for r in results], "")
-            outputs[name] = PartitionedValue(self.client, parts, facts, self.task.label)
+            parts = [self.submit(_pick, r, name) for r in results]
+            outputs[name] = PartitionedValue(self.client, parts,
+                                             [a["facts"][name] for a in answers],
+                                             self.task.label)
         return self.outcome(outputs, messages=[m for a in answers for m in a["messages"]],
                             warnings=[w for a in answers for w in a["warnings"]])
 
@@ -293,7 +297,7 @@ class _Stream(_Partitioned):
     """A STREAM node: summaries where the partitions are, then run_partitions."""
 
     def run(self) -> TaskOutcome:
-        from studio.engine.dask_executor import DaskValue, _RemoteResult, _run_node, _summarize
+        from studio.engine.dask_executor import DaskValue, _RemoteResult, _summarize
 
         port = self.task.node_type.partition_input
         value: PartitionedValue = self.inputs[port]
@@ -304,9 +308,12 @@ class _Stream(_Partitioned):
                              for index, part in enumerate(parts)], "summarising")
         self.raise_first_error(answers)
         summaries = Partitions([a["summary"] for a in answers], value.rows, value.columns,
-                               value.roles, value.dtypes)
-        combined = self.submit(_run_node, self.task, {**others, port: summaries},
-                               self.settings, method="run_partitions")
+                               value.roles, value.dtypes, refs=[f.key for f in parts],
+                               nbytes=value.nbytes,
+                               gather_limit=self.executor.gather_limit_bytes(),
+                               node=self.task.label)
+        combined = self.submit(_combine, self.task, {**others, port: summaries},
+                               self.settings)
         summary = self.wait([self.submit(_summarize, combined)], "")[0]
         if not summary["ok"]:
             error = self.wait([self.submit(_error_of, combined)], "")[0]
@@ -378,11 +385,13 @@ def _run_partition(task: NodeTask, inputs: dict[str, Any], settings: Any,
 
 
 def _answer(result: Any) -> dict[str, Any]:
-    """Messages of a partition's run, or its error."""
+    """Messages and output facts of a partition's run, or its error."""
     if result.outcome is None:
         return {"error": result.error, "worker": result.worker}
     return {"error": None, "messages": result.outcome.messages,
-            "warnings": result.outcome.warnings}
+            "warnings": result.outcome.warnings,
+            "facts": {port: _facts(table, False)
+                      for port, table in result.outcome.outputs.items()}}
 
 
 def _error_of(result: Any) -> dict[str, Any]:
@@ -419,6 +428,85 @@ def _summary_of(task: NodeTask, inputs: dict[str, Any], settings: Any,
     if result.outcome is None:
         return {"error": result.error, "worker": result.worker}
     return {"error": None, "summary": result.outcome.outputs["summary"]}
+
+
+class _WorkerBackend:
+    """Runs a STREAM node's functions where its partitions are, from the worker
+    that runs the node (seceding from its thread while it waits)."""
+
+    def __init__(self) -> None:
+        self.held: list[distributed.Future] = []
+
+    def _submit(self, client: distributed.Client, refs: list[str], function: Any,
+                args: tuple[Any, ...]) -> list[distributed.Future]:
+        return [client.submit(_call, function, distributed.Future(key, client), *args,
+                              pure=False, key=f"axon-part-{function.__name__}-"
+                                              f"{uuid.uuid4().hex[:12]}")
+                for key in refs]
+
+    def map(self, refs: list[str], function: Any, args: tuple[Any, ...]) -> list[Any]:
+        with distributed.worker_client() as client:
+            return client.gather(self._submit(client, refs, function, args))
+
+    def derive(self, refs: list[str], function: Any, args: tuple[Any, ...]) -> list[str]:
+        with distributed.worker_client() as client:
+            futures = self._submit(client, refs, function, args)
+            self.held.extend(futures)
+            for future in futures:  # wait, leaving each result where it was made
+                error = future.exception()
+                if error is not None:
+                    raise error
+            return [f.key for f in futures]
+
+    def derive_per_worker(self, refs: list[str], function: Any,
+                          args: tuple[Any, ...]) -> list[str]:
+        with distributed.worker_client() as client:
+            futures = [distributed.Future(key, client) for key in refs]
+            holders = client.who_has(futures)
+            groups: dict[str, list[distributed.Future]] = {}
+            for future in futures:  # in row order within each worker's group
+                worker = min(holders.get(future.key) or ("",))
+                groups.setdefault(worker, []).append(future)
+            made = [client.submit(_call_group, function, group, *args, pure=False,
+                                  workers=[worker] if worker else None,
+                                  key=f"axon-part-{function.__name__}-{uuid.uuid4().hex[:12]}")
+                    for worker, group in groups.items()]
+            self.held.extend(made)
+            for future in made:
+                error = future.exception()
+                if error is not None:
+                    raise error
+            return [f.key for f in made]
+
+    def gather(self, refs: list[str]) -> list[Table]:
+        with distributed.worker_client() as client:
+            return client.gather([distributed.Future(key, client) for key in refs])
+
+    def release(self) -> None:
+        for future in self.held:
+            future.release()
+        self.held.clear()
+
+
+def _call(function: Any, part: Any, *args: Any) -> Any:
+    return function(part, *args)
+
+
+def _call_group(function: Any, parts: list[Any], *args: Any) -> Any:
+    return function(parts, *args)
+
+
+def _combine(task: NodeTask, inputs: dict[str, Any], settings: Any) -> Any:
+    """A STREAM node's run_partitions, on a worker, able to reach its partitions."""
+    from studio.engine.dask_executor import _run_node
+
+    backend = _WorkerBackend()
+    port = task.node_type.partition_input
+    inputs = {**inputs, port: replace(inputs[port], backend=backend)}
+    try:
+        return _run_node(task, inputs, settings, method="run_partitions")
+    finally:
+        backend.release()
 
 
 def _apply(combined: Any, port: str, part: Table) -> Table:

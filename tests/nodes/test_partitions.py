@@ -346,3 +346,61 @@ def test_a_bad_block_names_the_node_and_the_bytes(tmp_path):
     read = CsvBlock("Import Data (CSV)", str(path), 4, path.stat().st_size, ",", ("a", "b"))
     with pytest.raises(NodeInputError, match="Import Data \\(CSV\\).*bytes 4-"):
         read.read()
+
+
+# -- training on partitions ---------------------------------------------------------
+def _training_table(rows: int = 4_000) -> Table:
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(rng.normal(size=(rows, 6)), columns=[f"f{i}" for i in range(6)])
+    frame["label"] = np.where(frame.to_numpy() @ rng.normal(size=6)
+                              + rng.normal(size=rows) > 0.3, "yes", "no")
+    return Table(frame, {"label": "label"})
+
+
+@pytest.mark.parametrize("params", [{}, {"regularization_strength": 0.01},
+                                    {"regularization_strength": 100.0, "tolerance": 1e-8}])
+def test_logistic_regression_trained_on_partitions_is_the_whole_table_fit(params):
+    table = _training_table()
+    learner = run_node(LogisticRegression, params)["learner"]
+    whole, parted = _both(TrainModel, {}, table, [1_000, 1_500, 1_500], learner=learner)
+    fitted, combined = whole["model"].estimator, parted["model"].estimator
+    assert type(combined) is type(fitted)
+    assert list(combined.classes_) == list(fitted.classes_) == ["no", "yes"]
+    np.testing.assert_allclose(combined.coef_, fitted.coef_, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(combined.intercept_, fitted.intercept_, rtol=1e-3, atol=1e-5)
+    X = table.frame[[f"f{i}" for i in range(6)]].to_numpy()
+    np.testing.assert_allclose(combined.predict_proba(X), fitted.predict_proba(X), atol=1e-5)
+    model, reference = parted["model"], whole["model"]
+    assert (model.feature_columns, model.label_column, model.classes, model.feature_dtypes) == (
+        reference.feature_columns, reference.label_column, reference.classes,
+        reference.feature_dtypes)
+    scored = run_node(ScoreModel, {}, model=model, data=table)["scored"]
+    expected = run_node(ScoreModel, {}, model=reference, data=table)["scored"]
+    assert (scored.frame["Scored Labels"] == expected.frame["Scored Labels"]).mean() > 0.999
+
+
+def test_other_learners_and_three_classes_gather_the_rows():
+    table = _training_table()
+    three = table.with_frame(table.frame.assign(label=np.arange(len(table.frame)) % 3))
+    for data, learner in ((table, run_node(LinearRegression)["learner"]),
+                          (three, run_node(LogisticRegression)["learner"])):
+        if learner.task == "regression":
+            data = data.with_frame(data.frame.assign(label=data.frame["f0"] * 2.0))
+        whole, parted = _both(TrainModel, {}, data, [1_000, 3_000], learner=learner)
+        np.testing.assert_array_equal(parted["model"].estimator.coef_,
+                                      whole["model"].estimator.coef_)
+
+
+def test_training_on_partitions_refuses_what_run_refuses():
+    table = _training_table()
+    frame = table.frame.copy()
+    frame.loc[[5, 3_500], "f2"] = np.nan
+    gappy = Table(frame, table.roles)
+    learner = run_node(LogisticRegression)["learner"]
+    with pytest.raises(NodeInputError) as whole:
+        TrainModel({}).execute(RunContext(), {"learner": learner, "data": gappy})
+    with pytest.raises(NodeInputError) as parted:
+        run_in_partitions(TrainModel({}), RunContext(), _cut(gappy, [2_000, 2_000]),
+                          {"learner": learner})
+    assert str(parted.value) == str(whole.value)
+    assert "'f2' (2 rows)" in str(parted.value)

@@ -115,7 +115,8 @@ def test_a_workflow_on_partitions_gives_the_in_process_answers(client, data_file
     pd.testing.assert_frame_equal(out["norm"]["data"].frame, local_out["norm"]["data"].frame,
                                   rtol=1e-12)
     for name, figure in local_out["eval"]["metrics"].scalars.items():
-        assert out["eval"]["metrics"].scalars[name] == pytest.approx(figure, rel=1e-9), name
+        # Logistic regression trained on the partitions agrees to the solver's tolerance.
+        assert out["eval"]["metrics"].scalars[name] == pytest.approx(figure, rel=1e-4), name
     # The lineage names the file once, with its rows counted.
     assert ([(d["sha256"], d["rows"]) for d in record.lineage["datasets"]]
             == [(d["sha256"], d["rows"]) for d in local.lineage["datasets"]])
@@ -138,11 +139,20 @@ def test_split_on_partitions_keeps_every_row_once_and_scores_the_test_rows(clien
 
 def test_a_node_that_needs_more_than_a_worker_may_gather_is_refused(client, data_file):
     executor = DaskExecutor(client=client, partition_bytes=BLOCK, gather_limit=100_000)
-    record, _, _ = _run(_workflow(data_file), executor)
+    workflow = _workflow(data_file)
+    workflow.add_node("summarize_data", {}, node_id="profile")  # needs every row
+    workflow.connect("norm", "data", "profile", "data")
+    workflow.remove_node("lr")
+    workflow.add_node("decision_forest", {"trees": 3}, node_id="lr")  # trains on all rows
+    workflow.connect("lr", "learner", "train", "learner")
+    record, _, _ = _run(workflow, executor)
     assert record.status == "failed"
-    error = record.nodes["train"].error
-    assert "Train Model" in error and "'data'" in error and "needs every row at once" in error
+    error = record.nodes["profile"].error
+    assert "Summarize Data" in error and "'data'" in error and "needs every row at once" in error
     assert "partitions on the Dask workers" in error and "--gather-limit" in error
+    error = record.nodes["train"].error
+    assert "Train Model" in error and "trains on every row at once" in error
+    assert "Logistic Regression" in error and "--gather-limit" in error
     assert record.nodes["split"].state == "done"  # per partition, never gathered
     assert record.nodes["score"].state == record.nodes["eval"].state == "skipped"
 
