@@ -40,6 +40,18 @@ FEATURES = 20
 
 
 def write_data(folder: Path, rows: int) -> Path:
+    """Write the table in a process of its own, so that this one stays small:
+    a child process starts with its parent's resident memory counted in its
+    peak RSS (Linux keeps the high-water mark across fork and exec), and the
+    sides measured later are children of this process."""
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                    "from bench_large import write_data_here; "
+                    "write_data_here(Path(sys.argv[1]), int(sys.argv[2]))",
+                    str(folder), str(rows)], cwd=BENCH, check=True)
+    return folder / f"large_{rows}.csv"
+
+
+def write_data_here(folder: Path, rows: int) -> Path:
     generator = np.random.default_rng(0)
     frame = pd.DataFrame(generator.normal(size=(rows, FEATURES)),
                          columns=[f"f{i:02d}" for i in range(FEATURES)])

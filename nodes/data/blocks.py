@@ -3,8 +3,9 @@ partitions on Dask workers (nodes/partitions.py).
 
 A CSV file is cut at line ends into blocks of about ``partition_bytes``;
 each block is parsed on its own by pandas, as the whole file would be.
-Quoted fields may hold line ends, so a file with any quote character is
-read whole instead of being cut where a line end might be inside quotes.
+A quoted field may hold a line end: each block counts its quote
+characters, and when a cut falls inside quotes (``quoted_boundary``) the
+file is read whole instead.
 A column whose types differ between blocks (whole numbers in one, missing
 values or decimals in another) is made float64, as pandas makes it when it
 reads the whole file; any other difference is refused with the fix
@@ -28,15 +29,22 @@ from nodes.values import Table
 
 #: Bytes of file per partition by default (the executor may ask for others).
 PARTITION_BYTES = 64 * 1024 * 1024
-_SCAN = 8 * 1024 * 1024
 
 
-def has_quotes(path: Path) -> bool:
-    with path.open("rb") as file:
-        while chunk := file.read(_SCAN):
-            if b'"' in chunk:
-                return True
-    return False
+def quoted_boundary(quotes: Sequence[int]) -> int | None:
+    """The first block boundary that falls inside a quoted field, given the
+    number of quote characters in each block (in file order), or None.
+
+    A line end inside quotes (a field holding a line break) may have been
+    taken for the end of a block. Outside quotes, the count of quote
+    characters before a position is even (an escaped quote is two), so a
+    boundary after an odd total is inside a quoted field."""
+    total = 0
+    for index, count in enumerate(quotes[:-1]):
+        total += count
+        if total % 2:
+            return index + 1
+    return None
 
 
 def csv_line_blocks(path: Path, data_start: int, block_bytes: int) -> list[tuple[int, int]]:
@@ -78,15 +86,19 @@ class CsvBlock(PartitionRead):
         with open(self.path, "rb") as file:
             file.seek(self.begin)
             data = file.read(self.end - self.begin)
+        quotes = data.count(b'"')
         try:
             frame = pd.read_csv(io.BytesIO(data), sep=self.sep, header=None,
                                 names=list(self.names))
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
                 ValueError) as error:
-            raise NodeInputError(
-                self.node, f"cannot read bytes {self.begin}-{self.end} of '{self.path}' as "
-                f"CSV: {error}", fix="Check the 'delimiter' and 'has_header' parameters and "
-                "that every line has the same number of fields.") from None
+            if b'"' not in data:
+                raise self.unreadable(str(error)) from None
+            # Maybe cut inside a quoted field: the executor decides, from every
+            # block's quote count, between reading the file whole and this error.
+            table = Table(pd.DataFrame(columns=list(self.names)), self.roles)
+            table.read_info = {"quotes": quotes, "error": str(error)}
+            return table
         for column, kind in self.types.items():
             try:
                 frame[column] = _convert(frame[column], kind)
@@ -95,7 +107,15 @@ class CsvBlock(PartitionRead):
                     self.node, f"column {column!r} cannot be read as {kind}: {error}",
                     columns=[column], fix=f"Fix the values or choose another type for "
                                           f"{column!r} in 'column_types'.") from None
-        return Table(frame, self.roles)
+        table = Table(frame, self.roles)
+        table.read_info = {"quotes": quotes, "error": None}  # checked by quoted_boundary
+        return table
+
+    def unreadable(self, reason: str) -> NodeInputError:
+        return NodeInputError(
+            self.node, f"cannot read bytes {self.begin}-{self.end} of '{self.path}' as CSV: "
+            f"{reason}", fix="Check the 'delimiter' and 'has_header' parameters and that "
+            "every line has the same number of fields.")
 
 
 @dataclass(frozen=True)

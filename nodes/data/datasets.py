@@ -255,8 +255,8 @@ class ImportCSV(ReadsFile, Node):
 
     def plan_partitions(self, ctx: RunContext) -> list[Any] | None:
         """Blocks of lines of a local file; None (read whole) for a URL, a file with
-        an ownership sidecar, quoted fields or a 'category' column type."""
-        from nodes.data.blocks import CsvBlock, block_bytes, csv_line_blocks, has_quotes
+        an ownership sidecar or a 'category' column type."""
+        from nodes.data.blocks import CsvBlock, block_bytes, csv_line_blocks
         from nodes.ownership.sidecar import sidecar_path
 
         types = parse_column_types(self.column_types)
@@ -265,7 +265,7 @@ class ImportCSV(ReadsFile, Node):
                 or (path.is_file() and sidecar_path(path).is_file())):
             return None
         with source_file(ctx, self.label, self.path) as source:
-            if source.remote or has_quotes(source.local):
+            if source.remote:
                 return None
             sep = _DELIMITERS[self.delimiter]
             with source.local.open("rb") as file:

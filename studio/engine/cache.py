@@ -37,6 +37,7 @@ from nodes.contract import params_in_use
 from nodes.data.files import paths_relative_to
 from nodes.digest import file_digest
 from nodes.errors import MissingDependencyError, StudioError
+from nodes.contract import Partitioning
 from nodes.file_access import FileAccess
 from nodes.values import StoredValue, UnsafeArtifactError, load_value, save_value, value_digest
 from studio.engine.executor import describe_value
@@ -50,16 +51,22 @@ ENTRY_FORMAT = 2  # bump when a disk entry's layout changes
 
 
 def compute_keys(workflow: Workflow, graph: nx.DiGraph, nodes: set[str] | None = None,
-                 files: FileAccess | None = None) -> dict[str, str]:
+                 files: FileAccess | None = None,
+                 layout: dict[str, Any] | None = None) -> dict[str, str]:
     """The cache key of every node (of ``nodes`` and their ancestors) in topological order.
 
-    Relative paths in nodes start where ``files`` says (default: the workflow's)."""
+    Relative paths in nodes start where ``files`` says (default: the workflow's).
+    ``layout`` is the executor's way of cutting tables into partitions
+    (``Executor.data_layout``): it joins the keys of the data sources it cuts,
+    and so of everything downstream, because some results depend on it (a
+    split drawn per partition)."""
     files = files or FileAccess.for_workflow(workflow)
     with paths_relative_to(files.base):
-        return _keys(workflow, graph, nodes)
+        return _keys(workflow, graph, nodes, layout)
 
 
-def _keys(workflow: Workflow, graph: nx.DiGraph, nodes: set[str] | None) -> dict[str, str]:
+def _keys(workflow: Workflow, graph: nx.DiGraph, nodes: set[str] | None,
+          layout: dict[str, Any] | None = None) -> dict[str, str]:
     keys: dict[str, str] = {}
     for node_id in nx.topological_sort(graph):
         if nodes is not None and node_id not in nodes:
@@ -76,6 +83,8 @@ def _keys(workflow: Workflow, graph: nx.DiGraph, nodes: set[str] | None) -> dict
         recipe = {"scheme": KEY_SCHEME, "type": node_type.type_id,
                   "version": node_type.version, "params": params,
                   "inputs": inputs, "source": source}
+        if layout is not None and node_type.partitioning_for(params) is Partitioning.SOURCE:
+            recipe["layout"] = layout
         text = json.dumps(recipe, sort_keys=True, separators=(",", ":"), allow_nan=False)
         keys[node_id] = hashlib.sha256(text.encode()).hexdigest()
     return keys

@@ -323,6 +323,13 @@ class DaskExecutor(Executor):
             return partitioned
         return self._submit_task(task, inputs, cancel_event, on_progress)
 
+    def data_layout(self) -> dict[str, Any] | None:
+        if not self.partition_tables:
+            return None
+        from nodes.data.blocks import block_bytes
+
+        return {"partitions": block_bytes(self.partition_bytes)}
+
     def gather_limit_bytes(self) -> int | None:
         """The most bytes of a partitioned table one node may gather into one worker."""
         if self.gather_limit is not None:

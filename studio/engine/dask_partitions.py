@@ -36,7 +36,7 @@ import distributed
 
 from nodes.context import DatasetRead, RunContext
 from nodes.contract import Partitioning
-from nodes.data.blocks import common_types
+from nodes.data.blocks import common_types, quoted_boundary
 from nodes.errors import RunCancelled, StudioError
 from nodes.partitions import Partitions, PerPartition, concat_tables
 from nodes.values import Table
@@ -347,6 +347,17 @@ class _Source(_Partitioned):
             return self._whole()
         reads = [self.submit(_read_block, self.task.label, read) for read in plan["reads"]]
         parts, facts = self.tables(reads, "reading", empties=True)
+        infos = [f.get("read_info") or {} for f in facts]
+        if all("quotes" in i for i in infos):
+            if quoted_boundary([i["quotes"] for i in infos]) is not None:
+                self.client.cancel(parts)  # a cut fell inside a quoted field
+                outcome = self._whole()
+                outcome.messages = ["read whole on one worker: a quoted field holds a line "
+                                    "end where the file would be cut", *outcome.messages]
+                return outcome
+            for read, info in zip(plan["reads"], infos, strict=True):
+                if info["error"] is not None:
+                    raise read.unreadable(info["error"])
         casts = common_types(self.task.label, [f["kinds"] for f in facts],
                              fixed=plan["fixed_types"])
         if casts:
@@ -409,7 +420,8 @@ def _facts(table: Table, empties: bool) -> dict[str, Any]:
         facts: dict[str, Any] = {
             "error": None, "rows": len(frame),
             "bytes": int(frame.memory_usage(index=True, deep=False).sum()),
-            "dtypes": {c: str(t) for c, t in frame.dtypes.items()}, "roles": dict(table.roles)}
+            "dtypes": {c: str(t) for c, t in frame.dtypes.items()}, "roles": dict(table.roles),
+            "read_info": getattr(table, "read_info", None)}
         if empties:
             missing = frame.isna().all() if len(frame) else {c: True for c in frame.columns}
             facts["kinds"] = {c: (str(t), bool(missing[c])) for c, t in frame.dtypes.items()}

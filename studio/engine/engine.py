@@ -148,7 +148,8 @@ class Engine:
     def keys(self, workflow: Workflow, nodes: Iterable[str] | None = None) -> dict[str, str]:
         graph = build_graph(workflow)
         selected = None if nodes is None else with_ancestors(graph, nodes)
-        return compute_keys(workflow, graph, selected)
+        layout = self._executor.data_layout() if self._executor is not None else None
+        return compute_keys(workflow, graph, selected, layout=layout)
 
     def states(self, workflow: Workflow) -> dict[str, NodeState]:
         """Each node's state for the workflow as it is now (outdated if it changed)."""
@@ -252,7 +253,8 @@ class _Run:
         self.selected = (set(workflow.nodes) if target_list is None
                          else with_ancestors(self.graph, target_list))
         self.order = [n for n in nx.topological_sort(self.graph) if n in self.selected]
-        self.keys = compute_keys(workflow, self.graph, self.selected, files)
+        self.keys = compute_keys(workflow, self.graph, self.selected, files,
+                                 layout=engine.executor.data_layout())
         self.entries: dict[str, CacheEntry] = {}
         #: Per node, the selected nodes that still need its outputs.
         self.waiting: dict[str, set[str]] = {

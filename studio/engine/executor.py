@@ -156,6 +156,11 @@ class Executor(ABC):
         run starts (e.g. a node type another process cannot load). None by default."""
         return []
 
+    def data_layout(self) -> dict[str, Any] | None:
+        """How this executor cuts the tables data sources read into partitions
+        (None: it keeps them whole). Part of those sources' cache keys."""
+        return None
+
     def close(self) -> None:  # noqa: B027 -- optional hook, not every executor holds workers
         """Release workers (the executor is not used after this)."""
 

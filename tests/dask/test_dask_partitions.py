@@ -192,3 +192,36 @@ def test_cli_runs_on_partitions(client, data_file, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     record = json.loads(next((tmp_path / "out").glob("**/run_record.json")).read_text())
     assert record["nodes"]["read"]["outputs"]["data"]["partitions"] >= 10
+
+
+def test_results_made_on_partitions_have_their_own_cache_keys(client, data_file):
+    """A split drawn per partition must not stand in for an in-process split (a
+    disk cache is shared between executors), nor one cut in other partitions."""
+    workflow = _workflow(data_file)
+    with Engine() as engine:
+        local = engine.keys(workflow)
+    keys = {}
+    for name, executor in (("whole", DaskExecutor(client=client, partition_tables=False)),
+                           ("small", DaskExecutor(client=client, partition_bytes=BLOCK)),
+                           ("big", DaskExecutor(client=client, partition_bytes=2 * BLOCK))):
+        with Engine(executor=executor) as engine:
+            keys[name] = engine.keys(workflow)
+    assert keys["whole"] == local  # reading whole gives the in-process results
+    for name in ("small", "big"):
+        assert keys[name]["lr"] == local["lr"]  # no data: the same learner
+        assert all(keys[name][n] != local[n] for n in ("read", "split", "eval"))
+    assert keys["small"]["split"] != keys["big"]["split"]
+
+
+def test_a_quoted_line_break_where_the_file_would_be_cut_reads_it_whole(client, tmp_path):
+    path = tmp_path / "notes.csv"
+    notes = [f"{'x' * (i % 7)}\n{'y' * (i % 5)}" for i in range(3_000)]
+    pd.DataFrame({"n": range(3_000), "note": notes}).to_csv(path, index=False)
+    workflow = Workflow(default_registry())
+    workflow.add_node("import_csv", {"path": str(path)}, node_id="read")
+    _, local, _ = _run(workflow)
+    record, out, _ = _run(workflow, DaskExecutor(client=client, partition_bytes=4_000))
+    assert record.status == "succeeded"
+    assert "partitions" not in record.nodes["read"].outputs["data"]
+    assert "quoted field" in record.nodes["read"].messages[0]
+    pd.testing.assert_frame_equal(out["read"]["data"].frame, local["read"]["data"].frame)

@@ -8,6 +8,8 @@ CSV and Parquet block readers are compared with reading the whole file.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +17,13 @@ import pytest
 from nodes import default_registry
 from nodes.context import RunContext
 from nodes.contract import DeclarationError, Partitioning, check_declarations
-from nodes.data.blocks import CsvBlock, common_types, csv_line_blocks, parquet_groups
+from nodes.data.blocks import (
+    CsvBlock,
+    common_types,
+    csv_line_blocks,
+    parquet_groups,
+    quoted_boundary,
+)
 from nodes.data.datasets import ImportCSV
 from nodes.data.parquet import ImportParquet
 from nodes.errors import NodeInputError
@@ -300,10 +308,29 @@ def test_csv_line_blocks_cover_the_file_at_line_starts(tmp_path):
         assert all(data[a - 1:a] == b"\n" for a, _ in spans)
 
 
-def test_csv_with_quotes_or_a_category_type_is_read_whole(tmp_path):
+def test_a_cut_inside_a_quoted_field_is_found():
+    assert quoted_boundary([0, 0, 0]) is None
+    assert quoted_boundary([4, 2, 1]) is None  # the last block's count does not matter
+    assert quoted_boundary([2, 1, 1, 0]) == 2  # the cut after block 1 is inside quotes
+    assert quoted_boundary([1, 1]) == 1
+
+
+def test_quoted_blocks_count_their_quotes_and_a_category_type_is_read_whole(tmp_path):
     path = tmp_path / "quoted.csv"
-    path.write_text('a,b\n1,"two\nlines"\n3,four\n')
-    assert ImportCSV({"path": str(path)}).plan_partitions(RunContext()) is None
+    lines = ['a,b\n'] + [f'{i},"x, ""{i}"""\n' for i in range(400)]
+    path.write_text("".join(lines))
+    parts = [r.read() for r in ImportCSV({"path": str(path)}).plan_partitions(
+        RunContext(partition_bytes=1_000))]
+    assert len(parts) > 3
+    assert quoted_boundary([p.read_info["quotes"] for p in parts]) is None
+    whole = ImportCSV({"path": str(path)}).execute(RunContext(), {})
+    pd.testing.assert_frame_equal(concat_tables(parts).frame, whole["data"].frame)
+    broken = tmp_path / "lines.csv"
+    broken.write_text('a,b\n' + "".join(f'{i},"{"x" * (i % 7)}\n{"y" * (i % 5)}"\n'
+                                         for i in range(400)))
+    reads = ImportCSV({"path": str(broken)}).plan_partitions(RunContext(partition_bytes=1_000))
+    counts = [Path(r.path).read_bytes()[r.begin:r.end].count(b'"') for r in reads]
+    assert quoted_boundary(counts) is not None  # so the executor reads it whole
     plain = tmp_path / "plain.csv"
     _write_csv(plain)
     assert ImportCSV({"path": str(plain), "column_types": "word:category"}).plan_partitions(
