@@ -33,11 +33,10 @@ from typing import Any
 import networkx as nx
 
 from nodes.context import DatasetRead
-from nodes.contract import params_in_use
+from nodes.contract import Partitioning, params_in_use
 from nodes.data.files import paths_relative_to
 from nodes.digest import file_digest
 from nodes.errors import MissingDependencyError, StudioError
-from nodes.contract import Partitioning
 from nodes.file_access import FileAccess
 from nodes.values import StoredValue, UnsafeArtifactError, load_value, save_value, value_digest
 from studio.engine.executor import describe_value
