@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -41,6 +42,8 @@ from studio.serve.errors import RequestDataError
 
 _NUMERIC = {"float64", "float32", "int64", "int32"}
 _INTEGER_LIMITS = {"int64": 2.0**63, "int32": 2.0**31}
+#: Past this many cells holding 0 or 1, every value's type is looked at (at C speed).
+_BOOLEAN_LOOKS = 64
 _BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 #: Classic ColumnTypes names per dtype (details=true).
 CLASSIC_TYPES = {"float64": "Numeric", "float32": "Numeric", "int64": "Numeric",
@@ -79,21 +82,18 @@ class RequestTable:
 
 def table_from_records(records: Any, schema: Sequence[dict[str, Any]],
                        unknown_columns: str = "reject", *, first_row: int = 0,
-                       may_have_booleans: bool = True,
                        optional_names: Collection[str] | None = None) -> RequestTable:
     """The table of JSON records (``[{column: value}, ...]``).
 
     ``first_row`` numbers the rows when they are a part of a larger request;
-    ``may_have_booleans`` False (the body holds no ``true``/``false``) skips a
-    check; ``optional_names``: optional columns to include even when these
-    records do not name them (the rest of the request does).
+    ``optional_names``: optional columns to include even when these records
+    do not name them (the rest of the request does).
     """
     if type(records) is not list or not records:
         raise RequestDataError("the request has no records: send a non-empty list of "
                                "{column: value} objects.")
     try:
-        table = _fast_records(records, schema, unknown_columns, may_have_booleans,
-                              optional_names)
+        table = _fast_records(records, schema, unknown_columns, optional_names)
     except _NeedsCheck:
         _locate_in_records(records, schema, unknown_columns, first_row)
         table = _exact(_column_values_of_records(records, schema), schema, len(records),
@@ -103,8 +103,7 @@ def table_from_records(records: Any, schema: Sequence[dict[str, Any]],
 
 
 def table_from_rows(names: Any, values: Any, schema: Sequence[dict[str, Any]],
-                    unknown_columns: str = "reject", *, first_row: int = 0,
-                    may_have_booleans: bool = True) -> RequestTable:
+                    unknown_columns: str = "reject", *, first_row: int = 0) -> RequestTable:
     """The table of the classic form: ``ColumnNames`` and ``Values`` (rows of values)."""
     positions = check_column_names(names, schema, unknown_columns)
     if type(values) is not list:
@@ -113,7 +112,7 @@ def table_from_rows(names: Any, values: Any, schema: Sequence[dict[str, Any]],
         raise RequestDataError("the request has no rows: 'Values' is empty.")
     width = len(names)
     try:
-        table = _fast_rows(values, width, positions, schema, may_have_booleans)
+        table = _fast_rows(values, width, positions, schema)
     except _NeedsCheck:
         _locate_in_rows(names, values, positions, schema, unknown_columns, first_row)
         columns = {name: [row[index] for row in values] for name, index in positions.items()}
@@ -264,8 +263,7 @@ class _NeedsCheck(Exception):
 
 
 def _fast_records(records: list[Any], schema: Sequence[dict[str, Any]], unknown_columns: str,
-                  may_have_booleans: bool, optional_names: Collection[str] | None
-                  ) -> RequestTable:
+                  optional_names: Collection[str] | None) -> RequestTable:
     for record in records:
         if type(record) is not dict:
             raise _NeedsCheck
@@ -291,7 +289,7 @@ def _fast_records(records: list[Any], schema: Sequence[dict[str, Any]], unknown_
                 raw = [(v,) for v in raw]
         else:
             raw = [tuple(r.get(n) for n in names) for r in records]
-        block = _numeric_block(raw, numeric, may_have_booleans)
+        block = _numeric_block(raw, numeric)
     columns = _typed_columns(entries, block, names,
                              lambda name: [r.get(name) for r in records])
     optional = any(not e["required"] for e in entries)
@@ -299,7 +297,7 @@ def _fast_records(records: list[Any], schema: Sequence[dict[str, Any]], unknown_
 
 
 def _fast_rows(values: list[Any], width: int, positions: dict[str, int],
-               schema: Sequence[dict[str, Any]], may_have_booleans: bool) -> RequestTable:
+               schema: Sequence[dict[str, Any]]) -> RequestTable:
     for row in values:
         if type(row) is not list or len(row) != width:
             raise _NeedsCheck
@@ -319,24 +317,21 @@ def _fast_rows(values: list[Any], width: int, positions: dict[str, int],
             getter = itemgetter(*indices)
             raw = list(map(getter, values)) if len(indices) > 1 else [(r[indices[0]],)
                                                                      for r in values]
-        block = _numeric_block(raw, numeric, may_have_booleans)
+        block = _numeric_block(raw, numeric)
     columns = _typed_columns(entries, block, names,
                              lambda name: [row[positions[name]] for row in values])
     optional = any(not e["required"] for e in entries)
     return RequestTable(columns, len(values), block, names, optional)
 
 
-def _numeric_block(raw: Sequence[Sequence[Any]], entries: list[dict[str, Any]],
-                   may_have_booleans: bool) -> np.ndarray:
+def _numeric_block(raw: Sequence[Sequence[Any]], entries: list[dict[str, Any]]) -> np.ndarray:
     """(columns x rows) float64 of the numeric columns, or _NeedsCheck."""
-    if may_have_booleans and any(type(v) is bool for row in raw for v in row):
-        raise _NeedsCheck
     try:
         # numpy reads a str with Python's float(), as check_value does.
         matrix = np.array(raw, dtype=np.float64)
     except (ValueError, TypeError, OverflowError):
         raise _NeedsCheck from None
-    if matrix.ndim != 2:
+    if matrix.ndim != 2 or _holds_booleans(raw, matrix):
         raise _NeedsCheck
     block = np.ascontiguousarray(matrix.T)  # the layout pandas gives the nodes' matrices
     finite = np.isfinite(block)
@@ -353,6 +348,16 @@ def _numeric_block(raw: Sequence[Sequence[Any]], entries: list[dict[str, Any]],
                     or (np.abs(column) >= limit).any():
                 raise _NeedsCheck
     return block
+
+
+def _holds_booleans(raw: Sequence[Sequence[Any]], matrix: np.ndarray) -> bool:
+    """Whether a JSON true or false is among ``raw`` (numpy made them 1.0 and 0.0 in
+    ``matrix``, its rows x columns reading: only the cells holding 0 or 1 need a look)."""
+    rows, columns = np.nonzero((matrix == 0) | (matrix == 1))
+    if len(rows) > _BOOLEAN_LOOKS:
+        return bool in set(map(type, chain.from_iterable(raw)))
+    return any(type(raw[row][column]) is bool
+               for row, column in zip(rows.tolist(), columns.tolist(), strict=True))
 
 
 def _typed_columns(entries: list[dict[str, Any]], block: np.ndarray | None, names: list[str],

@@ -86,14 +86,13 @@ class Rows:
                ) -> Iterator[RequestTable]:
         """The checked tables of the parts, in order; raises the first problem."""
         seen = 0
-        for first_row, items, booleans in self.parts():
+        for first_row, items in self.parts():
             if self.names is None:
                 yield table_from_records(items, schema, unknown_columns, first_row=first_row,
-                                         may_have_booleans=booleans,
                                          optional_names=self.optional_names)
             else:
                 yield table_from_rows(self.names, items, schema, unknown_columns,
-                                      first_row=first_row, may_have_booleans=booleans)
+                                      first_row=first_row)
             seen += len(items)
         if not seen:
             if self.names is None:
@@ -244,7 +243,6 @@ class _Document:
         self.schema = schema
         self.part_bytes = PART_BYTES  # read now: tests make them small to exercise the scanner
         self.whole = len(body) <= WHOLE_BODY_LIMIT
-        self.booleans = b"true" in body or b"false" in body
         self.scanner = _Scanner(body)
         if not self.whole:
             _check_utf8(body)  # json.loads checks a whole body before anything else
@@ -296,7 +294,7 @@ class _Document:
                     raise RequestDataError("the request has no records: send a non-empty "
                                            "list of {column: value} objects.")
                 raise RequestDataError("'Values' must be a list of rows.")
-            return Rows(lambda: iter([(0, value, self.booleans)] if value else []), names)
+            return Rows(lambda: iter([(0, value)] if value else []), names)
         if self.body[value.start:value.start + 1] != b"[":
             if names is None:
                 raise RequestDataError("the request has no records: send a non-empty list "
@@ -431,8 +429,8 @@ class _Scanner:
                                f"{MAX_NESTED_STEPS:,} values in arrays or objects; rows "
                                "must be flat (one value per column).")
 
-    def parts(self, span: _Span, part_bytes: int) -> Iterator[tuple[int, list[Any], bool]]:
-        """(first row, rows, may hold booleans) slices of the array at ``span``."""
+    def parts(self, span: _Span, part_bytes: int) -> Iterator[tuple[int, list[Any]]]:
+        """(first row, rows) slices of the array at ``span``."""
         data = self.data
         close = span.end - 1  # the array's ']'
         pos = self.skip_ws(span.start + 1)
@@ -444,12 +442,12 @@ class _Scanner:
                 if match.end() == close and b"," in data[match.end(1):close]:
                     raise self._syntax(close, "expecting a value after ','")
                 items = loads(b"[" + piece + b"]")
-                yield row, items, b"true" in piece or b"false" in piece
+                yield row, items
                 row += len(items)
                 pos = match.end()
                 continue
             item, end = self._one_row(pos, row)
-            yield row, [item], True
+            yield row, [item]
             row += 1
             pos = self.skip_ws(end)
             if data[pos:pos + 1] == b",":

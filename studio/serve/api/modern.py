@@ -151,7 +151,7 @@ def csv_rows(body: bytes | bytearray) -> Rows:
         while chunk is not None:
             values = [[v if v != "" else None for v in line]
                       for line in chunk.itertuples(index=False, name=None)]
-            yield row, values, True
+            yield row, values
             row += len(values)
             try:
                 chunk = next(reader, None)
