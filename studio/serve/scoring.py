@@ -87,8 +87,13 @@ class Answer:
 
 def text_rows(rows: list[list[Any]]) -> list[list[str | None]]:
     """Rows of strings, as the classic services answered (floats in round-trip form)."""
-    return [[None if v is None else (repr(v) if type(v) is float else str(v)) for v in row]
-            for row in rows]
+    return [[text_value(v) for v in row] for row in rows]
+
+
+def text_value(value: Any) -> str | None:
+    """A value as the classic services answered it: text (floats in round-trip form), or
+    None."""
+    return None if value is None else (repr(value) if type(value) is float else str(value))
 
 
 class ScoringPipeline:

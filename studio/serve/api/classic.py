@@ -25,9 +25,9 @@ from studio.serve.api.common import (
     REQUEST_ERRORS,
     api_key,
     dumps,
-    dumps_part,
     error_responses,
     json_answer,
+    json_rows,
     read_body,
     service_of,
 )
@@ -163,14 +163,13 @@ def render_table(answers: Answers, details: bool) -> bytes:
         head["ColumnTypes"] = answers.types
     prefix = (b'{"Results":{"' + CLASSIC_OUTPUT.encode() + b'":{"type":"DataTable","value":'
               + dumps(head)[:-1] + b',"Values":[')
-    pieces = [dumps_part(text_rows(part)) for part in answers.parts if part]
+    pieces = [json_rows(part, as_text=True) for part in answers.parts if part]
     return prefix + b",".join(pieces) + b"]}}}}"
 
 
 def render_strings_as_records(answers: Answers) -> bytes:
-    as_text = Answers(answers.columns, answers.types, [text_rows(p) for p in answers.parts])
-    return render_records(as_text, b'{"Results":{"' + CLASSIC_OUTPUT.encode() + b'":[',
-                          b"]}}")
+    return render_records(answers, b'{"Results":{"' + CLASSIC_OUTPUT.encode() + b'":[',
+                          b"]}}", as_text=True)
 
 
 def table_value(answers: Answers, details: bool) -> dict[str, Any]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+from collections.abc import Sequence
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -13,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import HTTPConnection
 
 from studio.serve.errors import RequestDataError, ServiceError
+from studio.serve.scoring import text_value
 
 if TYPE_CHECKING:
     from studio.serve.service import Service
@@ -115,13 +119,61 @@ def data_error_details(error: RequestDataError, target: str = "input1") -> list[
 
 def dumps(document: Any) -> bytes:
     """JSON bytes, ASCII only: any text a client sent (a lone surrogate...) stays encodable."""
-    return json.dumps(document, ensure_ascii=True, allow_nan=False,
-                      separators=(",", ":")).encode()
+    return _json_text(document).encode()
 
 
-def dumps_part(items: list[Any]) -> bytes:
-    """The items of a JSON array without its brackets (one part of a longer array)."""
-    return dumps(items)[1:-1]
+def _json_text(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+
+def json_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str] | None = None, *,
+              as_text: bool = False) -> bytes:
+    """Answer rows as the inside of a JSON array (no brackets): each row an array, or an
+    object of ``columns`` when given; ``as_text``: every value but null as a string, as
+    the classic services answered (``text_value``).
+
+    The bytes of ``dumps`` of those rows (tests check it), made a column at a time: a
+    column of finite floats or of strings is encoded by one C-level map (float repr,
+    json's own string escaping), then every row by one %-template. Anything else is
+    encoded value by value by ``dumps``, which also refuses what it refuses."""
+    width = len(columns) if columns is not None else len(rows[0]) if rows else 0
+    if not rows or not width or (columns is not None and len(set(columns)) < width):
+        return dumps(_obvious_rows(rows, columns, as_text))[1:-1]
+    formats: list[str] = []
+    encoded: list[Any] = []
+    for values in zip(*rows, strict=True):
+        kinds = set(map(type, values))
+        if kinds == _FLOATS and all(map(math.isfinite, values)):
+            formats.append('"%s"' if as_text else "%s")
+            encoded.append(map(float.__repr__, values))
+        elif kinds == _INTEGERS:
+            formats.append('"%s"' if as_text else "%s")
+            encoded.append(map(int.__repr__, values))
+        elif kinds == _STRINGS:
+            formats.append("%s")
+            encoded.append(map(encode_basestring_ascii, values))
+        else:
+            formats.append("%s")
+            encoded.append([_json_text(text_value(v) if as_text else v) for v in values])
+    if columns is None:
+        template = "[" + ",".join(formats) + "]"
+    else:  # names are escaped as JSON, then '%' as template text
+        template = "{" + ",".join(_json_text(name).replace("%", "%%") + ":" + part
+                                  for name, part in zip(columns, formats, strict=True)) + "}"
+    return ",".join(map(template.__mod__, zip(*encoded, strict=True))).encode()
+
+
+_FLOATS, _INTEGERS, _STRINGS = {float}, {int}, {str}
+
+
+def _obvious_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str] | None,
+                  as_text: bool) -> list[Any]:
+    """What ``json_rows`` encodes, as Python values (the slow, obvious way)."""
+    if as_text:
+        rows = [[text_value(v) for v in row] for row in rows]
+    if columns is None:
+        return [list(row) for row in rows]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def json_answer(document: Any, status: int = 200) -> Response:

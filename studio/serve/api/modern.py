@@ -13,9 +13,9 @@ from studio.serve.api import contract
 from studio.serve.api.common import (
     REQUEST_ERRORS,
     api_key,
-    dumps_part,
     error_responses,
     json_answer,
+    json_rows,
     read_body,
     service_of,
 )
@@ -124,11 +124,12 @@ def router(manifest: dict[str, Any]) -> APIRouter:
     return api
 
 
-def render_records(answers: Answers, prefix: bytes, suffix: bytes) -> bytes:
-    """``prefix`` + the answer records, comma separated + ``suffix``."""
-    columns = answers.columns
-    pieces = [dumps_part([dict(zip(columns, row, strict=True)) for row in part])
-              for part in answers.parts if part]
+def render_records(answers: Answers, prefix: bytes, suffix: bytes, *,
+                   as_text: bool = False) -> bytes:
+    """``prefix`` + the answer records, comma separated + ``suffix`` (``as_text``: values
+    as strings, as the classic services answered)."""
+    pieces = [json_rows(part, answers.columns, as_text=as_text) for part in answers.parts
+              if part]
     return prefix + b",".join(pieces) + suffix
 
 
