@@ -2,9 +2,9 @@
 
     app = create_app(bundle, keys=KeyRing(...), settings=ServiceSettings(...))
 
-Routers (``studio.serve.api``): operations (/health, /ready, /metrics),
-docs (/openapi.json, /docs), the modern API (/v1/...) and the classic one
-(/workspaces/{workspace}/services/{service_id}/...). The API key is a
+Routers (``studio.serve.api``): the modern API (/v1/...), the classic one
+(/workspaces/{workspace}/services/{service_id}/...), operations (/health,
+/ready, /metrics) and docs (/openapi.json, /docs). The API key is a
 FastAPI security dependency of the routers that need it.
 
 Every answer other than 2xx is ``{"error": {"code", "message", "fix",
@@ -69,10 +69,12 @@ def _app(manifest: dict[str, Any], lifespan: Any) -> FastAPI:
                               "slash. Every error has the ErrorDocument shape.",
                   openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False,
                   lifespan=lifespan)
-    app.include_router(operations.router())
-    app.include_router(docs.router(str(manifest["name"])))
+    # Scoring first: routes are matched in order, twice per request (FastAPI's included
+    # routers), and the paths of the routers do not overlap.
     app.include_router(modern.router(manifest))
     app.include_router(classic.router(manifest))
+    app.include_router(operations.router())
+    app.include_router(docs.router(str(manifest["name"])))
     _handlers(app)
     return app
 
