@@ -113,6 +113,17 @@ class Engine:
     def close(self) -> None:
         if self._executor is not None:
             self._executor.close()
+            self._drop_remote_outputs()
+
+    def _drop_remote_outputs(self) -> None:
+        """Forget cached results left on a closed executor's workers: they cannot be
+        fetched any more, and holding them would keep them in a shared cluster's
+        memory (Dask would even compute them again if a worker died)."""
+        for key in self.cache.memory_keys():
+            entry = self.cache.get(key)
+            if entry is not None and any(isinstance(v, RemoteValue)
+                                         for v in entry.outputs.values()):
+                self.cache.discard(key)
 
     def use_executor(self, executor: Executor | None) -> None:
         """Run on ``executor`` from now on (None: the default in-process one).

@@ -7,6 +7,7 @@ workers come last and wait for the nanny to bring them back.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -52,6 +53,10 @@ def executor(client):
     client.wait_for_workers(2, timeout=60)  # after a test that killed some
     with DaskExecutor(client=client) as dask_executor:
         yield dask_executor
+    # Results of this test must not outlive it on the shared cluster: a worker
+    # killed by a later test would make Dask compute them again, on the threads
+    # that test's nodes wait for.
+    gc.collect()
 
 
 @pytest.fixture
@@ -443,3 +448,21 @@ def test_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(StudioError, match="Cannot reach the Dask scheduler") as caught:
         DaskExecutor(address, connect_timeout=1.0)
     assert address in str(caught.value) and "dask scheduler" in caught.value.fix
+
+
+def test_closing_the_engine_releases_its_results_on_the_cluster(client, registry):
+    workflow = _branches(registry, seconds=0.0)
+    with DaskExecutor(client=client) as executor, Engine(executor=executor) as engine:
+        engine.run(workflow)
+        tokens = {key.rsplit("-", 1)[1] for key in _held_keys(client)}
+        assert any(f"axon-left-{t}" in _held_keys(client) for t in tokens)
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while any(key.rsplit("-", 1)[1] in tokens for key in _held_keys(client)):
+        assert time.monotonic() < deadline, _held_keys(client)
+        time.sleep(0.1)
+
+
+def _held_keys(client) -> set[str]:
+    return {str(key) for keys in client.has_what().values() for key in keys
+            if str(key).startswith("axon-")}
