@@ -86,12 +86,7 @@ class CleanMissingData(Node):
     def run(self, ctx: RunContext, data: Table) -> dict[str, Any]:
         frame = data.frame
         missing = frame.isna().sum()  # one pass: which columns, and how many, for the log
-        if self.columns:
-            require_columns(self.label, data, self.columns, port="data",
-                            why=" named by the 'columns' parameter")
-            columns = list(self.columns)
-        else:
-            columns = [c for c in frame.columns if missing[c]]
+        columns = self._chosen_columns(data, missing)
         state: dict[str, Any] = {"method": self.method, "columns": columns}
         if self.method in ("mean", "median"):
             require_numeric(self.label, data, columns, port="data", what=f"{self.method}-filled",
@@ -126,6 +121,14 @@ class CleanMissingData(Node):
         return {"data": cleaned, "transform": transform}
 
 
+    def _chosen_columns(self, table: Table, missing: pd.Series) -> list[str]:
+        """'columns', checked against the table; empty: every column with a missing value."""
+        if self.columns:
+            require_columns(self.label, table, self.columns, port="data",
+                            why=" named by the 'columns' parameter")
+            return list(self.columns)
+        return [c for c in table.frame.columns if missing[c]]
+
     # -- on a partitioned table (nodes/partitions.py) ----------------------
     @classmethod
     def partitioning_for(cls, params: Mapping[str, Any]) -> Partitioning:
@@ -155,12 +158,7 @@ class CleanMissingData(Node):
         schema = data.schema_table()
         missing = pd.Series({c: sum(p["missing"][c] for p in data.summaries)
                              for c in data.columns}, dtype="int64")
-        if self.columns:
-            require_columns(self.label, schema, self.columns, port="data",
-                            why=" named by the 'columns' parameter")
-            columns = list(self.columns)
-        else:
-            columns = [c for c in data.columns if missing[c]]
+        columns = self._chosen_columns(schema, missing)
         state: dict[str, Any] = {"method": self.method, "columns": columns}
         if self.method == "mean":
             require_numeric(self.label, schema, columns, port="data", what="mean-filled",

@@ -345,7 +345,7 @@ class _Source(_Partitioned):
         self.raise_first_error([plan])
         if plan["reads"] is None:  # read whole, as on any other executor
             return self._whole()
-        reads = [self.submit(_read_block, self.task.label, read) for read in plan["reads"]]
+        reads = [self.submit(_read_block, read) for read in plan["reads"]]
         parts, facts = self.tables(reads, "reading", empties=True)
         infos = [f.get("read_info") or {} for f in facts]
         if all("quotes" in i for i in infos):
@@ -526,7 +526,7 @@ def _apply(combined: Any, port: str, part: Table) -> Table:
     return function(part)
 
 
-def _read_block(node: str, read: Any) -> Table:
+def _read_block(read: Any) -> Table:
     return read.read()
 
 
