@@ -54,7 +54,7 @@ def importing_for(node_type: Any) -> Iterator[None]:
     first run in this process under the same lock instead, so its first
     imports cannot collide with another node's either.
     """
-    if _declares_imports(node_type) or node_type in _ran:
+    if declares_imports(node_type) or node_type in _ran:
         preload(node_type.imports)
         yield
         return
@@ -63,7 +63,7 @@ def importing_for(node_type: Any) -> Iterator[None]:
     _ran.add(node_type)
 
 
-def _declares_imports(node_type: Any) -> bool:
+def declares_imports(node_type: Any) -> bool:
     return node_type.__module__.startswith("nodes.") or any(
         "imports" in vars(klass) for klass in node_type.__mro__[:-1]
         if klass.__module__ != "nodes.node")

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from nodes.digest import file_digest, frame_digest, stable_digest
+from nodes.estimator_state import ARRAYS_FILE, STATE_FILE
 
 ROLES = ("feature", "label", "score", "id", "ignore")
 
@@ -471,6 +472,13 @@ def _save_object(folder: Path, obj: Any, meta: dict[str, Any]) -> None:
         _write_json(folder / "meta.json", {**meta, "artifact_class": name,
                                            "artifact_sha256": digests})
         return
+    from nodes.estimator_state import dump_state
+
+    stored = dump_state(obj, folder)
+    if stored is not None:
+        digests = {name: file_digest(folder / name) for name in (STATE_FILE, ARRAYS_FILE)}
+        _write_json(folder / "meta.json", {**meta, **stored, "state_sha256": digests})
+        return
     import skops.io
 
     target = folder / "object.skops"
@@ -493,6 +501,21 @@ def _load_object(folder: Path) -> tuple[Any, dict[str, Any]]:
             if file_digest(folder / relative) != expected:
                 raise UnsafeArtifactError(f"{folder / relative} does not match its digest")
         return cls.load_artifact(folder / "artifact"), meta
+    if "state_format" in meta:
+        from nodes.estimator_state import StateFormatError, load_state
+
+        digests = meta.get("state_sha256")
+        if not isinstance(digests, dict) or set(digests) != {STATE_FILE, ARRAYS_FILE}:
+            raise UnsafeArtifactError(f"{folder / 'meta.json'}: the model's file digests "
+                                      "are missing")
+        for name, expected in digests.items():
+            if file_digest(folder / name) != expected:
+                raise UnsafeArtifactError(f"{folder / name} does not match the digest "
+                                          "recorded beside it")
+        try:
+            return load_state(folder), meta
+        except StateFormatError as error:
+            raise UnsafeArtifactError(str(error)) from None
     import skops.io
 
     target = folder / "object.skops"

@@ -327,6 +327,8 @@ class _Run:
             self._set_state(node_id, NodeState.QUEUED)
         if self.use_cache:
             self._use_cache()
+        self.engine.executor.prepare([self._task(n) for n in self.order
+                                      if self.states[n] == NodeState.QUEUED])
 
         running: dict[Future[TaskOutcome], str] = {}
         started: dict[str, float] = {}
