@@ -10,9 +10,11 @@ distributed executor implements the same three methods.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import threading
 import time
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +29,8 @@ from nodes.imports import declares_imports, importing_for, preload
 from nodes.node import Node
 from nodes.values import Table, value_digest
 from studio.workflow.errors import Problem
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -236,7 +240,10 @@ class InProcessExecutor(Executor):
         for task in tasks:
             if declares_imports(task.node_type):
                 modules.update(dict.fromkeys(task.node_type.imports))
-        preload(modules)
+        try:
+            preload(modules)
+        except Exception:  # a plugin module that fails on import: its node says so when it runs
+            log.info("not preloaded before the run:\n%s", traceback.format_exc())
 
     def interrupt(self, futures: Sequence[Future[TaskOutcome]]) -> None:
         with self._lock:
