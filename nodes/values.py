@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from nodes.digest import file_digest, frame_digest, stable_digest
-from nodes.estimator_state import ARRAYS_FILE, STATE_FILE
+from nodes.estimator_state import (
+    ARRAYS_FILE,
+    STATE_FILE,
+    StateFormatError,
+    dump_state,
+    load_state,
+)
 
 ROLES = ("feature", "label", "score", "id", "ignore")
 
@@ -472,8 +478,6 @@ def _save_object(folder: Path, obj: Any, meta: dict[str, Any]) -> None:
         _write_json(folder / "meta.json", {**meta, "artifact_class": name,
                                            "artifact_sha256": digests})
         return
-    from nodes.estimator_state import dump_state
-
     stored = dump_state(obj, folder)
     if stored is not None:
         digests = {name: file_digest(folder / name) for name in (STATE_FILE, ARRAYS_FILE)}
@@ -502,8 +506,6 @@ def _load_object(folder: Path) -> tuple[Any, dict[str, Any]]:
                 raise UnsafeArtifactError(f"{folder / relative} does not match its digest")
         return cls.load_artifact(folder / "artifact"), meta
     if "state_format" in meta:
-        from nodes.estimator_state import StateFormatError, load_state
-
         digests = meta.get("state_sha256")
         if not isinstance(digests, dict) or set(digests) != {STATE_FILE, ARRAYS_FILE}:
             raise UnsafeArtifactError(f"{folder / 'meta.json'}: the model's file digests "

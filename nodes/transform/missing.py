@@ -120,7 +120,6 @@ class CleanMissingData(Node):
         ctx.log("%d missing values before, %d after", int(missing.sum()), after)
         return {"data": cleaned, "transform": transform}
 
-
     def _chosen_columns(self, table: Table, missing: pd.Series) -> list[str]:
         """'columns', checked against the table; empty: every column with a missing value."""
         if self.columns:
